@@ -1,0 +1,50 @@
+#include "kernel/server/plugin_set.h"
+
+#include <fmt/format.h>
+
+namespace corral::kernel::server {
+namespace {
+
+bool isPluginName(const std::string& name) {
+  if (name.empty()) return false;
+  for (char c : name) {
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_')) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+sdk::Result<std::vector<loader::PluginRequest>> pluginRequests(const config::Config& config) {
+  std::vector<loader::PluginRequest> requests;
+  // Effective values: the file's, else the catalog default (consensus: zab for an ensemble,
+  // single otherwise; frontends: jute).
+  for (auto [kind, key] : {std::pair{sdk::PluginKind::kStorage, "storage"},
+                           std::pair{sdk::PluginKind::kConsensus, "consensus"},
+                           std::pair{sdk::PluginKind::kAcl, "acl.schemes"},
+                           std::pair{sdk::PluginKind::kFrontend, "frontends"},
+                           std::pair{sdk::PluginKind::kAdmin, "admin"}}) {
+    std::string where = config.where(key);
+    for (const auto& name : config.getList(key)) {
+      if (!isPluginName(name)) {
+        return sdk::Status(sdk::Code::kInvalidConfig,
+                           fmt::format("{}: {}: '{}' is not a plugin name (letters, digits, _)", where, key, name));
+      }
+      requests.push_back({kind, name, where});
+    }
+  }
+  int storage_count = 0;
+  int consensus_count = 0;
+  for (const auto& request : requests) {
+    storage_count += request.kind == sdk::PluginKind::kStorage;
+    consensus_count += request.kind == sdk::PluginKind::kConsensus;
+  }
+  if (storage_count != 1 || consensus_count != 1) {
+    const char* key = storage_count != 1 ? "storage" : "consensus";
+    return sdk::Status(sdk::Code::kInvalidConfig,
+                       fmt::format("{}: exactly one storage and one consensus plugin are needed", config.where(key)));
+  }
+  return requests;
+}
+
+}  // namespace corral::kernel::server

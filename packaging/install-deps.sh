@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs every Debian package Corral needs to build, test and benchmark, on Debian 12.
+# Idempotent: packages already present are left as they are. Run as root (or via sudo).
+set -euo pipefail
+
+build_packages=(
+  build-essential cmake ninja-build pkg-config
+  libboost1.74-dev libspdlog-dev libfmt-dev libjemalloc-dev nlohmann-json3-dev zlib1g-dev
+  googletest libgtest-dev libgmock-dev
+)
+# The reference server and real clients the tests compare against.
+test_packages=(
+  zookeeper zookeeper-bin libzookeeper-mt-dev
+  python3 python3-kazoo python3-pytest
+)
+
+missing=()
+for package in "${build_packages[@]}" "${test_packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$package")
+  fi
+done
+
+if [ "${#missing[@]}" -eq 0 ]; then
+  echo "install-deps: all packages present"
+  exit 0
+fi
+
+sudo_cmd=()
+if [ "$(id -u)" -ne 0 ]; then sudo_cmd=(sudo); fi
+echo "install-deps: installing ${missing[*]}"
+"${sudo_cmd[@]}" apt-get update -qq
+DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"

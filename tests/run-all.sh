@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Builds Corral and runs every test: GoogleTest units and fixture checks (ctest), then the
+# end-to-end suites (pytest) against corral-server and against Apache ZooKeeper 3.8 (the
+# reference run). Usage: bash tests/run-all.sh [build-dir]
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${1:-$root/build}
+jobs=${CORRAL_JOBS:-2}
+
+cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
+cmake --build "$build" -j "$jobs"
+ctest --test-dir "$build" --output-on-failure -j "$jobs"
+
+export CORRAL_BIN="$build/bin/corral-server"
+export CORRAL_FIXTURE_PLUGIN_DIR="$build/tests/fixtures/plugins"
+cd "$root"
+# Kazoo and pytest are Debian packages, visible only to Debian's interpreter.
+echo "== end-to-end: Apache ZooKeeper 3.8 (reference run) =="
+/usr/bin/python3 -m pytest tests/integration -q --impl zookeeper
+echo "== end-to-end: corral-server =="
+/usr/bin/python3 -m pytest tests/integration -q --impl corral
