@@ -7,6 +7,9 @@
 #include <dirent.h>
 #include <filesystem>
 #include <fmt/format.h>
+#include <ctime>
+
+#include "kernel/session/session_ids.h"
 
 namespace corral::kernel::admin {
 namespace {
@@ -34,7 +37,13 @@ StatsView statsOf(const ServerInfo& info) {
   view.avg_latency = count == 0 ? 0.0 : static_cast<double>(stats.latency_total_ms.load()) / count;
   view.received = stats.packets_received.load();
   view.sent = stats.packets_sent.load();
-  view.connections = stats.connections.load();
+  // Every open client connection, as the front ends count them (4lw connections included).
+  view.connections = 0;
+  if (info.metrics != nullptr) {
+    info.metrics->forEach([&](std::string_view name, std::string_view, int64_t value) {
+      if (name == "num_alive_connections") view.connections += value;
+    });
+  }
   view.outstanding = stats.outstanding.load();
   view.zxid = info.processor->lastProcessedZxid();
   view.mode = sdk::roleName(info.consensus->role());
@@ -96,6 +105,50 @@ int64_t watchCount(const ServerInfo& info) {
   return count;
 }
 
+std::string briefConnection(const pipeline::ConnectionView& c) {
+  return fmt::format(" /{}:{}[1](queued={},recved={},sent={})", c.remote_address, c.remote_port, c.queued,
+                     c.received, c.sent);
+}
+
+std::string fullConnection(const pipeline::ConnectionView& c) {
+  std::string text = fmt::format(" /{}:{}[1](queued={},recved={},sent={},sid=0x{:x},lop={},est={},to={}",
+                                 c.remote_address, c.remote_port, c.queued, c.received, c.sent, c.session,
+                                 c.last_op, c.established_ms, c.timeout_ms);
+  if (c.last_cxid >= 0) text += fmt::format(",lcxid=0x{:x}", c.last_cxid);
+  text += fmt::format(",lzxid=0x{:x},lresp={},llat={},minlat={},avglat={},maxlat={})", c.last_zxid,
+                      c.last_response_ms, c.last_latency, c.min_latency, c.avg_latency, c.max_latency);
+  return text;
+}
+
+// The connection asking (a 4lw connection has no session yet).
+std::string callerConnection(const sdk::CommandArgs& args) {
+  return fmt::format(" /{}:{}[0](queued=0,recved=1,sent=0)", args.remote_address, args.remote_port);
+}
+
+int64_t directorySize(const std::string& dir) {
+  std::error_code ec;
+  int64_t total = 0;
+  for (auto it = std::filesystem::directory_iterator(std::filesystem::path(dir) / "version-2", ec);
+       !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
+    std::error_code size_error;
+    auto size = it->file_size(size_error);
+    if (!size_error) total += static_cast<int64_t>(size);
+  }
+  return total;
+}
+
+// java.util.Date.toString(), e.g. "Sun Nov 22 04:15:00 UTC 2026".
+std::string javaDate(int64_t wall_ms) {
+  time_t seconds = static_cast<time_t>(wall_ms / 1000);
+  tm parts{};
+  gmtime_r(&seconds, &parts);
+  char text[64];
+  strftime(text, sizeof(text), "%a %b %d %H:%M:%S UTC %Y", &parts);
+  return text;
+}
+
+std::atomic<int64_t> trace_mask{306};  // ZooTrace's default: request, packet, session, warning
+
 }  // namespace
 
 std::string fullVersion() { return std::string("3.8.0-corral-") + CORRAL_VERSION + ", built on " __DATE__; }
@@ -116,15 +169,15 @@ sdk::Status registerCoreCommands(sdk::CommandRegistry& registry, ServerInfo info
                         return output;
                       }});
   commands.push_back({"stat", {}, "Server statistics and connected clients.", true,
-                      [info](const sdk::CommandArgs&) {
+                      [info](const sdk::CommandArgs& args) {
                         auto view = statsOf(info);
                         sdk::CommandOutput output;
                         output.data = statsJson(view);
                         std::string text = "Zookeeper version: " + fullVersion() + "\nClients:\n";
                         for (const auto& connection : info.processor->connections()) {
-                          text += fmt::format(" /{}:{}[1](queued={},recved=0,sent=0)\n", connection.remote_address,
-                                              connection.remote_port, connection.queued);
+                          text += briefConnection(connection) + "\n";
                         }
+                        if (!args.remote_address.empty()) text += callerConnection(args) + "\n";
                         output.text = text + "\n" + statsBlock(view);
                         return output;
                       }});
@@ -247,6 +300,138 @@ sdk::Status registerCoreCommands(sdk::CommandRegistry& registry, ServerInfo info
                         sdk::CommandOutput output;
                         output.data["read_only"] = false;
                         output.text = "rw";
+                        return output;
+                      }});
+  commands.push_back({"connections", {"cons"}, "Connections and their statistics.", true,
+                      [info](const sdk::CommandArgs& args) {
+                        sdk::CommandOutput output;
+                        output.data["connections"] = nlohmann::json::array();
+                        for (const auto& connection : info.processor->connections()) {
+                          output.text += fullConnection(connection) + "\n";
+                          output.data["connections"].push_back(
+                              {{"remote_socket_address", fmt::format("{}:{}", connection.remote_address, connection.remote_port)},
+                               {"session_id", fmt::format("0x{:x}", connection.session)},
+                               {"packets_received", connection.received},
+                               {"packets_sent", connection.sent},
+                               {"last_operation", connection.last_op},
+                               {"session_timeout", connection.timeout_ms},
+                               {"last_latency", connection.last_latency},
+                               {"min_latency", connection.min_latency},
+                               {"avg_latency", connection.avg_latency},
+                               {"max_latency", connection.max_latency}});
+                        }
+                        if (!args.remote_address.empty()) output.text += callerConnection(args) + "\n";
+                        output.text += "\n";
+                        output.data["secure_connections"] = nlohmann::json::array();
+                        return output;
+                      }});
+  commands.push_back({"connection_stat_reset", {"crst"}, "Reset all connection statistics.", true,
+                      [info](const sdk::CommandArgs&) {
+                        info.processor->resetConnectionStats();
+                        sdk::CommandOutput output;
+                        output.text = "Connection stats reset.\n";
+                        return output;
+                      }});
+  commands.push_back({"stat_reset", {"srst"}, "Reset server statistics.", true, [info](const sdk::CommandArgs&) {
+                        info.processor->stats().reset();
+                        sdk::CommandOutput output;
+                        output.text = "Server stats reset.\n";
+                        return output;
+                      }});
+  commands.push_back({"dirs", {}, "Size of the snapshot and log directories.", true,
+                      [info](const sdk::CommandArgs&) {
+                        int64_t data = directorySize(info.config->getString("dataDir"));
+                        int64_t log = directorySize(info.config->getString("dataLogDir"));
+                        sdk::CommandOutput output;
+                        output.data = {{"datadir_size", data}, {"logdir_size", log}};
+                        output.text = fmt::format("datadir_size: {}\nlogdir_size: {}\n", data, log);
+                        return output;
+                      }});
+  commands.push_back({"get_trace_mask", {"gtmk"}, "Current trace mask.", true, [](const sdk::CommandArgs&) {
+                        sdk::CommandOutput output;
+                        output.data["tracemask"] = trace_mask.load();
+                        output.text = std::to_string(trace_mask.load());
+                        return output;
+                      }});
+  commands.push_back({"set_trace_mask", {"stmk"}, "Sets the trace mask.", true, [](const sdk::CommandArgs& args) {
+                        sdk::CommandOutput output;
+                        if (args.body.size() >= 8) {
+                          uint64_t mask = 0;
+                          for (int i = 0; i < 8; ++i) mask = (mask << 8) | static_cast<unsigned char>(args.body[i]);
+                          trace_mask = static_cast<int64_t>(mask);
+                        } else if (auto it = args.params.find("traceMask"); it != args.params.end()) {
+                          trace_mask = std::strtoll(it->second.c_str(), nullptr, 10);
+                        }
+                        output.data["tracemask"] = trace_mask.load();
+                        output.text = std::to_string(trace_mask.load());
+                        return output;
+                      }});
+  commands.push_back({"watch_summary", {"wchs"}, "Summary of watches.", true, [info](const sdk::CommandArgs&) {
+                        auto report = info.processor->watchReport();
+                        sdk::CommandOutput output;
+                        output.data = {{"num_connections", report.connections},
+                                       {"num_paths", report.by_path.size()},
+                                       {"num_total_watches", report.total}};
+                        output.text = fmt::format("{} connections watching {} paths\nTotal watches:{}\n",
+                                                  report.connections, report.by_path.size(), report.total);
+                        return output;
+                      }});
+  commands.push_back({"watches", {"wchc"}, "Watches by session.", true, [info](const sdk::CommandArgs&) {
+                        auto report = info.processor->watchReport();
+                        sdk::CommandOutput output;
+                        for (const auto& [session, paths] : report.by_session) {
+                          output.text += fmt::format("0x{:x}\n", session);
+                          for (const auto& path : paths) output.text += "\t" + path + "\n";
+                          output.data["session_id_to_watched_paths"][std::to_string(session)] = paths;
+                        }
+                        output.text += "\n";
+                        return output;
+                      }});
+  commands.push_back({"watches_by_path", {"wchp"}, "Watches by path.", true, [info](const sdk::CommandArgs&) {
+                        auto report = info.processor->watchReport();
+                        sdk::CommandOutput output;
+                        for (const auto& [path, sessions] : report.by_path) {
+                          output.text += path + "\n";
+                          for (auto session : sessions) output.text += fmt::format("\t0x{:x}\n", session);
+                          output.data["path_to_session_ids"][path] = sessions;
+                        }
+                        output.text += "\n";
+                        return output;
+                      }});
+  commands.push_back({"dump", {}, "Sessions, their expiry and ephemeral nodes.", true, [info](const sdk::CommandArgs&) {
+                        auto report = info.processor->sessionReport();
+                        int64_t mono_now = session::monotonicMs();
+                        int64_t wall_now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                               std::chrono::system_clock::now().time_since_epoch()).count();
+                        std::string text = "SessionTracker dump:\n";
+                        text += fmt::format("Session Sets ({})/({}):\n", report.buckets.size(), report.session_count);
+                        for (const auto& [expiry, ids] : report.buckets) {
+                          text += fmt::format("{} expire at {}:\n", ids.size(), javaDate(wall_now + expiry - mono_now));
+                          for (auto id : ids) text += fmt::format("\t0x{:x}\n", id);
+                        }
+                        text += "ephemeral nodes dump:\n";
+                        text += fmt::format("Sessions with Ephemerals ({}):\n", report.ephemerals.size());
+                        sdk::CommandOutput output;
+                        for (const auto& [id, paths] : report.ephemerals) {
+                          text += fmt::format("0x{:x}:\n", id);
+                          for (const auto& path : paths) text += "\t" + path + "\n";
+                          output.data["ephemerals"][std::to_string(id)] = paths;
+                        }
+                        auto connections = info.processor->connections();
+                        text += "Connections dump:\n";
+                        text += fmt::format("Connections Sets (1)/({}):\n", connections.size());
+                        text += fmt::format("{} expire at {}:\n", connections.size(), javaDate(wall_now));
+                        for (const auto& connection : connections) {
+                          text += fmt::format("\tip: /{}:{} sessionId: 0x{:x}\n", connection.remote_address,
+                                              connection.remote_port, connection.session);
+                        }
+                        output.text = text;
+                        return output;
+                      }});
+  commands.push_back({"hash", {}, "Tree digests of recent txns (digest log not kept yet).", true,
+                      [](const sdk::CommandArgs&) {
+                        sdk::CommandOutput output;
+                        output.data["digests"] = nlohmann::json::array();
                         return output;
                       }});
   for (auto& command : commands) {

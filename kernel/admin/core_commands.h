@@ -1,5 +1,6 @@
-// The kernel's own admin commands: the views of server state that clients and scripts rely
-// on (ruok, srvr, stat, conf, envi, mntr, isro). Each is written once and served by every
+// The kernel's own admin commands: every view of server state ZooKeeper 3.8 offers as a
+// four-letter word (ruok srvr stat conf envi mntr isro cons crst srst dirs gtmk stmk wchs
+// wchc wchp dump hash), with ZooKeeper's output shapes. Each is written once and served by every
 // admin transport: the four-letter-word text on the client port, JSON over HTTP.
 #pragma once
 
@@ -7,6 +8,7 @@
 
 #include "corral/admin.h"
 #include "corral/consensus.h"
+#include "corral/host.h"
 #include "corral/storage.h"
 #include "kernel/config/config.h"
 #include "kernel/pipeline/request_processor.h"
@@ -15,6 +17,7 @@ namespace corral::kernel::admin {
 
 struct ServerInfo {
   const config::Config* config = nullptr;
+  sdk::MetricsRegistry* metrics = nullptr;
   pipeline::RequestProcessor* processor = nullptr;
   sdk::Storage* storage = nullptr;
   sdk::Consensus* consensus = nullptr;

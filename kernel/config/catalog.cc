@@ -97,8 +97,11 @@ std::vector<KeySpec> standardSpecs() {
        .max = kIntMax},
       {.name = "snapSizeLimitInKb", .type = kInt, .default_value = "4194304", .flags = kSys},
       {.name = "txnLogSizeLimitInKb", .type = kInt, .default_value = "-1", .flags = kSys},
-      {.name = "maxCnxns", .type = kInt, .default_value = "0", .flags = kSys, .min = 0,
+      {.name = "maxCnxns", .type = kInt, .default_value = "0", .flags = kSys | kImpl, .min = 0,
        .max = kIntMax},
+      // NIOServerCnxnFactory: a connection that sends nothing is closed after this long.
+      {.name = "nio.sessionlessCnxnTimeout", .type = kInt, .default_value = "10000",
+       .flags = kSys | kImpl, .min = 1, .max = kIntMax},
       {.name = "maxClientCnxns", .type = kInt, .default_value = "60", .flags = kImpl, .min = 0,
        .max = kIntMax},
       {.name = "clientPortAddress", .type = kHost, .flags = kImpl},
@@ -385,7 +388,7 @@ std::vector<KeySpec> standardSpecs() {
       {.name = "frontends", .type = kList, .default_value = "jute",
        .flags = kImpl | kNameElements},
       // world and auth are always on; this adds schemes (digest, ip, ...).
-      {.name = "acl.schemes", .type = kList, .default_value = "",
+      {.name = "acl.schemes", .type = kList, .default_value = "digest,ip",
        .flags = kImpl | kNameElements},
       {.name = "admin", .type = kList, .default_value = "",
        .flags = kImpl | kNameElements},

@@ -3,6 +3,7 @@
 #include <boost/asio/post.hpp>
 #include <chrono>
 #include <future>
+#include <set>
 
 #include "corral/path.h"
 #include "kernel/session/session_ids.h"
@@ -37,6 +38,44 @@ bool isWrite(OpCode op) {
   }
 }
 
+// ZooKeeper's Request.op2String abbreviations, as cons prints them (lop=...).
+const char* opName(OpCode op) {
+  switch (op) {
+    case OpCode::kCreate: return "CREA";
+    case OpCode::kCreate2: return "CRE2";
+    case OpCode::kCreateContainer: return "CCON";
+    case OpCode::kCreateTtl: return "CTTL";
+    case OpCode::kDelete: return "DELE";
+    case OpCode::kDeleteContainer: return "DCON";
+    case OpCode::kExists: return "EXIS";
+    case OpCode::kGetData: return "GETD";
+    case OpCode::kSetData: return "SETD";
+    case OpCode::kGetAcl: return "GETA";
+    case OpCode::kSetAcl: return "SETA";
+    case OpCode::kGetChildren: return "GETC";
+    case OpCode::kGetChildren2: return "GETC";
+    case OpCode::kSync: return "SYNC";
+    case OpCode::kPing: return "PING";
+    case OpCode::kCreateSession: return "SESS";
+    case OpCode::kCloseSession: return "CLOS";
+    case OpCode::kMulti: return "MULT";
+    case OpCode::kMultiRead: return "MLTR";
+    case OpCode::kAuth: return "AUTH";
+    case OpCode::kSetWatches: return "SETW";
+    case OpCode::kSetWatches2: return "SETW";
+    case OpCode::kSasl: return "SASL";
+    case OpCode::kCheck: return "CHEC";
+    case OpCode::kReconfig: return "RECO";
+    case OpCode::kCheckWatches: return "CHKW";
+    case OpCode::kRemoveWatches: return "REMW";
+    case OpCode::kGetEphemerals: return "GETE";
+    case OpCode::kGetAllChildrenNumber: return "GETACN";
+    case OpCode::kAddWatch: return "ADDW";
+    case OpCode::kWhoAmI: return "HOMI";
+    default: return "UNKNOWN";
+  }
+}
+
 std::string_view parentPath(std::string_view path) {
   auto slash = path.rfind('/');
   if (slash == 0 || slash == std::string_view::npos) return "/";
@@ -53,6 +92,28 @@ struct RequestProcessor::Connection {
   sdk::SessionId session = 0;
   std::vector<sdk::Id> ids;  // auth ids: ip:<addr> plus what AuthPackets added
   bool closed = false;
+  // cons/stat figures (ZooKeeper's ServerCnxn stats)
+  int64_t received = 0;
+  int64_t sent = 0;
+  OpCode last_op = OpCode::kNotification;
+  bool any_op = false;
+  int64_t established_ms = 0;
+  int32_t last_cxid = -1;
+  sdk::Zxid last_zxid = -1;
+  int64_t last_response_ms = 0;
+  int64_t last_latency = 0;
+  int64_t min_latency = INT64_MAX;
+  int64_t max_latency = 0;
+  int64_t total_latency = 0;
+  int64_t count = 0;
+  void resetStats() {
+    received = sent = 0;
+    any_op = false;
+    last_cxid = -1;
+    last_zxid = -1;
+    last_response_ms = last_latency = max_latency = total_latency = count = 0;
+    min_latency = INT64_MAX;
+  }
 };
 
 struct RequestProcessor::Queued {
@@ -181,10 +242,62 @@ std::vector<ConnectionView> RequestProcessor::connections() {
       if (const auto* entry = sessions_.find(connection->session)) view.timeout_ms = entry->timeout_ms;
       auto state = session_state_.find(connection->session);
       if (state != session_state_.end()) view.queued = static_cast<int64_t>(state->second->queue.size());
+      view.received = connection->received;
+      view.sent = connection->sent;
+      view.last_op = connection->any_op ? opName(connection->last_op) : "NA";
+      view.established_ms = connection->established_ms;
+      view.last_cxid = connection->last_cxid;
+      view.last_zxid = connection->last_zxid;
+      view.last_response_ms = connection->last_response_ms;
+      view.last_latency = connection->last_latency;
+      view.min_latency = connection->count == 0 ? 0 : connection->min_latency;
+      view.avg_latency = connection->count == 0 ? 0 : connection->total_latency / connection->count;
+      view.max_latency = connection->max_latency;
       views.push_back(view);
     }
   });
   return views;
+}
+
+WatchReport RequestProcessor::watchReport() {
+  WatchReport report;
+  inspect([&] {
+    // Only the data-watch table, as ZooKeeper's wchs/wchc/wchp report it.
+    std::set<watch::WatcherId> watchers;
+    for (const auto& [path, entries] : data_watches_.byPath()) {
+      for (const auto& [watcher, mode] : entries) {
+        auto connection = connections_.find(watcher);
+        sdk::SessionId session = connection == connections_.end() ? 0 : connection->second->session;
+        report.by_path[path].push_back(session);
+        report.by_session[session].push_back(path);
+        watchers.insert(watcher);
+        ++report.total;
+      }
+    }
+    report.connections = watchers.size();
+  });
+  return report;
+}
+
+SessionReport RequestProcessor::sessionReport() {
+  SessionReport report;
+  inspect([&] {
+    report.session_count = sessions_.size();
+    for (const auto& [expiry, ids] : sessions_.buckets()) {
+      report.buckets[expiry].assign(ids.begin(), ids.end());
+    }
+    for (const auto& [id, entry] : sessions_.all()) {
+      auto paths = storage_.ephemeralsOf(id);
+      if (!paths.empty()) report.ephemerals[id] = std::move(paths);
+    }
+  });
+  return report;
+}
+
+void RequestProcessor::resetConnectionStats() {
+  inspect([&] {
+    for (auto& [id, connection] : connections_) connection->resetStats();
+  });
 }
 
 // ---- connect ----
@@ -217,6 +330,8 @@ void RequestProcessor::onConnect(sdk::ConnectRequest request, std::shared_ptr<sd
   connection->id = next_connection_id_++;
   connection->link = link;
   connection->ids.push_back(sdk::Id{"ip", link->info().remote_address});
+  connection->established_ms = wallMs();
+  connection->received = 1;  // the ConnectRequest
 
   sdk::ConnectResponse response;
   response.protocol_version = 0;
@@ -282,6 +397,7 @@ void RequestProcessor::onRequest(const std::shared_ptr<Connection>& connection, 
     return;
   }
   sessions_.touch(connection->session, session::monotonicMs());
+  ++connection->received;
   Session& session = *state->second;
   Queued item{connection, std::move(request), received_at};
   // Pings and auth do not wait behind writes: the client matches them by their special xids.
@@ -350,10 +466,24 @@ void RequestProcessor::propose(sdk::TxnEntry txn, std::unique_ptr<InFlight> in_f
   consensus_.propose(std::move(txn));
 }
 
-void RequestProcessor::respond(Connection& connection, sdk::ClientResponse response, int64_t received_at) {
+void RequestProcessor::respond(Connection& connection, sdk::ClientResponse response, int64_t received_at,
+                               OpCode op) {
   stats_.outstanding.fetch_sub(1, std::memory_order_relaxed);
   stats_.packets_sent.fetch_add(1, std::memory_order_relaxed);
-  if (received_at != 0) stats_.recordLatency(session::monotonicMs() - received_at);
+  int64_t now = session::monotonicMs();
+  int64_t latency = received_at != 0 ? now - received_at : 0;
+  if (received_at != 0) stats_.recordLatency(latency);
+  ++connection.sent;
+  connection.any_op = true;
+  connection.last_op = op;
+  if (response.xid >= 0) connection.last_cxid = response.xid;
+  connection.last_zxid = response.zxid;
+  connection.last_response_ms = now;
+  connection.last_latency = latency;
+  connection.min_latency = std::min(connection.min_latency, latency);
+  connection.max_latency = std::max(connection.max_latency, latency);
+  connection.total_latency += latency;
+  ++connection.count;
   if (!connection.closed) connection.link->sendResponse(std::move(response));
 }
 
@@ -365,7 +495,7 @@ void RequestProcessor::answerRead(const Queued& item) {
   response.zxid = last_zxid_.load();
   auto reply = [&](Code err) {
     response.err = err;
-    respond(connection, std::move(response), item.received_at);
+    respond(connection, std::move(response), item.received_at, request.op);
   };
   if (request.decode_error != Code::kOk) return reply(request.decode_error);
   // Reads resolve "" to the root, as ZooKeeper's tree keys the root under "" too.
@@ -440,7 +570,7 @@ void RequestProcessor::answerRead(const Queued& item) {
       if (!storage_.read(lookup(get.path), sdk::NodeRead::kAcl, node)) return reply(Code::kNoNode);
       if (!acl_.check(node.acl, sdk::perms::kRead, connection.ids)) return reply(Code::kNoAuth);
       response.body = sdk::GetAllChildrenNumberResponse{
-          static_cast<int32_t>(storage_.countDescendants(lookup(get.path)))};
+          static_cast<int32_t>(storage_.countDescendants(get.path))};
       return reply(Code::kOk);
     }
     case OpCode::kGetEphemerals: {
@@ -525,8 +655,11 @@ void RequestProcessor::answerRead(const Queued& item) {
         if (children && child_watches_.remove(path, connection.id)) found = true;
         if (data && data_watches_.remove(path, connection.id)) found = true;
       } else {
+        // A persistent-recursive watch lives in the data table only, yet ZooKeeper 3.8
+        // reports it for every watcher type.
         found = (children && child_watches_.contains(path, connection.id)) ||
-                (data && data_watches_.contains(path, connection.id));
+                (data && data_watches_.contains(path, connection.id)) ||
+                data_watches_.modeOf(path, connection.id) == watch::WatchMode::kPersistentRecursive;
       }
       return reply(found ? Code::kOk : Code::kNoWatcher);
     }
@@ -796,7 +929,7 @@ void RequestProcessor::onCommit(sdk::TxnEntry txn, sdk::Status status) {
       response.xid = in_flight->xid;
       response.zxid = zxid;
       response.close_after = true;
-      respond(*in_flight->connection, std::move(response), in_flight->received_at);
+      respond(*in_flight->connection, std::move(response), in_flight->received_at, OpCode::kCloseSession);
       onConnectionClosed(in_flight->connection);
     } else if (attached) {
       attached->link->close();
@@ -850,7 +983,7 @@ void RequestProcessor::onCommit(sdk::TxnEntry txn, sdk::Status status) {
     // A check outside multi is logged but never answered by ZooKeeper 3.8 either.
     stats_.outstanding.fetch_sub(1, std::memory_order_relaxed);
   } else {
-    respond(connection, std::move(response), in_flight->received_at);
+    respond(connection, std::move(response), in_flight->received_at, in_flight->op);
   }
   if (state != session_state_.end()) drain(*state->second);
 }

@@ -53,6 +53,32 @@ struct ConnectionView {
   sdk::SessionId session = 0;
   int32_t timeout_ms = 0;
   int64_t queued = 0;
+  int64_t received = 0;
+  int64_t sent = 0;
+  std::string last_op = "NA";
+  int64_t established_ms = 0;     // wall clock
+  int32_t last_cxid = -1;
+  sdk::Zxid last_zxid = -1;
+  int64_t last_response_ms = 0;   // monotonic, as ZooKeeper prints it
+  int64_t last_latency = 0;
+  int64_t min_latency = 0;
+  int64_t avg_latency = 0;
+  int64_t max_latency = 0;
+};
+
+// The data-watch table by path and by session (wchs/wchc/wchp).
+struct WatchReport {
+  size_t connections = 0;
+  size_t total = 0;
+  std::map<std::string, std::vector<sdk::SessionId>> by_path;
+  std::map<sdk::SessionId, std::vector<std::string>> by_session;
+};
+
+// Sessions by expiry bucket and their ephemerals (dump).
+struct SessionReport {
+  size_t session_count = 0;
+  std::map<int64_t, std::vector<sdk::SessionId>> buckets;  // expiry (monotonic ms) → sessions
+  std::map<sdk::SessionId, std::vector<std::string>> ephemerals;
 };
 
 class RequestProcessor final : public sdk::ClientService, public sdk::CommitSink {
@@ -78,6 +104,9 @@ class RequestProcessor final : public sdk::ClientService, public sdk::CommitSink
   // Runs `visit` on the pipeline strand and waits for it (admin commands only).
   void inspect(const std::function<void()>& visit);
   std::vector<ConnectionView> connections();
+  WatchReport watchReport();
+  SessionReport sessionReport();
+  void resetConnectionStats();
   // Data watch and child watch tables (only on the strand, via inspect()).
   const watch::WatchTable& dataWatches() const { return data_watches_; }
   const watch::WatchTable& childWatches() const { return child_watches_; }
@@ -102,7 +131,7 @@ class RequestProcessor final : public sdk::ClientService, public sdk::CommitSink
   void proposeWrite(Session& session, Queued item);
   void answerRead(const Queued& item);
   void propose(sdk::TxnEntry txn, std::unique_ptr<InFlight> in_flight);
-  void respond(Connection& connection, sdk::ClientResponse response, int64_t received_at);
+  void respond(Connection& connection, sdk::ClientResponse response, int64_t received_at, sdk::OpCode op);
   void fireWatches(const sdk::TxnEntry& txn, const std::vector<sdk::OpOutcome>& outcomes,
                    const std::unordered_map<std::string, sdk::AclList>& deleted_acls);
   void deliver(const std::vector<watch::WatcherId>& watchers, sdk::EventType type,

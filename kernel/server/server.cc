@@ -272,7 +272,7 @@ int runServer(int argc, char** argv) {
                                        pipeline_log);
   consensus->attach(*storage, processor);
   for (auto* frontend : frontends) frontend->attach(processor);
-  admin::ServerInfo server_info{&cfg, &processor, storage, consensus, started_at};
+  admin::ServerInfo server_info{&cfg, &context.metrics(), &processor, storage, consensus, started_at};
   if (auto status = admin::registerCoreCommands(context.commands(), server_info); !status.isOk()) {
     log.error("cannot register admin commands: {}", status.toString());
     return static_cast<int>(ExitCode::kRuntimeError);

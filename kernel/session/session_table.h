@@ -40,6 +40,8 @@ class SessionTable {
   size_t size() const { return sessions_.size(); }
   const std::unordered_map<sdk::SessionId, SessionEntry>& all() const { return sessions_; }
   int32_t tickMs() const { return tick_ms_; }
+  // expiry tick (monotonic ms) → sessions due then; for the `dump` command.
+  const std::map<int64_t, std::unordered_set<sdk::SessionId>>& buckets() const { return buckets_; }
 
  private:
   int64_t roundToTick(int64_t time_ms) const { return (time_ms / tick_ms_ + 1) * tick_ms_; }

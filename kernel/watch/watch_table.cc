@@ -72,6 +72,14 @@ bool WatchTable::contains(std::string_view path, WatcherId watcher) const {
   return entry != table_.end() && entry->second.count(watcher) != 0;
 }
 
+std::optional<WatchMode> WatchTable::modeOf(std::string_view path, WatcherId watcher) const {
+  auto entry = table_.find(std::string(path));
+  if (entry == table_.end()) return std::nullopt;
+  auto it = entry->second.find(watcher);
+  if (it == entry->second.end()) return std::nullopt;
+  return it->second;
+}
+
 bool WatchTable::remove(std::string_view path, WatcherId watcher) {
   auto entry = table_.find(std::string(path));
   if (entry == table_.end()) return false;

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -33,6 +34,7 @@ class WatchTable {
   std::vector<WatcherId> trigger(std::string_view path, sdk::EventType type,
                                  const std::unordered_set<WatcherId>* suppress = nullptr);
   bool contains(std::string_view path, WatcherId watcher) const;
+  std::optional<WatchMode> modeOf(std::string_view path, WatcherId watcher) const;
   bool remove(std::string_view path, WatcherId watcher);
   void removeWatcher(WatcherId watcher);
 

@@ -25,6 +25,8 @@ namespace corral::sdk {
 struct CommandArgs {
   std::map<std::string, std::string> params;  // HTTP query parameters
   std::string body;                           // extra bytes after a 4lw (e.g. stmk's mask)
+  std::string remote_address;                 // the caller of a 4lw (listed by stat/cons)
+  int remote_port = 0;
 };
 
 struct CommandOutput {

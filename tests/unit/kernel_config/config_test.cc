@@ -78,7 +78,7 @@ TEST(Config, DefaultsAndDerivedDefaults) {
   EXPECT_EQ(config.getString("storage"), "memlog");
   EXPECT_EQ(config.getString("consensus"), "single");
   EXPECT_EQ(config.getList("frontends"), std::vector<std::string>{"jute"});
-  EXPECT_TRUE(config.getList("acl.schemes").empty());
+  EXPECT_EQ(config.getList("acl.schemes"), (std::vector<std::string>{"digest", "ip"}));
   EXPECT_EQ(config.getList("admin"), std::vector<std::string>{});
   EXPECT_EQ(config.getString("log.level"), "info");
   EXPECT_EQ(config.getInt("threads"), 2);

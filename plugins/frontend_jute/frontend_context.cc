@@ -1,0 +1,69 @@
+#include "frontend_context.h"
+
+#include <utility>
+
+namespace corral::plugins::jute {
+
+FrontendMetrics::FrontendMetrics(sdk::MetricsRegistry& registry)
+    : packets_received(registry.counter("packets_received", "client packets received")),
+      packets_sent(registry.counter("packets_sent", "client packets sent")),
+      connection_rejected(registry.counter(
+          "connection_rejected", "client connections refused by maxClientCnxns/maxCnxns")),
+      alive_connections(registry.gauge("num_alive_connections", "open client connections")) {}
+
+FrontendContext::FrontendContext(FrontendSettings settings_in, sdk::Host& host)
+    : settings(std::move(settings_in)),
+      logger(host.logger()),
+      commands(host.commands()),
+      blocking_pool(host.blockingPool()),
+      metrics(host.metrics()),
+      outstanding(settings.global_outstanding_limit),
+      limiter(settings.max_client_cnxns, settings.max_cnxns) {}
+
+bool FrontendContext::track(std::shared_ptr<JuteConnection> connection) {
+  std::lock_guard lock(mutex_);
+  if (stopping_) return false;
+  const JuteConnection* key = connection.get();
+  connections_.emplace(key, std::move(connection));
+  return true;
+}
+
+void FrontendContext::untrack(const JuteConnection* connection) {
+  std::shared_ptr<JuteConnection> last;  // destroyed outside the lock
+  {
+    std::lock_guard lock(mutex_);
+    auto it = connections_.find(connection);
+    if (it == connections_.end()) return;
+    last = std::move(it->second);
+    connections_.erase(it);
+    if (connections_.empty() && work_ == 0) idle_.notify_all();
+  }
+}
+
+bool FrontendContext::beginWork() {
+  std::lock_guard lock(mutex_);
+  if (stopping_) return false;
+  ++work_;
+  return true;
+}
+
+void FrontendContext::endWork() {
+  std::lock_guard lock(mutex_);
+  if (--work_ == 0 && connections_.empty()) idle_.notify_all();
+}
+
+std::vector<std::shared_ptr<JuteConnection>> FrontendContext::beginStop() {
+  std::lock_guard lock(mutex_);
+  stopping_ = true;
+  std::vector<std::shared_ptr<JuteConnection>> open;
+  open.reserve(connections_.size());
+  for (auto& [key, connection] : connections_) open.push_back(connection);
+  return open;
+}
+
+bool FrontendContext::waitIdle(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mutex_);
+  return idle_.wait_for(lock, timeout, [this] { return connections_.empty() && work_ == 0; });
+}
+
+}  // namespace corral::plugins::jute

@@ -1,0 +1,68 @@
+// What every connection of one frontend.jute instance shares. Connections and the listener
+// hold it by shared_ptr, so it outlives the plugin object if the kernel keeps a connection
+// (it drops them after close()) or a late completion handler runs after stop().
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <unordered_map>
+#include <vector>
+
+#include "connection_limiter.h"
+#include "corral/admin.h"
+#include "corral/frontend.h"
+#include "corral/host.h"
+#include "frontend_settings.h"
+#include "outstanding_tracker.h"
+
+namespace boost::asio {
+class thread_pool;
+}
+
+namespace corral::plugins::jute {
+
+class JuteConnection;
+
+struct FrontendMetrics {
+  explicit FrontendMetrics(sdk::MetricsRegistry& registry);
+  sdk::Counter& packets_received;
+  sdk::Counter& packets_sent;
+  sdk::Counter& connection_rejected;
+  sdk::Gauge& alive_connections;
+};
+
+class FrontendContext {
+ public:
+  FrontendContext(FrontendSettings settings, sdk::Host& host);
+
+  const FrontendSettings settings;
+  sdk::Logger& logger;
+  sdk::CommandRegistry& commands;
+  boost::asio::thread_pool& blocking_pool;
+  FrontendMetrics metrics;
+  OutstandingTracker outstanding;
+  ConnectionLimiter limiter;
+  std::atomic<sdk::ClientService*> service{nullptr};
+
+  // Live connections and other pending work (the accept loop), so stop() can wait for both.
+  // track() refuses once stopping() began: the caller closes the socket.
+  bool track(std::shared_ptr<JuteConnection> connection);
+  void untrack(const JuteConnection* connection);
+  bool beginWork();  // false once stopping
+  void endWork();
+  // Marks the context stopping and returns the connections to close.
+  std::vector<std::shared_ptr<JuteConnection>> beginStop();
+  // Waits until no connection and no work is left; false on timeout.
+  bool waitIdle(std::chrono::milliseconds timeout);
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable idle_;
+  bool stopping_ = false;
+  int work_ = 0;
+  std::unordered_map<const JuteConnection*, std::shared_ptr<JuteConnection>> connections_;
+};
+
+}  // namespace corral::plugins::jute

@@ -1,0 +1,104 @@
+#include "frontend_settings.h"
+
+#include <limits>
+#include <string_view>
+
+#include <fmt/format.h>
+
+namespace corral::plugins::jute {
+namespace {
+
+// `key` if set, else `zookeeper.<key>` (the system-property spelling).
+std::string settingKey(const sdk::PluginConfig& config, std::string_view key) {
+  if (config.get(key)) return std::string(key);
+  std::string property = fmt::format("zookeeper.{}", key);
+  if (config.get(property)) return property;
+  return std::string(key);
+}
+
+sdk::Status outOfRange(const sdk::PluginConfig& config, std::string_view key, int64_t value,
+                       std::string_view range) {
+  return sdk::Status(sdk::Code::kInvalidConfig,
+                     fmt::format("{}: {}={} is out of range ({})", config.where(key), key, value,
+                                 range));
+}
+
+// An integer setting within [low, high]; `fallback` when unset.
+sdk::Result<int64_t> intSetting(const sdk::PluginConfig& config, std::string_view key,
+                                int64_t fallback, int64_t low, int64_t high,
+                                std::string_view range) {
+  auto value = config.getInt(key, fallback);
+  if (!value) return value.status();
+  if (*value < low || *value > high) return outOfRange(config, key, *value, range);
+  return value;
+}
+
+}  // namespace
+
+sdk::Result<FrontendSettings> parseSettings(const sdk::PluginConfig& config) {
+  constexpr int64_t kIntMax = std::numeric_limits<int32_t>::max();
+  constexpr int64_t kIntMin = std::numeric_limits<int32_t>::min();
+  FrontendSettings settings;
+
+  // ZooKeeper: clientPort 0 and an absent clientPort both mean "no plain client port".
+  auto port = intSetting(config, "clientPort", 0, 0, 65535, "1..65535, or 0 for none");
+  if (!port) return port.status();
+  if (*port != 0) settings.client_port = static_cast<uint16_t>(*port);
+
+  if (auto address = config.get("clientPortAddress")) {
+    if (!settings.client_port) {
+      return sdk::Status(sdk::Code::kInvalidConfig,
+                         fmt::format("{}: clientPortAddress is set but clientPort is not set",
+                                     config.where("clientPortAddress")));
+    }
+    if (address->empty()) {
+      return sdk::Status(sdk::Code::kInvalidConfig,
+                         fmt::format("{}: clientPortAddress is empty",
+                                     config.where("clientPortAddress")));
+    }
+    settings.client_port_address = *address;
+  }
+
+  auto secure = intSetting(config, "secureClientPort", 0, 0, 65535, "1..65535, or 0 for none");
+  if (!secure) return secure.status();
+  settings.secure_client_port = static_cast<int32_t>(*secure);
+
+  auto backlog = intSetting(config, "clientPortListenBacklog", -1, -1, kIntMax, "-1 or more");
+  if (!backlog) return backlog.status();
+  settings.listen_backlog = static_cast<int>(*backlog);
+
+  const std::string max_buffer_key = settingKey(config, "jute.maxbuffer");
+  auto max_buffer = intSetting(config, max_buffer_key, sdk::kJuteMaxBufferDefault, 1, kIntMax,
+                               "1..2147483647");
+  if (!max_buffer) return max_buffer.status();
+  settings.max_buffer = static_cast<int32_t>(*max_buffer);
+
+  auto per_ip = intSetting(config, "maxClientCnxns", 60, 0, kIntMax, "0 (unlimited) or more");
+  if (!per_ip) return per_ip.status();
+  settings.max_client_cnxns = *per_ip;
+
+  auto total = intSetting(config, settingKey(config, "maxCnxns"), 0, 0, kIntMax,
+                          "0 (unlimited) or more");
+  if (!total) return total.status();
+  settings.max_cnxns = *total;
+
+  // Any int is meaningful, as in ZooKeeper: with a limit <= 0 a connection is throttled as soon
+  // as it has one request outstanding.
+  auto outstanding = intSetting(config, settingKey(config, "globalOutstandingLimit"), 1000,
+                                kIntMin, kIntMax, "an int");
+  if (!outstanding) return outstanding.status();
+  settings.global_outstanding_limit = *outstanding;
+
+  auto handshake = intSetting(config, settingKey(config, "nio.sessionlessCnxnTimeout"), 10000, 1,
+                              kIntMax, "1 or more (ms)");
+  if (!handshake) return handshake.status();
+  settings.handshake_timeout_ms = *handshake;
+
+  auto read_only = config.getBool(settingKey(config, "readonlymode.enabled"), false);
+  if (!read_only) return read_only.status();
+  settings.whitelist = FourLetterWhitelist::parse(
+      config.get(settingKey(config, "4lw.commands.whitelist")), *read_only);
+  return settings;
+}
+
+}  // namespace corral::plugins::jute

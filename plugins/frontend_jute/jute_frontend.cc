@@ -1,0 +1,248 @@
+// The listener and the plugin object of frontend.jute.
+//
+// Threading: the accept loop runs on its own strand of host.ioContext(); each accepted socket
+// gets a JuteConnection with its own strand. start()/stop() are called by the kernel from one
+// control thread; stop() must not be called from an ioContext() thread (it waits for them).
+#include "jute_frontend.h"
+
+#include <chrono>
+#include <exception>
+#include <string>
+#include <utility>
+
+#include <boost/asio/bind_executor.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/thread_pool.hpp>
+
+#include "frontend_context.h"
+#include "jute_connection.h"
+
+namespace corral::plugins::jute {
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+constexpr auto kStopTimeout = std::chrono::seconds(10);
+// After an accept error such as EMFILE, wait before the next try instead of spinning.
+constexpr auto kAcceptRetryDelay = std::chrono::milliseconds(100);
+
+std::string addressText(const asio::ip::address& address) {
+  if (address.is_v6() && address.to_v6().is_v4_mapped()) {
+    return asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6()).to_string();
+  }
+  return address.to_string();
+}
+
+// The accept loop; shared so its handlers stay valid whatever happens to the plugin object.
+class Listener : public std::enable_shared_from_this<Listener> {
+ public:
+  Listener(asio::io_context& io, std::shared_ptr<FrontendContext> context)
+      : io_(io), strand_(asio::make_strand(io)), acceptor_(strand_), retry_(strand_),
+        context_(std::move(context)) {}
+
+  tcp::acceptor& acceptor() { return acceptor_; }
+
+  void accept() {
+    if (!context_->beginWork()) return;
+    acceptor_.async_accept(
+        io_, asio::bind_executor(strand_, [self = shared_from_this()](
+                                              const boost::system::error_code& ec, tcp::socket socket) {
+          self->onAccept(ec, std::move(socket));
+          self->context_->endWork();
+        }));
+  }
+
+  void close() {
+    asio::post(strand_, [self = shared_from_this()] {
+      boost::system::error_code ignored;
+      self->acceptor_.close(ignored);
+      self->retry_.cancel();
+    });
+  }
+
+ private:
+  void onAccept(const boost::system::error_code& error, tcp::socket socket) {
+    if (error == asio::error::operation_aborted || !acceptor_.is_open()) return;
+    if (error) {
+      context_->logger.warn("accept failed: {}", error.message());
+      if (!context_->beginWork()) return;
+      retry_.expires_after(kAcceptRetryDelay);
+      retry_.async_wait(asio::bind_executor(strand_, [self = shared_from_this()](
+                                                         const boost::system::error_code& ec) {
+        if (!ec) self->accept();
+        self->context_->endWork();
+      }));
+      return;
+    }
+    try {
+      admit(std::move(socket));
+    } catch (const std::exception& e) {
+      context_->logger.warn("dropping a new connection: {}", e.what());
+    }
+    accept();
+  }
+
+  void admit(tcp::socket socket) {
+    boost::system::error_code ec;
+    const tcp::endpoint remote = socket.remote_endpoint(ec);
+    if (ec) return;  // already gone
+    sdk::ConnectionInfo info;
+    info.remote_address = addressText(remote.address());
+    info.remote_port = remote.port();
+
+    switch (context_->limiter.admit(info.remote_address)) {
+      case ConnectionLimiter::Admission::kAdmitted: break;
+      case ConnectionLimiter::Admission::kTooManyFromAddress:
+        // ZooKeeper's words (NIOServerCnxnFactory), then a fast close (RST).
+        context_->logger.warn("Error accepting new connection: Too many connections from /{} - max is {}",
+                              info.remote_address, context_->limiter.maxPerAddress());
+        return refuse(socket);
+      case ConnectionLimiter::Admission::kTooManyTotal:
+        context_->logger.warn("Error accepting new connection: Too many connections max allowed is {}",
+                              context_->limiter.maxTotal());
+        return refuse(socket);
+    }
+    socket.set_option(tcp::no_delay(true), ec);
+    std::shared_ptr<JuteConnection> connection;
+    try {
+      connection = std::make_shared<JuteConnection>(io_, std::move(socket), context_, info);
+    } catch (...) {
+      context_->limiter.release(info.remote_address);
+      throw;
+    }
+    if (!context_->track(connection)) {
+      connection->abort();  // stopping: closes and releases through the normal path
+      return;
+    }
+    connection->start();
+  }
+
+  void refuse(tcp::socket& socket) {
+    context_->metrics.connection_rejected.add();
+    boost::system::error_code ignored;
+    socket.set_option(asio::socket_base::linger(true, 0), ignored);
+    socket.close(ignored);
+  }
+
+  asio::io_context& io_;
+  asio::strand<asio::io_context::executor_type> strand_;
+  tcp::acceptor acceptor_;
+  asio::steady_timer retry_;
+  std::shared_ptr<FrontendContext> context_;
+};
+
+class JuteFrontendImpl final : public JuteFrontend {
+ public:
+  JuteFrontendImpl(sdk::Host& host, FrontendSettings settings)
+      : io_(host.ioContext()), context_(std::make_shared<FrontendContext>(std::move(settings), host)) {}
+
+  ~JuteFrontendImpl() override { stop(); }
+
+  void attach(sdk::ClientService& service) noexcept override { context_->service.store(&service); }
+
+  sdk::Status start() noexcept override {
+    try {
+      return listen();
+    } catch (const std::exception& e) {
+      return sdk::Status(sdk::Code::kIoError, std::string("frontend.jute: ") + e.what());
+    }
+  }
+
+  void stop() noexcept override {
+    if (stopped_) return;
+    stopped_ = true;
+    try {
+      if (listener_) listener_->close();
+      for (auto& connection : context_->beginStop()) connection->abort();
+      if (!context_->waitIdle(kStopTimeout)) {
+        context_->logger.warn("stop: client connections still closing after {} s",
+                              std::chrono::seconds(kStopTimeout).count());
+      }
+      listener_.reset();
+      port_ = 0;
+    } catch (const std::exception& e) {
+      context_->logger.error("stop: {}", e.what());
+    }
+  }
+
+  uint16_t localPort() const noexcept override { return port_; }
+
+ private:
+  sdk::Status listen() {
+    const FrontendSettings& settings = context_->settings;
+    if (settings.secure_client_port != 0) {
+      context_->logger.warn("secureClientPort={} is not served: frontend.jute has no TLS yet",
+                            settings.secure_client_port);
+    }
+    if (!settings.client_port) {
+      // ZooKeeper's meaning of a missing clientPort: no plain client listener at all.
+      context_->logger.info("clientPort is not set: not listening for clients");
+      return sdk::Status::ok();
+    }
+    if (context_->service.load() == nullptr) {
+      return sdk::Status(sdk::Code::kInternal, "frontend.jute: started before attach()");
+    }
+    const std::string& host = settings.client_port_address;
+    const uint16_t port = *settings.client_port;
+    boost::system::error_code ec;
+    tcp::endpoint endpoint;
+    const asio::ip::address address = asio::ip::make_address(host, ec);
+    if (!ec) {
+      endpoint = tcp::endpoint(address, port);
+    } else {
+      // A host name, as ZooKeeper's InetAddress.getByName accepts: bind its first address.
+      tcp::resolver resolver(io_);
+      auto results = resolver.resolve(host, std::to_string(port), ec);
+      if (ec || results.empty()) {
+        return sdk::Status(sdk::Code::kIoError,
+                           "cannot listen on " + host + ":" + std::to_string(port) + ": " +
+                               (ec ? ec.message() : std::string("no address")));
+      }
+      endpoint = results.begin()->endpoint();
+    }
+
+    auto listener = std::make_shared<Listener>(io_, context_);
+    tcp::acceptor& acceptor = listener->acceptor();
+    const auto fail = [&](const char* what) {
+      boost::system::error_code ignored;
+      acceptor.close(ignored);
+      return sdk::Status(sdk::Code::kIoError,
+                         "cannot listen on " + addressText(endpoint.address()) + ":" +
+                             std::to_string(endpoint.port()) + ": " + ec.message() +
+                             (what[0] != '\0' ? std::string(" (") + what + ")" : std::string()));
+    };
+    acceptor.open(endpoint.protocol(), ec);
+    if (ec) return fail("socket");
+    acceptor.set_option(tcp::acceptor::reuse_address(true), ec);  // as ZooKeeper does
+    acceptor.bind(endpoint, ec);
+    if (ec) return fail("");
+    const int backlog =
+        settings.listen_backlog > 0 ? settings.listen_backlog : tcp::acceptor::max_listen_connections;
+    acceptor.listen(backlog, ec);
+    if (ec) return fail("listen");
+    port_ = acceptor.local_endpoint(ec).port();
+    context_->logger.info("listening for clients on {}:{}", addressText(endpoint.address()), port_);
+    listener_ = std::move(listener);
+    listener_->accept();
+    return sdk::Status::ok();
+  }
+
+  asio::io_context& io_;
+  std::shared_ptr<FrontendContext> context_;
+  std::shared_ptr<Listener> listener_;
+  uint16_t port_ = 0;
+  bool stopped_ = false;
+};
+
+}  // namespace
+
+std::unique_ptr<JuteFrontend> makeJuteFrontend(sdk::Host& host, FrontendSettings settings) {
+  return std::make_unique<JuteFrontendImpl>(host, std::move(settings));
+}
+
+}  // namespace corral::plugins::jute

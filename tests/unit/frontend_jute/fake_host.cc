@@ -1,0 +1,105 @@
+#include "fake_host.h"
+
+#include <thread>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/thread_pool.hpp>
+
+namespace corral::plugins::jute::testing {
+
+void CapturingLogger::log(sdk::LogLevel, std::string_view message) noexcept {
+  std::lock_guard lock(mutex_);
+  lines_.emplace_back(message);
+}
+
+bool CapturingLogger::contains(std::string_view text) const {
+  std::lock_guard lock(mutex_);
+  for (const auto& line : lines_) {
+    if (line.find(text) != std::string::npos) return true;
+  }
+  return false;
+}
+
+std::vector<std::string> CapturingLogger::lines() const {
+  std::lock_guard lock(mutex_);
+  return lines_;
+}
+
+sdk::Counter& SimpleMetrics::counter(std::string_view name, std::string_view) noexcept {
+  std::lock_guard lock(mutex_);
+  auto& slot = counters_[std::string(name)];
+  if (!slot) slot = std::make_unique<sdk::Counter>();
+  return *slot;
+}
+
+sdk::Gauge& SimpleMetrics::gauge(std::string_view name, std::string_view) noexcept {
+  std::lock_guard lock(mutex_);
+  auto& slot = gauges_[std::string(name)];
+  if (!slot) slot = std::make_unique<sdk::Gauge>();
+  return *slot;
+}
+
+void SimpleMetrics::forEach(
+    const std::function<void(std::string_view, std::string_view, int64_t)>& visit) const {
+  std::lock_guard lock(mutex_);
+  for (const auto& [name, counter] : counters_) visit(name, "", counter->value());
+  for (const auto& [name, gauge] : gauges_) visit(name, "", gauge->value());
+}
+
+sdk::Status SimpleCommands::add(sdk::Command command) noexcept {
+  std::lock_guard lock(mutex_);
+  commands_.push_back(std::make_unique<sdk::Command>(std::move(command)));
+  return sdk::Status::ok();
+}
+
+const sdk::Command* SimpleCommands::find(std::string_view name) const noexcept {
+  std::lock_guard lock(mutex_);
+  for (const auto& command : commands_) {
+    if (command->name == name) return command.get();
+    for (const auto& alias : command->aliases) {
+      if (alias == name) return command.get();
+    }
+  }
+  return nullptr;
+}
+
+std::vector<const sdk::Command*> SimpleCommands::all() const {
+  std::lock_guard lock(mutex_);
+  std::vector<const sdk::Command*> out;
+  for (const auto& command : commands_) out.push_back(command.get());
+  return out;
+}
+
+struct FakeHost::Loop {
+  boost::asio::io_context io;
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work{io.get_executor()};
+  boost::asio::thread_pool pool{1};
+  std::vector<std::thread> threads;
+};
+
+FakeHost::FakeHost() : loop_(std::make_unique<Loop>()) {
+  for (int i = 0; i < 2; ++i) loop_->threads.emplace_back([this] { loop_->io.run(); });
+}
+
+FakeHost::~FakeHost() {
+  loop_->work.reset();
+  loop_->io.stop();
+  for (auto& thread : loop_->threads) thread.join();
+  loop_->pool.join();
+}
+
+boost::asio::io_context& FakeHost::ioContext() noexcept { return loop_->io; }
+boost::asio::thread_pool& FakeHost::blockingPool() noexcept { return loop_->pool; }
+
+std::optional<std::string> MapConfig::get(std::string_view key) const {
+  auto it = values_.find(key);
+  if (it == values_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::string MapConfig::where(std::string_view key) const {
+  return values_.count(key) ? "zoo.cfg:1" : "default";
+}
+
+}  // namespace corral::plugins::jute::testing

@@ -1,0 +1,91 @@
+// A minimal sdk::Host for frontend.jute tests: an io_context run on two threads, a one-thread
+// blocking pool, a capturing logger, and plain metrics and command registries.
+#pragma once
+
+#include <initializer_list>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "corral/admin.h"
+#include "corral/host.h"
+
+namespace corral::plugins::jute::testing {
+
+class CapturingLogger final : public sdk::Logger {
+ public:
+  void log(sdk::LogLevel level, std::string_view message) noexcept override;
+  bool enabled(sdk::LogLevel) const noexcept override { return true; }
+  bool contains(std::string_view text) const;
+  std::vector<std::string> lines() const;
+
+ private:
+  mutable std::mutex mutex_;
+  std::vector<std::string> lines_;
+};
+
+class SimpleMetrics final : public sdk::MetricsRegistry {
+ public:
+  sdk::Counter& counter(std::string_view name, std::string_view) noexcept override;
+  sdk::Gauge& gauge(std::string_view name, std::string_view) noexcept override;
+  void gaugeFunction(std::string_view, std::string_view, std::function<int64_t()>) noexcept override {}
+  void forEach(const std::function<void(std::string_view, std::string_view, int64_t)>& visit)
+      const override;
+
+ private:
+  mutable std::mutex mutex_;
+  std::map<std::string, std::unique_ptr<sdk::Counter>, std::less<>> counters_;
+  std::map<std::string, std::unique_ptr<sdk::Gauge>, std::less<>> gauges_;
+};
+
+class SimpleCommands final : public sdk::CommandRegistry {
+ public:
+  sdk::Status add(sdk::Command command) noexcept override;
+  const sdk::Command* find(std::string_view name_or_alias) const noexcept override;
+  std::vector<const sdk::Command*> all() const override;
+
+ private:
+  mutable std::mutex mutex_;
+  std::vector<std::unique_ptr<sdk::Command>> commands_;
+};
+
+class FakeHost final : public sdk::Host {
+ public:
+  FakeHost();
+  ~FakeHost() override;
+
+  sdk::Logger& logger() noexcept override { return logger_; }
+  sdk::MetricsRegistry& metrics() noexcept override { return metrics_; }
+  boost::asio::io_context& ioContext() noexcept override;
+  boost::asio::thread_pool& blockingPool() noexcept override;
+  sdk::CommandRegistry& commands() noexcept override { return commands_; }
+  int64_t serverId() const noexcept override { return 0; }
+
+  CapturingLogger& log() { return logger_; }
+  SimpleMetrics& simpleMetrics() { return metrics_; }
+
+ private:
+  struct Loop;
+  CapturingLogger logger_;
+  SimpleMetrics metrics_;
+  SimpleCommands commands_;
+  std::unique_ptr<Loop> loop_;
+};
+
+// zoo.cfg settings from a map.
+class MapConfig final : public sdk::PluginConfig {
+ public:
+  MapConfig() = default;
+  explicit MapConfig(std::initializer_list<std::pair<const std::string, std::string>> values)
+      : values_(values.begin(), values.end()) {}
+  std::optional<std::string> get(std::string_view key) const override;
+  std::string where(std::string_view key) const override;
+
+ private:
+  std::map<std::string, std::string, std::less<>> values_;
+};
+
+}  // namespace corral::plugins::jute::testing
