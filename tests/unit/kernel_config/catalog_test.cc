@@ -96,7 +96,8 @@ TEST(Catalog, ImplementedFlags) {
       "minSessionTimeout", "maxSessionTimeout", "globalOutstandingLimit", "jute.maxbuffer",
       "4lw.commands.whitelist", "extendedTypesEnabled", "znode.container.checkIntervalMs",
       "standaloneEnabled", "storage", "consensus", "frontends", "acl.schemes", "admin",
-      "plugin.dir", "log.file", "log.level", "threads"};
+      "plugin.dir", "log.file", "log.level", "threads", "maxCnxns", "nio.sessionlessCnxnTimeout",
+      "skipACL", "znode.container.maxPerMinute"};
   EXPECT_EQ(implemented, expected);
 }
 

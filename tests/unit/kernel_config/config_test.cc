@@ -269,11 +269,11 @@ TEST(ConfigWarnings, SnapRetainCount) {
 // --- Not implemented ----------------------------------------------------------------------
 
 TEST(Config, NotImplementedKeys) {
-  Config config = make("dataDir=/d\nclientPort=1\nsnapCount=5\nzookeeper.skipACL=yes\n"
-                       "skipACL=no\nautopurge.purgeInterval=1\ntickTime=10\n");
+  Config config = make("dataDir=/d\nclientPort=1\nsnapCount=5\nzookeeper.sslQuorum=yes\n"
+                       "sslQuorum=no\nautopurge.purgeInterval=1\ntickTime=10\n");
   ASSERT_TRUE(config.validate().isOk());
   EXPECT_EQ(config.notImplementedKeys(),
-            (std::vector<std::string>{"snapCount", "skipACL", "autopurge.purgeInterval"}));
+            (std::vector<std::string>{"snapCount", "sslQuorum", "autopurge.purgeInterval"}));
   EXPECT_EQ(config.where("snapCount"), "/etc/x.cfg:3");
 }
 
