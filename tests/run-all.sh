@@ -11,6 +11,16 @@ cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
 cmake --build "$build" -j "$jobs"
 ctest --test-dir "$build" --output-on-failure -j "$jobs"
 
+# The SDK example, built out of tree against the installed SDK only (as a plugin author
+# would), then its conformance suite.
+prefix="$build/sdk-prefix"
+cmake --install "$build" --prefix "$prefix" > /dev/null
+cmake -S "$root/sdk/examples/acl_token" -B "$build/example-acl-token" -G Ninja \
+      -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_BUILD_TYPE=RelWithDebInfo
+cmake --build "$build/example-acl-token"
+ctest --test-dir "$build/example-acl-token" --output-on-failure
+export CORRAL_EXAMPLE_PLUGIN_DIR="$build/example-acl-token"
+
 export CORRAL_BIN="$build/bin/corral-server"
 export CORRAL_FIXTURE_PLUGIN_DIR="$build/tests/fixtures/plugins"
 cd "$root"

@@ -74,6 +74,14 @@ sdk::Result<std::vector<sdk::Id>> AclChecker::authenticate(const std::string& sc
   return provider_for->authenticate(connection, auth);
 }
 
+std::vector<sdk::Id> AclChecker::connectIds(const sdk::ConnectionInfo& connection) const {
+  std::vector<sdk::Id> ids;
+  for (const auto& [scheme, provider_for] : providers_) {
+    for (auto& id : provider_for->connectIds(connection)) ids.push_back(std::move(id));
+  }
+  return ids;
+}
+
 std::string AclChecker::userName(const sdk::Id& id) const {
   const auto* scheme = provider(id.scheme);
   return scheme == nullptr ? id.id : scheme->userName(id.id);

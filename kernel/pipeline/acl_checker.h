@@ -34,6 +34,10 @@ class AclChecker {
                                                  const sdk::ConnectionInfo& connection,
                                                  std::string_view auth) const;
 
+  // Ids every scheme grants a connection when it opens (ip, x509 certificate subject).
+  std::vector<sdk::Id> connectIds(const sdk::ConnectionInfo& connection) const;
+  bool hasScheme(std::string_view scheme) const { return provider(scheme) != nullptr; }
+
   // The whoAmI user name of one id.
   std::string userName(const sdk::Id& id) const;
 

@@ -300,6 +300,15 @@ void RequestProcessor::resetConnectionStats() {
   });
 }
 
+bool RequestProcessor::authenticatedForEnforcement(const Connection& connection) const {
+  for (const auto& id : connection.ids) {
+    for (const auto& scheme : settings_.enforce_auth_schemes) {
+      if (id.scheme == scheme) return true;
+    }
+  }
+  return false;
+}
+
 // ---- connect ----
 
 void RequestProcessor::connect(const sdk::ConnectRequest& request,
@@ -329,7 +338,14 @@ void RequestProcessor::onConnect(sdk::ConnectRequest request, std::shared_ptr<sd
   auto connection = std::make_shared<Connection>();
   connection->id = next_connection_id_++;
   connection->link = link;
+  // Every connection is ip:<peer> (as in ZooKeeper), plus what schemes grant on connect
+  // (x509: the verified client certificate).
   connection->ids.push_back(sdk::Id{"ip", link->info().remote_address});
+  for (auto& id : acl_.connectIds(link->info())) {
+    if (std::find(connection->ids.begin(), connection->ids.end(), id) == connection->ids.end()) {
+      connection->ids.push_back(std::move(id));
+    }
+  }
   connection->established_ms = wallMs();
   connection->received = 1;  // the ConnectRequest
 
@@ -398,6 +414,21 @@ void RequestProcessor::onRequest(const std::shared_ptr<Connection>& connection, 
   }
   sessions_.touch(connection->session, session::monotonicMs());
   ++connection->received;
+  if (settings_.enforce_auth && !authenticatedForEnforcement(*connection) &&
+      request.op != OpCode::kAuth && request.op != OpCode::kSasl) {
+    // ZooKeeper's AuthenticationHelper: answer SessionClosedRequireSaslAuth (zxid 0), then
+    // close the connection; the session itself expires as usual.
+    log_.warn("session 0x{:x} did not authenticate with any of the enforced schemes; closing",
+              connection->session);
+    sdk::ClientResponse response;
+    response.xid = request.xid;
+    response.zxid = 0;
+    response.err = Code::kSessionClosedRequireSaslAuth;
+    response.close_after = true;
+    respond(*connection, std::move(response), received_at, request.op);
+    onConnectionClosed(connection);
+    return;
+  }
   Session& session = *state->second;
   Queued item{connection, std::move(request), received_at};
   // Pings and auth do not wait behind writes: the client matches them by their special xids.

@@ -44,6 +44,9 @@ struct ProcessorSettings {
   int64_t server_id = 0;             // myid; standalone session ids use 1
   int64_t container_check_ms = 60000;
   int64_t container_max_per_minute = 10000;
+  // enforce.auth.*: every request but auth/sasl needs an id of one of these schemes.
+  bool enforce_auth = false;
+  std::vector<std::string> enforce_auth_schemes;
 };
 
 // A read-only view for admin commands (consistent per call, taken on the strand).
@@ -125,6 +128,7 @@ class RequestProcessor final : public sdk::ClientService, public sdk::CommitSink
   void onRequest(const std::shared_ptr<Connection>& connection, sdk::ClientRequest request,
                  int64_t received_at);
   void onConnectionClosed(const std::shared_ptr<Connection>& connection);
+  bool authenticatedForEnforcement(const Connection& connection) const;
   void onCommit(sdk::TxnEntry txn, sdk::Status status);
   void process(Session& session, Queued item);
   void drain(Session& session);

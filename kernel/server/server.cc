@@ -267,6 +267,23 @@ int runServer(int argc, char** argv) {
   settings.server_id = cfg.serverId();
   settings.container_check_ms = cfg.getInt("znode.container.checkIntervalMs", 60000);
   settings.container_max_per_minute = cfg.getInt("znode.container.maxPerMinute", 10000);
+  settings.enforce_auth = cfg.getBool("enforce.auth.enabled", false);
+  settings.enforce_auth_schemes = cfg.getList("enforce.auth.schemes");
+  if (settings.enforce_auth) {
+    // As ZooKeeper's AuthenticationHelper: the schemes must be set and available.
+    if (settings.enforce_auth_schemes.empty()) {
+      return failConfig({sdk::Code::kInvalidConfig,
+                         cfg.where("enforce.auth.enabled") +
+                             ": enforce.auth.enabled is true, enforce.auth.schemes must be configured"});
+    }
+    for (const auto& scheme : settings.enforce_auth_schemes) {
+      if (!acl_checker.hasScheme(scheme)) {
+        return failConfig({sdk::Code::kInvalidConfig,
+                           cfg.where("enforce.auth.schemes") + ": authentication scheme " + scheme +
+                               " is not available (add it to acl.schemes)"});
+      }
+    }
+  }
   runtime::SpdLogger pipeline_log(runtime::namedLog("pipeline"));
   pipeline::RequestProcessor processor(context.io(), *storage, *consensus, acl_checker, settings,
                                        pipeline_log);

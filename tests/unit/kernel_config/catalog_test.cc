@@ -97,7 +97,7 @@ TEST(Catalog, ImplementedFlags) {
       "4lw.commands.whitelist", "extendedTypesEnabled", "znode.container.checkIntervalMs",
       "standaloneEnabled", "storage", "consensus", "frontends", "acl.schemes", "admin",
       "plugin.dir", "log.file", "log.level", "threads", "maxCnxns", "nio.sessionlessCnxnTimeout",
-      "skipACL", "znode.container.maxPerMinute"};
+      "skipACL", "znode.container.maxPerMinute", "enforce.auth.enabled", "enforce.auth.schemes"};
   EXPECT_EQ(implemented, expected);
 }
 

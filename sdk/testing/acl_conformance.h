@@ -1,0 +1,234 @@
+// The conformance suite every ACL scheme plugin must pass.
+//
+// It loads the plugin the way corral-server does (its .so, through the exported
+// descriptor), creates it with a minimal host, and checks the AclProvider contract: ids
+// it calls valid and invalid, what authenticate() grants and refuses, matching, that an
+// authenticated id matches itself, that no input (however malformed) throws or crashes,
+// and that concurrent calls are safe.
+//
+// Use (GoogleTest):
+//   #include <corral/testing/acl_conformance.h>
+//   corral::testing::AclConformanceCase tokenCase() { ... }
+//   INSTANTIATE_TEST_SUITE_P(Token, AclConformance, ::testing::Values(tokenCase()),
+//                            corral::testing::caseName);
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/dll/shared_library.hpp>
+#include <dlfcn.h>
+
+#include <map>
+#include <memory>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "corral/acl.h"
+#include "corral/admin.h"
+#include "corral/host.h"
+#include "corral/plugin.h"
+
+namespace corral::testing {
+
+struct AclConformanceCase {
+  std::string label;                              // test-name suffix, [A-Za-z0-9_]
+  std::string plugin_file;                        // path to libcorral_acl_<name>.so
+  std::string scheme;                             // what scheme() must return
+  std::map<std::string, std::string> config;      // the plugin's settings
+  std::vector<std::string> valid_ids;
+  std::vector<std::string> invalid_ids;
+  sdk::ConnectionInfo connection{"127.0.0.1", 40000, ""};
+  // Auth bytes that must succeed, each with an id it must grant.
+  std::vector<std::pair<std::string, sdk::Id>> accepted_auth;
+  // Auth bytes that must fail with AuthFailed (-115). Empty for schemes that accept anything.
+  std::vector<std::string> refused_auth;
+  // (caller id, ACL id) pairs that must and must not match.
+  std::vector<std::pair<std::string, std::string>> matching;
+  std::vector<std::pair<std::string, std::string>> not_matching;
+  bool authenticated = false;                     // isAuthenticated(): may stand in for `auth` ACLs
+};
+
+inline std::string caseName(const ::testing::TestParamInfo<AclConformanceCase>& info) {
+  return info.param.label;
+}
+
+// A host with just enough for a plugin to be created: logs go to stderr.
+class MinimalHost final : public sdk::Host {
+ public:
+  class StderrLogger final : public sdk::Logger {
+   public:
+    void log(sdk::LogLevel, std::string_view message) noexcept override {
+      fprintf(stderr, "[plugin] %.*s\n", static_cast<int>(message.size()), message.data());
+    }
+    bool enabled(sdk::LogLevel level) const noexcept override { return level >= sdk::LogLevel::kInfo; }
+  };
+  class NoMetrics final : public sdk::MetricsRegistry {
+   public:
+    sdk::Counter& counter(std::string_view, std::string_view) noexcept override { return counter_; }
+    sdk::Gauge& gauge(std::string_view, std::string_view) noexcept override { return gauge_; }
+    void gaugeFunction(std::string_view, std::string_view, std::function<int64_t()>) noexcept override {}
+    void forEach(const std::function<void(std::string_view, std::string_view, int64_t)>&) const override {}
+
+   private:
+    sdk::Counter counter_;
+    sdk::Gauge gauge_;
+  };
+  class Commands final : public sdk::CommandRegistry {
+   public:
+    sdk::Status add(sdk::Command command) noexcept override {
+      commands_.push_back(std::make_unique<sdk::Command>(std::move(command)));
+      return sdk::Status::ok();
+    }
+    const sdk::Command* find(std::string_view name) const noexcept override {
+      for (const auto& command : commands_) {
+        if (command->name == name) return command.get();
+      }
+      return nullptr;
+    }
+    std::vector<const sdk::Command*> all() const override {
+      std::vector<const sdk::Command*> result;
+      for (const auto& command : commands_) result.push_back(command.get());
+      return result;
+    }
+
+   private:
+    std::vector<std::unique_ptr<sdk::Command>> commands_;
+  };
+
+  sdk::Logger& logger() noexcept override { return logger_; }
+  sdk::MetricsRegistry& metrics() noexcept override { return metrics_; }
+  boost::asio::io_context& ioContext() noexcept override { return io_; }
+  boost::asio::thread_pool& blockingPool() noexcept override { return pool_; }
+  sdk::CommandRegistry& commands() noexcept override { return commands_; }
+  int64_t serverId() const noexcept override { return 0; }
+
+ private:
+  StderrLogger logger_;
+  NoMetrics metrics_;
+  Commands commands_;
+  boost::asio::io_context io_;
+  boost::asio::thread_pool pool_{1};
+};
+
+class MapConfig final : public sdk::PluginConfig {
+ public:
+  explicit MapConfig(std::map<std::string, std::string> values) : values_(std::move(values)) {}
+  std::optional<std::string> get(std::string_view key) const override {
+    auto it = values_.find(std::string(key));
+    if (it == values_.end()) return std::nullopt;
+    return it->second;
+  }
+  std::string where(std::string_view key) const override {
+    return values_.count(std::string(key)) ? "test.cfg" : "default";
+  }
+
+ private:
+  std::map<std::string, std::string> values_;
+};
+
+class AclConformance : public ::testing::TestWithParam<AclConformanceCase> {
+ protected:
+  void SetUp() override {
+    const auto& param = GetParam();
+    auto mode = static_cast<boost::dll::load_mode::type>(RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
+    std::error_code error;
+    library_.load(param.plugin_file, mode, error);
+    ASSERT_FALSE(error) << "cannot load " << param.plugin_file << ": " << error.message();
+    ASSERT_TRUE(library_.has(sdk::kDescriptorSymbol)) << "no descriptor in " << param.plugin_file;
+    descriptor_ = &library_.get_alias<const sdk::PluginDescriptor>(sdk::kDescriptorSymbol);
+    ASSERT_EQ(descriptor_->abi_version, sdk::kAbiVersion);
+    config_ = std::make_unique<MapConfig>(param.config);
+    ASSERT_TRUE(descriptor_->validate(*config_).isOk());
+    sdk::Status status;
+    plugin_.reset(descriptor_->create(host_, *config_, &status));
+    ASSERT_NE(plugin_, nullptr) << status.toString();
+    provider_ = dynamic_cast<sdk::AclProvider*>(plugin_.get());
+    ASSERT_NE(provider_, nullptr) << "create() did not return an AclProvider";
+    ASSERT_TRUE(plugin_->start().isOk());
+  }
+  void TearDown() override {
+    if (plugin_) plugin_->stop();
+    plugin_.reset();
+  }
+
+  boost::dll::shared_library library_;
+  const sdk::PluginDescriptor* descriptor_ = nullptr;
+  MinimalHost host_;
+  std::unique_ptr<MapConfig> config_;
+  std::unique_ptr<sdk::Plugin> plugin_;
+  sdk::AclProvider* provider_ = nullptr;
+};
+
+TEST_P(AclConformance, DescriptorNamesTheScheme) {
+  EXPECT_EQ(descriptor_->kind, sdk::PluginKind::kAcl);
+  EXPECT_EQ(std::string(descriptor_->name), "acl." + GetParam().scheme);
+  EXPECT_EQ(provider_->scheme(), GetParam().scheme);
+  EXPECT_EQ(provider_->isAuthenticated(), GetParam().authenticated);
+}
+
+TEST_P(AclConformance, ValidAndInvalidIds) {
+  for (const auto& id : GetParam().valid_ids) EXPECT_TRUE(provider_->isValid(id)) << id;
+  for (const auto& id : GetParam().invalid_ids) EXPECT_FALSE(provider_->isValid(id)) << id;
+}
+
+TEST_P(AclConformance, AuthenticationGrantsValidIdsThatMatchThemselves) {
+  for (const auto& [auth, expected] : GetParam().accepted_auth) {
+    auto ids = provider_->authenticate(GetParam().connection, auth);
+    ASSERT_TRUE(ids.isOk()) << auth << ": " << ids.status().toString();
+    bool found = false;
+    for (const auto& id : *ids) {
+      found = found || id == expected;
+      if (id.scheme != GetParam().scheme) continue;
+      EXPECT_TRUE(provider_->isValid(id.id)) << "granted an id it calls invalid: " << id.id;
+      EXPECT_TRUE(provider_->matches(id.id, id.id)) << "granted id does not match itself: " << id.id;
+    }
+    EXPECT_TRUE(found) << auth << " did not grant " << expected.scheme << ":" << expected.id;
+  }
+}
+
+TEST_P(AclConformance, AuthenticationFailuresAreAuthFailed) {
+  for (const auto& auth : GetParam().refused_auth) {
+    auto ids = provider_->authenticate(GetParam().connection, auth);
+    EXPECT_FALSE(ids.isOk()) << auth;
+    EXPECT_EQ(ids.status().code(), sdk::Code::kAuthFailed) << auth;
+  }
+}
+
+TEST_P(AclConformance, Matching) {
+  for (const auto& [caller, acl] : GetParam().matching) EXPECT_TRUE(provider_->matches(caller, acl)) << caller << " ~ " << acl;
+  for (const auto& [caller, acl] : GetParam().not_matching) EXPECT_FALSE(provider_->matches(caller, acl)) << caller << " !~ " << acl;
+}
+
+TEST_P(AclConformance, GarbageNeverThrowsOrCrashes) {
+  std::mt19937 random(42);
+  for (int i = 0; i < 2000; ++i) {
+    std::string bytes(random() % 64, '\0');
+    for (auto& c : bytes) c = static_cast<char>(random());
+    EXPECT_NO_THROW({
+      (void)provider_->isValid(bytes);
+      (void)provider_->matches(bytes, bytes);
+      (void)provider_->matches(bytes, "x");
+      (void)provider_->authenticate(GetParam().connection, bytes);
+    });
+  }
+}
+
+TEST_P(AclConformance, ConcurrentCallsAreSafe) {
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 500; ++i) {
+        for (const auto& id : GetParam().valid_ids) (void)provider_->isValid(id);
+        for (const auto& [auth, expected] : GetParam().accepted_auth) (void)provider_->authenticate(GetParam().connection, auth);
+        for (const auto& [caller, acl] : GetParam().matching) (void)provider_->matches(caller, acl);
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+}
+
+}  // namespace corral::testing
