@@ -149,12 +149,17 @@ class RequestProcessor::AttachedSession final : public sdk::ClientSession {
     processor_.stats_.packets_received.fetch_add(1, std::memory_order_relaxed);
     processor_.stats_.outstanding.fetch_add(1, std::memory_order_relaxed);
     int64_t now = session::monotonicMs();
-    boost::asio::post(processor_.strand_, [this, request = std::move(request), now]() mutable {
-      processor_.onRequest(connection_, std::move(request), now);
+    // Capture the processor and the connection, never `this`: the front end may drop its
+    // session handle before the strand runs the request.
+    boost::asio::post(processor_.strand_, [processor = &processor_, connection = connection_,
+                                           request = std::move(request), now]() mutable {
+      processor->onRequest(connection, std::move(request), now);
     });
   }
   void connectionClosed() noexcept override {
-    boost::asio::post(processor_.strand_, [this] { processor_.onConnectionClosed(connection_); });
+    boost::asio::post(processor_.strand_, [processor = &processor_, connection = connection_] {
+      processor->onConnectionClosed(connection);
+    });
   }
 
  private:
