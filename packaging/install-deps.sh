@@ -12,7 +12,7 @@ build_packages=(
 test_packages=(
   zookeeper zookeeper-bin libzookeeper-mt-dev
   python3 python3-kazoo python3-pytest
-  python3-matplotlib
+  python3-matplotlib openssl
 )
 
 missing=()

@@ -96,6 +96,17 @@ int64_t openFileCount() {
   return count;
 }
 
+// A metric the plugins keep in the registry (summed over front ends), 0 when absent.
+int64_t registryValue(const ServerInfo& info, std::string_view wanted) {
+  int64_t total = 0;
+  if (info.metrics != nullptr) {
+    info.metrics->forEach([&](std::string_view name, std::string_view, int64_t value) {
+      if (name == wanted) total += value;
+    });
+  }
+  return total;
+}
+
 int64_t watchCount(const ServerInfo& info) {
   int64_t count = 0;
   info.processor->inspect([&] {
@@ -281,8 +292,8 @@ sdk::Status registerCoreCommands(sdk::CommandRegistry& registry, ServerInfo info
                             {"last_client_response_size", -1},
                             {"max_client_response_size", -1},
                             {"min_client_response_size", -1},
-                            {"outstanding_tls_handshake", 0},
-                            {"auth_failed_count", 0},
+                            {"outstanding_tls_handshake", registryValue(info, "outstanding_tls_handshake")},
+                            {"auth_failed_count", registryValue(info, "unsuccessful_handshake")},
                             {"non_mtls_remote_conn_count", 0},
                             {"non_mtls_local_conn_count", 0}};
                         sdk::CommandOutput output;

@@ -396,7 +396,7 @@ std::vector<KeySpec> standardSpecs() {
       {.name = "log.file", .type = kPath, .flags = kImpl},
       {.name = "log.level", .type = kEnum, .default_value = "info", .flags = kImpl,
        .choices = "trace,debug,info,warn,error"},
-      {.name = "threads", .type = kInt, .default_value = "2", .flags = kImpl, .min = 1,
+      {.name = "threads", .type = kInt, .default_value = "1", .flags = kImpl, .min = 1,
        .max = 1024},
   };
 }

@@ -1,5 +1,7 @@
 #include "kernel/server/plugin_set.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 namespace corral::kernel::server {
@@ -25,7 +27,13 @@ sdk::Result<std::vector<loader::PluginRequest>> pluginRequests(const config::Con
                            std::pair{sdk::PluginKind::kFrontend, "frontends"},
                            std::pair{sdk::PluginKind::kAdmin, "admin"}}) {
     std::string where = config.where(key);
-    for (const auto& name : config.getList(key)) {
+    auto names = config.getList(key);
+    // As ZooKeeper's configureSSLAuth: a secure client port brings the x509 scheme.
+    if (kind == sdk::PluginKind::kAcl && config.isSet("secureClientPort") &&
+        std::find(names.begin(), names.end(), "x509") == names.end()) {
+      names.push_back("x509");
+    }
+    for (const auto& name : names) {
       if (!isPluginName(name)) {
         return sdk::Status(sdk::Code::kInvalidConfig,
                            fmt::format("{}: {}: '{}' is not a plugin name (letters, digits, _)", where, key, name));

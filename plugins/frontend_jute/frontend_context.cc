@@ -9,7 +9,11 @@ FrontendMetrics::FrontendMetrics(sdk::MetricsRegistry& registry)
       packets_sent(registry.counter("packets_sent", "client packets sent")),
       connection_rejected(registry.counter(
           "connection_rejected", "client connections refused by maxClientCnxns/maxCnxns")),
-      alive_connections(registry.gauge("num_alive_connections", "open client connections")) {}
+      alive_connections(registry.gauge("num_alive_connections", "open client connections")),
+      outstanding_tls_handshake(
+          registry.gauge("outstanding_tls_handshake", "TLS handshakes in progress on secureClientPort")),
+      unsuccessful_handshake(
+          registry.counter("unsuccessful_handshake", "failed TLS handshakes on secureClientPort")) {}
 
 FrontendContext::FrontendContext(FrontendSettings settings_in, sdk::Host& host)
     : settings(std::move(settings_in)),

@@ -31,6 +31,8 @@ struct FrontendMetrics {
   sdk::Counter& packets_sent;
   sdk::Counter& connection_rejected;
   sdk::Gauge& alive_connections;
+  sdk::Gauge& outstanding_tls_handshake;  // TLS handshakes under way (ZooKeeper's mntr name)
+  sdk::Counter& unsuccessful_handshake;   // failed TLS handshakes (ZooKeeper's metric name)
 };
 
 class FrontendContext {

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "corral/host.h"
 #include "corral/jute.h"
@@ -16,13 +17,36 @@
 
 namespace corral::plugins::jute {
 
+// TLS on secureClientPort: ZooKeeper's ssl.* keys (X509Util / ClientX509Util), PEM stores only.
+struct TlsSettings {
+  enum class ClientAuth { kNone, kWant, kNeed };
+
+  std::string key_store_location;    // ssl.keyStore.location: private key + certificate chain
+  std::string key_store_password;    // ssl.keyStore.password, for an encrypted private key
+  std::string key_store_password_path;  // ssl.keyStore.passwordPath: read at start, wins if set
+  std::string trust_store_location;  // ssl.trustStore.location: CA certificates; "" = system CAs
+  ClientAuth client_auth = ClientAuth::kNeed;  // ssl.clientAuth (ZooKeeper's default: need)
+  // Enabled protocol versions, "TLSv1.2"/"TLSv1.3" (also "TLSv1", "TLSv1.1"): ssl.enabledProtocols,
+  // else ssl.protocol alone (as ZooKeeper's SSLContextAndOptions).
+  std::vector<std::string> protocols{"TLSv1.2"};
+  // ssl.ciphersuites in Java/IANA names; empty = ZooKeeper's default ECDHE list.
+  std::vector<std::string> cipher_suites;
+  // ssl.hostnameVerification: accepted; ZooKeeper never verifies client host names on the client
+  // port (ClientX509Util.shouldVerifyClientHostname() is false), and neither does Corral.
+  bool hostname_verification = true;
+};
+
 struct FrontendSettings {
   // Plain client port. nullopt = no listener (clientPort unset or 0, ZooKeeper's meaning:
   // e.g. a quorum member that serves no clients). 0 here (never from zoo.cfg) = an ephemeral
   // port, for tests.
   std::optional<uint16_t> client_port;
   std::string client_port_address = "0.0.0.0";  // clientPortAddress; a host name is resolved at start
-  int32_t secure_client_port = 0;               // secureClientPort: TLS is not served here (logged)
+  // secureClientPort: the TLS port; nullopt = none (unset or 0). 0 here (never from zoo.cfg) =
+  // an ephemeral port, for tests.
+  std::optional<uint16_t> secure_client_port;
+  std::string secure_client_port_address = "0.0.0.0";  // secureClientPortAddress
+  TlsSettings tls;                                      // ssl.* (only read with secureClientPort)
   int listen_backlog = -1;                      // clientPortListenBacklog; -1 = OS default
   int32_t max_buffer = sdk::kJuteMaxBufferDefault;  // jute.maxbuffer: request frame limit
   int64_t max_client_cnxns = 60;                // maxClientCnxns: per remote IP, 0 = unlimited

@@ -1,13 +1,25 @@
 #include "jute_connection.h"
 
+#include <openssl/ssl.h>
+
+#include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <cstring>
 #include <exception>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <type_traits>
 #include <utility>
+#include <vector>
 
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl/stream.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/write.hpp>
 
@@ -16,6 +28,7 @@
 #include "four_letter_whitelist.h"
 #include "reply_encoder.h"
 #include "request_decoder.h"
+#include "tls_context.h"
 
 namespace corral::plugins::jute {
 namespace asio = boost::asio;
@@ -33,9 +46,121 @@ bool isWordByte(char c) { return c > ' ' && c < 0x7f; }
 
 }  // namespace
 
-JuteConnection::JuteConnection(asio::io_context& io, Socket socket,
-                               std::shared_ptr<FrontendContext> context, sdk::ConnectionInfo info)
-    : socket_(std::move(socket)),
+using PlainStream = asio::ip::tcp::socket;
+using TlsStream = asio::ssl::stream<asio::ip::tcp::socket>;
+
+template <typename Stream>
+class StreamConnection final : public JuteConnection,
+                               public std::enable_shared_from_this<StreamConnection<Stream>> {
+ public:
+  static constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
+
+  StreamConnection(asio::io_context& io, asio::ip::tcp::socket socket,
+                   std::shared_ptr<asio::ssl::context> tls,
+                   std::shared_ptr<FrontendContext> context, sdk::ConnectionInfo info);
+  ~StreamConnection() override;
+
+  void start() override;
+  void abort() override;
+
+  void sendResponse(sdk::ClientResponse response) noexcept override;
+  void sendEvent(const sdk::WatcherEvent& event) noexcept override;
+  void close() noexcept override;
+  // Written once on the strand when the TLS handshake ends, before the ConnectRequest is read
+  // (so before the kernel can see this connection); constant afterwards.
+  const sdk::ConnectionInfo& info() const noexcept override { return info_; }
+
+ private:
+  enum class Phase {
+    kHandshake,    // waiting for the first frame: a ConnectRequest or a four-letter word
+    kConnecting,   // ConnectRequest given to the kernel; later frames wait in the buffer
+    kEstablished,  // requests flow to the session
+    kDraining,     // nothing more is read; the last output is flushed, then the socket closes
+    kClosed,
+  };
+
+  // Built in place (guaranteed elision): ssl::stream need not be movable.
+  static Stream openStream(asio::ip::tcp::socket socket, asio::ssl::context* tls) {
+    if constexpr (kTls) {
+      return Stream(std::move(socket), *tls);
+    } else {
+      return socket;
+    }
+  }
+
+  asio::ip::tcp::socket& tcpSocket() noexcept {
+    if constexpr (kTls) {
+      return stream_.next_layer();
+    } else {
+      return stream_;
+    }
+  }
+
+  // Strand only.
+  void startTimer();
+  void onTlsHandshake(const boost::system::error_code& error);
+  void readMore();
+  void onRead(const boost::system::error_code& error, size_t bytes);
+  void processInput();
+  bool tryFourLetterWord();
+  void runCommand(const sdk::Command* command, std::string word, std::string body);
+  void handleConnectRequest(std::string_view payload);
+  void onConnected(sdk::ConnectOutcome outcome);
+  void handleRequest(std::string_view payload);
+  bool shouldThrottle() const noexcept;
+  void resumeReading();
+  void startWrite();
+  void onWritten(const boost::system::error_code& error);
+  void closeGracefully();
+  void closeNow();
+  void maybeFinish();
+  void compactInput();
+
+  // Any thread.
+  // Appends one frame to pending_ unless output is closed; false if nothing was queued.
+  template <typename Encode>
+  bool queueFrame(Encode&& encode, bool close_after) noexcept;
+  void scheduleFlush();
+  void releaseOutstanding() noexcept;
+
+  std::shared_ptr<asio::ssl::context> tls_;  // keeps the SSL_CTX alive (TLS only)
+  Stream stream_;
+  asio::strand<asio::io_context::executor_type> strand_;
+  asio::steady_timer handshake_timer_;
+  std::shared_ptr<FrontendContext> context_;
+  sdk::ConnectionInfo info_;
+
+  // Strand only.
+  Phase phase_ = Phase::kHandshake;
+  bool tls_ready_ = !kTls;  // the TLS handshake finished (always true for plain sockets)
+  std::vector<char> in_;
+  size_t in_begin_ = 0;
+  size_t in_end_ = 0;
+  bool reading_ = false;
+  int pending_ops_ = 0;  // reads, writes, the timer, the connect call, a running 4lw command
+  bool finished_ = false;
+  std::shared_ptr<sdk::ClientSession> session_;
+  std::string writing_;
+
+  // Written under out_mutex_.
+  std::mutex out_mutex_;
+  std::string pending_;
+  bool write_scheduled_ = false;
+  bool output_closed_ = false;
+  std::atomic<bool> close_requested_{false};
+
+  std::atomic<bool> paused_{false};        // stopped reading for globalOutstandingLimit
+  std::atomic<int64_t> outstanding_{0};   // own requests (xid > 0) not answered yet
+};
+
+
+template <typename Stream>
+StreamConnection<Stream>::StreamConnection(asio::io_context& io, asio::ip::tcp::socket socket,
+                                           std::shared_ptr<asio::ssl::context> tls,
+                                           std::shared_ptr<FrontendContext> context,
+                                           sdk::ConnectionInfo info)
+    : tls_(std::move(tls)),
+      stream_(openStream(std::move(socket), tls_.get())),
       strand_(asio::make_strand(io)),
       handshake_timer_(strand_),
       context_(std::move(context)),
@@ -43,52 +168,97 @@ JuteConnection::JuteConnection(asio::io_context& io, Socket socket,
   context_->metrics.alive_connections.add(1);
 }
 
-JuteConnection::~JuteConnection() = default;
+template <typename Stream>
+StreamConnection<Stream>::~StreamConnection() = default;
 
-void JuteConnection::start() {
-  asio::post(strand_, [self = shared_from_this()] {
+template <typename Stream>
+void StreamConnection<Stream>::start() {
+  asio::post(strand_, [self = this->shared_from_this()] {
     self->in_.resize(kInitialInput);
-    self->readMore();
-    self->handshake_timer_.expires_after(
-        std::chrono::milliseconds(self->context_->settings.handshake_timeout_ms));
-    ++self->pending_ops_;
-    self->handshake_timer_.async_wait(
-        asio::bind_executor(self->strand_, [self](const boost::system::error_code& ec) {
-          --self->pending_ops_;
-          // Only a connection still waiting for its first frame is cut; one whose
-          // ConnectRequest is with the kernel waits for the kernel.
-          if (!ec && self->phase_ == Phase::kHandshake) {
-            self->context_->logger.debug("closing {}:{}: no handshake in time",
-                                         self->info_.remote_address, self->info_.remote_port);
-            return self->closeNow();
-          }
-          self->maybeFinish();
-        }));
+    self->startTimer();
+    if constexpr (kTls) {
+      ++self->pending_ops_;
+      self->context_->metrics.outstanding_tls_handshake.add(1);
+      self->stream_.async_handshake(
+          asio::ssl::stream_base::server,
+          asio::bind_executor(self->strand_, [self](const boost::system::error_code& ec) {
+            self->onTlsHandshake(ec);
+          }));
+    } else {
+      self->readMore();
+    }
   });
 }
 
-void JuteConnection::abort() {
-  asio::post(strand_, [self = shared_from_this()] { self->closeNow(); });
+template <typename Stream>
+void StreamConnection<Stream>::startTimer() {
+  // nio.sessionlessCnxnTimeout bounds the TLS handshake and the first frame together.
+  handshake_timer_.expires_after(std::chrono::milliseconds(context_->settings.handshake_timeout_ms));
+  ++pending_ops_;
+  handshake_timer_.async_wait(
+      asio::bind_executor(strand_, [self = this->shared_from_this()](const boost::system::error_code& ec) {
+        --self->pending_ops_;
+        // Only a connection still waiting for its first frame is cut; one whose
+        // ConnectRequest is with the kernel waits for the kernel.
+        if (!ec && self->phase_ == Phase::kHandshake) {
+          self->context_->logger.debug("closing {}:{}: no handshake in time",
+                                       self->info_.remote_address, self->info_.remote_port);
+          return self->closeNow();
+        }
+        self->maybeFinish();
+      }));
+}
+
+template <typename Stream>
+void StreamConnection<Stream>::onTlsHandshake(const boost::system::error_code& error) {
+  --pending_ops_;
+  context_->metrics.outstanding_tls_handshake.add(-1);
+  if (phase_ == Phase::kClosed) return maybeFinish();
+  if (error) {
+    // An untrusted or expired certificate, no certificate with ssl.clientAuth=need, a plaintext
+    // client, no common protocol or cipher: closed without a byte of the client protocol.
+    context_->metrics.unsuccessful_handshake.add();
+    context_->logger.warn("TLS handshake with {}:{} failed: {}", info_.remote_address,
+                          info_.remote_port, error.message());
+    return closeNow();
+  }
+  if constexpr (kTls) info_.tls_peer_subject = verifiedPeerSubject(stream_.native_handle());
+  tls_ready_ = true;
+  try {
+    readMore();
+  } catch (const std::exception& e) {
+    context_->logger.warn("closing {}:{}: {}", info_.remote_address, info_.remote_port, e.what());
+    closeNow();
+  }
+}
+
+template <typename Stream>
+void StreamConnection<Stream>::abort() {
+  asio::post(strand_, [self = this->shared_from_this()] { self->closeNow(); });
 }
 
 // ---------------------------------------------------------------------------------------------
 // Read side (strand)
 
-void JuteConnection::readMore() {
-  if (reading_ || (phase_ != Phase::kHandshake && phase_ != Phase::kEstablished)) return;
+template <typename Stream>
+void StreamConnection<Stream>::readMore() {
+  if (!tls_ready_ || reading_ || (phase_ != Phase::kHandshake && phase_ != Phase::kEstablished)) {
+    return;
+  }
   if (paused_.load() || close_requested_.load()) return;
   if (in_end_ == in_.size()) in_.resize(in_.empty() ? kInitialInput : in_.size() * 2);
   reading_ = true;
   ++pending_ops_;
-  socket_.async_read_some(
+  stream_.async_read_some(
       asio::buffer(in_.data() + in_end_, in_.size() - in_end_),
-      asio::bind_executor(strand_, [self = shared_from_this()](const boost::system::error_code& ec,
+      asio::bind_executor(strand_, [self = this->shared_from_this()](const boost::system::error_code& ec,
                                                                size_t bytes) {
         self->onRead(ec, bytes);
       }));
 }
 
-void JuteConnection::onRead(const boost::system::error_code& error, size_t bytes) {
+template <typename Stream>
+void StreamConnection<Stream>::onRead(const boost::system::error_code& error, size_t bytes) {
   reading_ = false;
   --pending_ops_;
   if (phase_ == Phase::kClosed) return maybeFinish();
@@ -106,7 +276,8 @@ void JuteConnection::onRead(const boost::system::error_code& error, size_t bytes
   }
 }
 
-void JuteConnection::processInput() {
+template <typename Stream>
+void StreamConnection<Stream>::processInput() {
   const int32_t max_buffer = context_->settings.max_buffer;
   while (phase_ == Phase::kHandshake || phase_ == Phase::kEstablished) {
     if (phase_ == Phase::kEstablished && (paused_.load() || close_requested_.load())) break;
@@ -140,7 +311,8 @@ void JuteConnection::processInput() {
   compactInput();
 }
 
-void JuteConnection::compactInput() {
+template <typename Stream>
+void StreamConnection<Stream>::compactInput() {
   if (in_begin_ == in_end_) {
     in_begin_ = in_end_ = 0;
     if (in_.size() > kKeepCapacity) {
@@ -154,7 +326,8 @@ void JuteConnection::compactInput() {
   in_begin_ = 0;
 }
 
-bool JuteConnection::tryFourLetterWord() {
+template <typename Stream>
+bool StreamConnection<Stream>::tryFourLetterWord() {
   const char* first = in_.data() + in_begin_;
   const uint32_t value = sdk::jute_detail::loadBe32(first);
   std::string word;
@@ -188,10 +361,11 @@ bool JuteConnection::tryFourLetterWord() {
   return true;
 }
 
-void JuteConnection::runCommand(const sdk::Command* command, std::string word, std::string body) {
+template <typename Stream>
+void StreamConnection<Stream>::runCommand(const sdk::Command* command, std::string word, std::string body) {
   // Commands read server state (and dirs walks the disk): keep them off the event loop.
   ++pending_ops_;
-  asio::post(context_->blocking_pool, [self = shared_from_this(), command, word = std::move(word),
+  asio::post(context_->blocking_pool, [self = this->shared_from_this(), command, word = std::move(word),
                                        body = std::move(body)]() mutable {
     std::string text;
     try {
@@ -213,7 +387,8 @@ void JuteConnection::runCommand(const sdk::Command* command, std::string word, s
   });
 }
 
-void JuteConnection::handleConnectRequest(std::string_view payload) {
+template <typename Stream>
+void StreamConnection<Stream>::handleConnectRequest(std::string_view payload) {
   sdk::ConnectRequest request;
   sdk::JuteReader reader(payload, context_->settings.max_buffer);
   sdk::ClientService* service = context_->service.load();
@@ -227,7 +402,7 @@ void JuteConnection::handleConnectRequest(std::string_view payload) {
   // session exists, and the socket is not read meanwhile (as ZooKeeper does).
   phase_ = Phase::kConnecting;
   ++pending_ops_;
-  service->connect(request, shared_from_this(), [self = shared_from_this()](sdk::ConnectOutcome outcome) {
+  service->connect(request, this->shared_from_this(), [self = this->shared_from_this()](sdk::ConnectOutcome outcome) {
     // Queue the reply here, not on the strand: the kernel may send this session's first watch
     // events as soon as done() returns, and the ConnectResponse must go out before them.
     if (outcome.response) {
@@ -245,7 +420,8 @@ void JuteConnection::handleConnectRequest(std::string_view payload) {
   });
 }
 
-void JuteConnection::onConnected(sdk::ConnectOutcome outcome) {
+template <typename Stream>
+void StreamConnection<Stream>::onConnected(sdk::ConnectOutcome outcome) {
   --pending_ops_;
   if (phase_ == Phase::kClosed) {
     // The socket went away while the kernel was connecting: tell it once, here.
@@ -269,7 +445,8 @@ void JuteConnection::onConnected(sdk::ConnectOutcome outcome) {
   }
 }
 
-void JuteConnection::handleRequest(std::string_view payload) {
+template <typename Stream>
+void StreamConnection<Stream>::handleRequest(std::string_view payload) {
   sdk::ClientRequest request;
   if (!decodeRequestFrame(payload, context_->settings.max_buffer, request)) {
     context_->logger.debug("closing {}:{}: request shorter than its header",
@@ -290,11 +467,13 @@ void JuteConnection::handleRequest(std::string_view payload) {
   }
 }
 
-bool JuteConnection::shouldThrottle() const noexcept {
+template <typename Stream>
+bool StreamConnection<Stream>::shouldThrottle() const noexcept {
   return context_->outstanding.overLimit() && outstanding_.load() > 0;
 }
 
-void JuteConnection::resumeReading() {
+template <typename Stream>
+void StreamConnection<Stream>::resumeReading() {
   if (!paused_.load() || shouldThrottle()) return;
   paused_.store(false);
   try {
@@ -309,8 +488,9 @@ void JuteConnection::resumeReading() {
 // ---------------------------------------------------------------------------------------------
 // Write side
 
+template <typename Stream>
 template <typename Encode>
-bool JuteConnection::queueFrame(Encode&& encode, bool close_after) noexcept {
+bool StreamConnection<Stream>::queueFrame(Encode&& encode, bool close_after) noexcept {
   bool schedule = false;
   bool failed = false;
   {
@@ -333,15 +513,17 @@ bool JuteConnection::queueFrame(Encode&& encode, bool close_after) noexcept {
   return !failed;
 }
 
-void JuteConnection::scheduleFlush() {
+template <typename Stream>
+void StreamConnection<Stream>::scheduleFlush() {
   try {
-    asio::post(strand_, [self = shared_from_this()] { self->startWrite(); });
+    asio::post(strand_, [self = this->shared_from_this()] { self->startWrite(); });
   } catch (...) {
     // Cannot post (out of memory): leave write_scheduled_ set; the connection is lost anyway.
   }
 }
 
-void JuteConnection::sendResponse(sdk::ClientResponse response) noexcept {
+template <typename Stream>
+void StreamConnection<Stream>::sendResponse(sdk::ClientResponse response) noexcept {
   if (queueFrame([&response](std::string& out) { appendResponseFrame(out, response); },
                  response.close_after)) {
     context_->metrics.packets_sent.add();
@@ -349,13 +531,15 @@ void JuteConnection::sendResponse(sdk::ClientResponse response) noexcept {
   if (response.xid > 0) releaseOutstanding();
 }
 
-void JuteConnection::sendEvent(const sdk::WatcherEvent& event) noexcept {
+template <typename Stream>
+void StreamConnection<Stream>::sendEvent(const sdk::WatcherEvent& event) noexcept {
   if (queueFrame([&event](std::string& out) { appendEventFrame(out, event); }, false)) {
     context_->metrics.packets_sent.add();
   }
 }
 
-void JuteConnection::close() noexcept {
+template <typename Stream>
+void StreamConnection<Stream>::close() noexcept {
   bool schedule = false;
   {
     std::lock_guard lock(out_mutex_);
@@ -367,7 +551,8 @@ void JuteConnection::close() noexcept {
   if (schedule) scheduleFlush();
 }
 
-void JuteConnection::releaseOutstanding() noexcept {
+template <typename Stream>
+void StreamConnection<Stream>::releaseOutstanding() noexcept {
   int64_t own = outstanding_.load();
   while (own > 0 && !outstanding_.compare_exchange_weak(own, own - 1)) {
   }
@@ -375,13 +560,14 @@ void JuteConnection::releaseOutstanding() noexcept {
   context_->outstanding.remove();
   if (paused_.load() && !shouldThrottle()) {
     try {
-      asio::post(strand_, [self = shared_from_this()] { self->resumeReading(); });
+      asio::post(strand_, [self = this->shared_from_this()] { self->resumeReading(); });
     } catch (...) {
     }
   }
 }
 
-void JuteConnection::startWrite() {
+template <typename Stream>
+void StreamConnection<Stream>::startWrite() {
   if (phase_ == Phase::kClosed) return;
   bool close_now = false;
   {
@@ -394,17 +580,18 @@ void JuteConnection::startWrite() {
       writing_.swap(pending_);
     }
   }
-  if (close_now) return closeNow();
+  if (close_now) return closeGracefully();
   if (writing_.empty()) return;
   ++pending_ops_;
-  asio::async_write(socket_, asio::buffer(writing_),
-                    asio::bind_executor(strand_, [self = shared_from_this()](
+  asio::async_write(stream_, asio::buffer(writing_),
+                    asio::bind_executor(strand_, [self = this->shared_from_this()](
                                                      const boost::system::error_code& ec, size_t) {
                       self->onWritten(ec);
                     }));
 }
 
-void JuteConnection::onWritten(const boost::system::error_code& error) {
+template <typename Stream>
+void StreamConnection<Stream>::onWritten(const boost::system::error_code& error) {
   --pending_ops_;
   writing_.clear();
   if (writing_.capacity() > kKeepCapacity) std::string().swap(writing_);
@@ -416,7 +603,27 @@ void JuteConnection::onWritten(const boost::system::error_code& error) {
 // ---------------------------------------------------------------------------------------------
 // Closing (strand)
 
-void JuteConnection::closeNow() {
+template <typename Stream>
+void StreamConnection<Stream>::closeGracefully() {
+  if constexpr (kTls) {
+    if (tls_ready_ && phase_ != Phase::kClosed) {
+      // Everything queued is written: send close_notify, without waiting for the client's
+      // (marking it received makes SSL_shutdown complete once ours is out), then close.
+      SSL_set_shutdown(stream_.native_handle(), SSL_RECEIVED_SHUTDOWN);
+      ++pending_ops_;
+      stream_.async_shutdown(asio::bind_executor(
+          strand_, [self = this->shared_from_this()](const boost::system::error_code&) {
+            --self->pending_ops_;
+            self->closeNow();
+          }));
+      return;
+    }
+  }
+  closeNow();
+}
+
+template <typename Stream>
+void StreamConnection<Stream>::closeNow() {
   if (phase_ == Phase::kClosed) return maybeFinish();
   phase_ = Phase::kClosed;
   {
@@ -425,25 +632,27 @@ void JuteConnection::closeNow() {
     std::string().swap(pending_);
   }
   boost::system::error_code ignored;
-  socket_.shutdown(Socket::shutdown_send, ignored);
+  asio::ip::tcp::socket& socket = tcpSocket();
+  socket.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
   if (!reading_) {
     // Unread input makes close() send RST, which can destroy the reply still in flight (a
     // 4lw answer, a ConnectResponse for an expired session): take a bounded look first.
-    socket_.non_blocking(true, ignored);
+    socket.non_blocking(true, ignored);
     char sink[4096];
     for (int i = 0; i < 16; ++i) {
       boost::system::error_code ec;
-      if (socket_.read_some(asio::buffer(sink), ec) == 0 || ec) break;
+      if (socket.read_some(asio::buffer(sink), ec) == 0 || ec) break;
     }
   }
-  socket_.close(ignored);
+  socket.close(ignored);
   handshake_timer_.cancel();
   std::vector<char>().swap(in_);
   in_begin_ = in_end_ = 0;
   maybeFinish();
 }
 
-void JuteConnection::maybeFinish() {
+template <typename Stream>
+void StreamConnection<Stream>::maybeFinish() {
   if (phase_ != Phase::kClosed || pending_ops_ > 0 || finished_) return;
   finished_ = true;
   context_->metrics.alive_connections.add(-1);
@@ -452,6 +661,24 @@ void JuteConnection::maybeFinish() {
   context_->limiter.release(info_.remote_address);
   if (auto session = std::move(session_)) session->connectionClosed();
   context_->untrack(this);  // may drop the context's reference; handlers still hold one
+}
+
+// ---------------------------------------------------------------------------------------------
+// Factories
+
+std::shared_ptr<JuteConnection> makePlainConnection(asio::io_context& io, asio::ip::tcp::socket socket,
+                                                    std::shared_ptr<FrontendContext> context,
+                                                    sdk::ConnectionInfo info) {
+  return std::make_shared<StreamConnection<PlainStream>>(io, std::move(socket), nullptr,
+                                                         std::move(context), std::move(info));
+}
+
+std::shared_ptr<JuteConnection> makeTlsConnection(asio::io_context& io, asio::ip::tcp::socket socket,
+                                                  std::shared_ptr<asio::ssl::context> tls,
+                                                  std::shared_ptr<FrontendContext> context,
+                                                  sdk::ConnectionInfo info) {
+  return std::make_shared<StreamConnection<TlsStream>>(io, std::move(socket), std::move(tls),
+                                                       std::move(context), std::move(info));
 }
 
 }  // namespace corral::plugins::jute

@@ -1,4 +1,4 @@
-// One client connection of frontend.jute: the socket, its strand, framing, the handshake,
+// One client connection of frontend.jute: the socket (plain or TLS), its strand, framing, the handshake,
 // four-letter words, and the sdk::ClientConnection the kernel answers through.
 //
 // Threading
@@ -14,103 +14,43 @@
 //   when the socket is closed and no operation of its own is pending, whatever the reason.
 #pragma once
 
-#include <atomic>
-#include <cstdint>
 #include <memory>
-#include <mutex>
-#include <string>
-#include <string_view>
-#include <vector>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
 
 #include "corral/frontend.h"
 #include "frontend_context.h"
 
+namespace boost::asio::ssl {
+class context;
+}
+
 namespace corral::plugins::jute {
 
-class JuteConnection final : public sdk::ClientConnection,
-                             public std::enable_shared_from_this<JuteConnection> {
+// What the listener and FrontendContext see of a connection. The code is one template over the
+// stream type (jute_connection.cc): a plain tcp::socket, or an ssl::stream<tcp::socket> on
+// secureClientPort, so the plaintext path has no indirection it did not have before.
+class JuteConnection : public sdk::ClientConnection {
  public:
-  using Socket = boost::asio::ip::tcp::socket;
-
-  // `socket` is connected and already admitted by the ConnectionLimiter (released on finish).
-  JuteConnection(boost::asio::io_context& io, Socket socket,
-                 std::shared_ptr<FrontendContext> context, sdk::ConnectionInfo info);
-  ~JuteConnection() override;
-
-  // Starts reading (any thread).
-  void start();
+  // Starts reading (any thread); a TLS connection first runs its handshake.
+  virtual void start() = 0;
   // Closes at once, dropping what is queued (server stop). Any thread.
-  void abort();
-
-  void sendResponse(sdk::ClientResponse response) noexcept override;
-  void sendEvent(const sdk::WatcherEvent& event) noexcept override;
-  void close() noexcept override;
-  const sdk::ConnectionInfo& info() const noexcept override { return info_; }
-
- private:
-  enum class Phase {
-    kHandshake,    // waiting for the first frame: a ConnectRequest or a four-letter word
-    kConnecting,   // ConnectRequest given to the kernel; later frames wait in the buffer
-    kEstablished,  // requests flow to the session
-    kDraining,     // nothing more is read; the last output is flushed, then the socket closes
-    kClosed,
-  };
-
-  // Strand only.
-  void readMore();
-  void onRead(const boost::system::error_code& error, size_t bytes);
-  void processInput();
-  bool tryFourLetterWord();
-  void runCommand(const sdk::Command* command, std::string word, std::string body);
-  void handleConnectRequest(std::string_view payload);
-  void onConnected(sdk::ConnectOutcome outcome);
-  void handleRequest(std::string_view payload);
-  bool shouldThrottle() const noexcept;
-  void resumeReading();
-  void startWrite();
-  void onWritten(const boost::system::error_code& error);
-  void closeNow();
-  void maybeFinish();
-  void compactInput();
-
-  // Any thread.
-  // Appends one frame to pending_ unless output is closed; false if nothing was queued.
-  template <typename Encode>
-  bool queueFrame(Encode&& encode, bool close_after) noexcept;
-  void scheduleFlush();
-  void releaseOutstanding() noexcept;
-
-  Socket socket_;
-  boost::asio::strand<boost::asio::io_context::executor_type> strand_;
-  boost::asio::steady_timer handshake_timer_;
-  std::shared_ptr<FrontendContext> context_;
-  const sdk::ConnectionInfo info_;
-
-  // Strand only.
-  Phase phase_ = Phase::kHandshake;
-  std::vector<char> in_;
-  size_t in_begin_ = 0;
-  size_t in_end_ = 0;
-  bool reading_ = false;
-  int pending_ops_ = 0;  // reads, writes, the timer, the connect call, a running 4lw command
-  bool finished_ = false;
-  std::shared_ptr<sdk::ClientSession> session_;
-  std::string writing_;
-
-  // Written under out_mutex_.
-  std::mutex out_mutex_;
-  std::string pending_;
-  bool write_scheduled_ = false;
-  bool output_closed_ = false;
-  std::atomic<bool> close_requested_{false};
-
-  std::atomic<bool> paused_{false};        // stopped reading for globalOutstandingLimit
-  std::atomic<int64_t> outstanding_{0};   // own requests (xid > 0) not answered yet
+  virtual void abort() = 0;
 };
+
+// `socket` is connected and already admitted by the ConnectionLimiter (released on finish).
+std::shared_ptr<JuteConnection> makePlainConnection(boost::asio::io_context& io,
+                                                    boost::asio::ip::tcp::socket socket,
+                                                    std::shared_ptr<FrontendContext> context,
+                                                    sdk::ConnectionInfo info);
+// The same over TLS: the server handshake runs first (bounded by nio.sessionlessCnxnTimeout);
+// a failed handshake closes the socket without a byte of the client protocol. After it,
+// info().tls_peer_subject holds the verified client certificate's subject (RFC 2253), if any.
+std::shared_ptr<JuteConnection> makeTlsConnection(boost::asio::io_context& io,
+                                                  boost::asio::ip::tcp::socket socket,
+                                                  std::shared_ptr<boost::asio::ssl::context> tls,
+                                                  std::shared_ptr<FrontendContext> context,
+                                                  sdk::ConnectionInfo info);
 
 }  // namespace corral::plugins::jute

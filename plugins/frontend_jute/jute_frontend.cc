@@ -18,8 +18,11 @@
 #include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
 
+#include <boost/asio/ssl/context.hpp>
+
 #include "frontend_context.h"
 #include "jute_connection.h"
+#include "tls_context.h"
 
 namespace corral::plugins::jute {
 namespace asio = boost::asio;
@@ -41,9 +44,11 @@ std::string addressText(const asio::ip::address& address) {
 // The accept loop; shared so its handlers stay valid whatever happens to the plugin object.
 class Listener : public std::enable_shared_from_this<Listener> {
  public:
-  Listener(asio::io_context& io, std::shared_ptr<FrontendContext> context)
+  // `tls` set: every accepted socket speaks TLS (secureClientPort).
+  Listener(asio::io_context& io, std::shared_ptr<FrontendContext> context,
+           std::shared_ptr<asio::ssl::context> tls)
       : io_(io), strand_(asio::make_strand(io)), acceptor_(strand_), retry_(strand_),
-        context_(std::move(context)) {}
+        context_(std::move(context)), tls_(std::move(tls)) {}
 
   tcp::acceptor& acceptor() { return acceptor_; }
 
@@ -110,7 +115,8 @@ class Listener : public std::enable_shared_from_this<Listener> {
     socket.set_option(tcp::no_delay(true), ec);
     std::shared_ptr<JuteConnection> connection;
     try {
-      connection = std::make_shared<JuteConnection>(io_, std::move(socket), context_, info);
+      connection = tls_ ? makeTlsConnection(io_, std::move(socket), tls_, context_, info)
+                        : makePlainConnection(io_, std::move(socket), context_, info);
     } catch (...) {
       context_->limiter.release(info.remote_address);
       throw;
@@ -134,6 +140,7 @@ class Listener : public std::enable_shared_from_this<Listener> {
   tcp::acceptor acceptor_;
   asio::steady_timer retry_;
   std::shared_ptr<FrontendContext> context_;
+  std::shared_ptr<asio::ssl::context> tls_;
 };
 
 class JuteFrontendImpl final : public JuteFrontend {
@@ -158,37 +165,68 @@ class JuteFrontendImpl final : public JuteFrontend {
     stopped_ = true;
     try {
       if (listener_) listener_->close();
+      if (secure_listener_) secure_listener_->close();
       for (auto& connection : context_->beginStop()) connection->abort();
       if (!context_->waitIdle(kStopTimeout)) {
         context_->logger.warn("stop: client connections still closing after {} s",
                               std::chrono::seconds(kStopTimeout).count());
       }
       listener_.reset();
+      secure_listener_.reset();
       port_ = 0;
+      secure_port_ = 0;
     } catch (const std::exception& e) {
       context_->logger.error("stop: {}", e.what());
     }
   }
 
   uint16_t localPort() const noexcept override { return port_; }
+  uint16_t localSecurePort() const noexcept override { return secure_port_; }
 
  private:
   sdk::Status listen() {
     const FrontendSettings& settings = context_->settings;
-    if (settings.secure_client_port != 0) {
-      context_->logger.warn("secureClientPort={} is not served: frontend.jute has no TLS yet",
-                            settings.secure_client_port);
+    if ((settings.client_port || settings.secure_client_port) && context_->service.load() == nullptr) {
+      return sdk::Status(sdk::Code::kInternal, "frontend.jute: started before attach()");
+    }
+    // The TLS context first: bad certificate files stop the server before any port opens.
+    std::shared_ptr<asio::ssl::context> tls;
+    if (settings.secure_client_port) {
+      auto made = makeTlsContext(settings.tls, context_->logger);
+      if (!made) return made.status();
+      tls = std::move(made).value();
     }
     if (!settings.client_port) {
       // ZooKeeper's meaning of a missing clientPort: no plain client listener at all.
-      context_->logger.info("clientPort is not set: not listening for clients");
-      return sdk::Status::ok();
+      context_->logger.info("clientPort is not set: not listening for plaintext clients");
+    } else {
+      auto opened = openListener(settings.client_port_address, *settings.client_port, nullptr);
+      if (!opened) return opened.status();
+      listener_ = std::move(opened).value();
+      boost::system::error_code ec;
+      port_ = listener_->acceptor().local_endpoint(ec).port();
     }
-    if (context_->service.load() == nullptr) {
-      return sdk::Status(sdk::Code::kInternal, "frontend.jute: started before attach()");
+    if (tls) {
+      auto opened =
+          openListener(settings.secure_client_port_address, *settings.secure_client_port, tls);
+      if (!opened) {
+        if (listener_) listener_->close();
+        listener_.reset();
+        port_ = 0;
+        return opened.status();
+      }
+      secure_listener_ = std::move(opened).value();
+      boost::system::error_code ec;
+      secure_port_ = secure_listener_->acceptor().local_endpoint(ec).port();
     }
-    const std::string& host = settings.client_port_address;
-    const uint16_t port = *settings.client_port;
+    if (listener_) listener_->accept();
+    if (secure_listener_) secure_listener_->accept();
+    return sdk::Status::ok();
+  }
+
+  sdk::Result<std::shared_ptr<Listener>> openListener(const std::string& host, uint16_t port,
+                                                      std::shared_ptr<asio::ssl::context> tls) {
+    const FrontendSettings& settings = context_->settings;
     boost::system::error_code ec;
     tcp::endpoint endpoint;
     const asio::ip::address address = asio::ip::make_address(host, ec);
@@ -206,7 +244,8 @@ class JuteFrontendImpl final : public JuteFrontend {
       endpoint = results.begin()->endpoint();
     }
 
-    auto listener = std::make_shared<Listener>(io_, context_);
+    const bool secure = tls != nullptr;
+    auto listener = std::make_shared<Listener>(io_, context_, std::move(tls));
     tcp::acceptor& acceptor = listener->acceptor();
     const auto fail = [&](const char* what) {
       boost::system::error_code ignored;
@@ -225,17 +264,18 @@ class JuteFrontendImpl final : public JuteFrontend {
         settings.listen_backlog > 0 ? settings.listen_backlog : tcp::acceptor::max_listen_connections;
     acceptor.listen(backlog, ec);
     if (ec) return fail("listen");
-    port_ = acceptor.local_endpoint(ec).port();
-    context_->logger.info("listening for clients on {}:{}", addressText(endpoint.address()), port_);
-    listener_ = std::move(listener);
-    listener_->accept();
-    return sdk::Status::ok();
+    const uint16_t bound = acceptor.local_endpoint(ec).port();
+    context_->logger.info("listening for {} clients on {}:{}", secure ? "TLS" : "plaintext",
+                          addressText(endpoint.address()), bound);
+    return listener;
   }
 
   asio::io_context& io_;
   std::shared_ptr<FrontendContext> context_;
   std::shared_ptr<Listener> listener_;
+  std::shared_ptr<Listener> secure_listener_;  // secureClientPort (TLS)
   uint16_t port_ = 0;
+  uint16_t secure_port_ = 0;
   bool stopped_ = false;
 };
 

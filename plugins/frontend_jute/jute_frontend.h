@@ -1,4 +1,4 @@
-// frontend.jute: the ZooKeeper client protocol on clientPort. This header is Asio-free so the
+// frontend.jute: the ZooKeeper client protocol on clientPort (and over TLS on secureClientPort). This header is Asio-free so the
 // plugin entry and tests stay cheap to compile; the implementation is in jute_frontend.cc.
 #pragma once
 
@@ -15,6 +15,8 @@ class JuteFrontend : public sdk::Frontend {
  public:
   // The bound port after a successful start() (useful with an ephemeral port); 0 otherwise.
   virtual uint16_t localPort() const noexcept = 0;
+  // The bound secureClientPort (TLS) after a successful start(); 0 otherwise.
+  virtual uint16_t localSecurePort() const noexcept = 0;
 };
 
 std::unique_ptr<JuteFrontend> makeJuteFrontend(sdk::Host& host, FrontendSettings settings);

@@ -26,6 +26,14 @@ JVM_PROPERTY_PREFIXES = ("zookeeper.", "jute.", "znode.", "readonlymode.")
 
 JAVA_DIR = "/usr/share/java"
 ZK_CLASSPATH_JARS = ["zookeeper.jar", "slf4j-log4j12.jar", "log4j-1.2.jar"]
+# serverCnxnFactory=NettyServerCnxnFactory (needed for TLS) uses Netty jars that the manifest
+# of Debian's zookeeper.jar does not list.
+ZK_NETTY_JARS = ["netty-codec.jar", "netty-resolver.jar", "netty-transport-native-unix-common.jar"]
+# The AdminServer (Jetty) is not on the Debian classpath; added when a test sets
+# admin.enableServer=true (reference-server.md).
+ZK_ADMIN_JARS = ["jetty9-server.jar", "jetty9-servlet.jar", "jetty9-http.jar", "jetty9-io.jar",
+                 "jetty9-util.jar", "jetty9-security.jar", "servlet-api.jar", "jackson-core.jar",
+                 "jackson-databind.jar", "jackson-annotations.jar"]
 
 LOG4J_PROPERTIES = """\
 log4j.rootLogger=INFO, CONSOLE
@@ -125,7 +133,8 @@ class Server:
             with open(self.config_path, "w") as f:
                 f.write(self._config_lines(sorted(self.settings)))
             return [self.corral_bin, "--config", self.config_path]
-        props = {"zookeeper.admin.enableServer": "false"}
+        admin = _fmt(self.settings.get("admin.enableServer", False)) == "true"
+        props = {} if admin else {"zookeeper.admin.enableServer": "false"}
         cfg_keys = []
         for k in sorted(self.settings):
             if is_jvm_property(k):
@@ -136,7 +145,8 @@ class Server:
             f.write(self._config_lines(cfg_keys))
         with open(os.path.join(self.dir, "log4j.properties"), "w") as f:
             f.write(LOG4J_PROPERTIES)
-        classpath = ":".join([self.dir] + [os.path.join(JAVA_DIR, j) for j in ZK_CLASSPATH_JARS])
+        jars = ZK_CLASSPATH_JARS + ZK_NETTY_JARS + (ZK_ADMIN_JARS if admin else [])
+        classpath = ":".join([self.dir] + [os.path.join(JAVA_DIR, j) for j in jars])
         cmd = ["java", "-Xmx512m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
                "-XX:-UsePerfData", f"-Dzookeeper.log.dir={os.path.join(self.dir, 'logs')}"]
         cmd += [f"-D{k}={v}" for k, v in sorted(props.items())]

@@ -81,6 +81,8 @@ class MapConfig final : public sdk::PluginConfig {
   MapConfig() = default;
   explicit MapConfig(std::initializer_list<std::pair<const std::string, std::string>> values)
       : values_(values.begin(), values.end()) {}
+  explicit MapConfig(const std::vector<std::pair<std::string, std::string>>& values)
+      : values_(values.begin(), values.end()) {}
   std::optional<std::string> get(std::string_view key) const override;
   std::string where(std::string_view key) const override;
 

@@ -81,7 +81,7 @@ TEST(Config, DefaultsAndDerivedDefaults) {
   EXPECT_EQ(config.getList("acl.schemes"), (std::vector<std::string>{"digest", "ip"}));
   EXPECT_EQ(config.getList("admin"), std::vector<std::string>{});
   EXPECT_EQ(config.getString("log.level"), "info");
-  EXPECT_EQ(config.getInt("threads"), 2);
+  EXPECT_EQ(config.getInt("threads"), 1);
   EXPECT_EQ(config.getInt("clientPort"), 0);  // no default
   EXPECT_FALSE(config.get("clientPort").has_value());
   EXPECT_EQ(config.where("tickTime"), "default");
