@@ -67,22 +67,39 @@ std::string statsBlock(const StatsView& view) {
       view.connections, view.outstanding, view.zxid, view.mode, view.node_count);
 }
 
-nlohmann::json statsJson(const StatsView& view) {
+int64_t directorySize(const std::string& dir);
+int64_t registryValue(const ServerInfo& info, std::string_view wanted);
+
+int64_t uptimeMs(const ServerInfo& info) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                               info.started_at).count();
+}
+
+// AdminServer's server_stats data (ZooKeeper's StatCommand/ServerStats fields).
+nlohmann::json statsJson(const StatsView& view, const ServerInfo& info) {
+  nlohmann::json buffers = {{"last_buffer_size", -1}, {"min_buffer_size", -1}, {"max_buffer_size", -1}};
   return {{"version", fullVersion()},
           {"read_only", false},
           {"server_stats",
            {{"packets_sent", view.sent},
             {"packets_received", view.received},
+            {"fsync_threshold_exceed_count", 0},
+            {"client_response_stats", buffers},
+            {"data_dir_size", directorySize(info.config->getString("dataDir"))},
+            {"log_dir_size", directorySize(info.config->getString("dataLogDir"))},
+            {"provider_null", false},
+            {"server_state", view.mode},
+            {"last_processed_zxid", view.zxid},
+            {"outstanding_requests", view.outstanding},
+            {"avg_latency", view.avg_latency},
             {"max_latency", view.max_latency},
             {"min_latency", view.min_latency},
-            {"avg_latency", view.avg_latency},
-            {"outstanding_requests", view.outstanding},
-            {"server_state", view.mode},
             {"num_alive_client_connections", view.connections},
-            {"last_processed_zxid", view.zxid},
-            {"data_dir_size", 0},
-            {"log_dir_size", 0}}},
-          {"client_response", {{"last_buffer_size", -1}, {"min_buffer_size", -1}, {"max_buffer_size", -1}}},
+            {"auth_failed_count", registryValue(info, "unsuccessful_handshake")},
+            {"non_mtlsremote_conn_count", 0},
+            {"non_mtlslocal_conn_count", 0},
+            {"uptime", uptimeMs(info)}}},
+          {"client_response", buffers},
           {"node_count", view.node_count}};
 }
 
@@ -175,18 +192,26 @@ sdk::Status registerCoreCommands(sdk::CommandRegistry& registry, ServerInfo info
   commands.push_back({"server_stats", {"srvr"}, "Server statistics.", true, [info](const sdk::CommandArgs&) {
                         auto view = statsOf(info);
                         sdk::CommandOutput output;
-                        output.data = statsJson(view);
+                        output.data = statsJson(view, info);
                         output.text = "Zookeeper version: " + fullVersion() + "\n" + statsBlock(view);
                         return output;
                       }});
-  commands.push_back({"stat", {}, "Server statistics and connected clients.", true,
+  commands.push_back({"stats", {"stat"}, "Server statistics and connected clients.", true,
                       [info](const sdk::CommandArgs& args) {
                         auto view = statsOf(info);
                         sdk::CommandOutput output;
-                        output.data = statsJson(view);
+                        output.data = statsJson(view, info);
                         std::string text = "Zookeeper version: " + fullVersion() + "\nClients:\n";
+                        output.data["connections"] = nlohmann::json::array();
+                        output.data["secure_connections"] = nlohmann::json::array();
                         for (const auto& connection : info.processor->connections()) {
                           text += briefConnection(connection) + "\n";
+                          output.data["connections"].push_back(
+                              {{"remote_socket_address", fmt::format("{}:{}", connection.remote_address, connection.remote_port)},
+                               {"interest_ops", 1},
+                               {"outstanding_requests", connection.queued},
+                               {"packets_received", connection.received},
+                               {"packets_sent", connection.sent}});
                         }
                         if (!args.remote_address.empty()) text += callerConnection(args) + "\n";
                         output.text = text + "\n" + statsBlock(view);
@@ -202,11 +227,8 @@ sdk::Status registerCoreCommands(sdk::CommandRegistry& registry, ServerInfo info
                         };
                         nlohmann::json data = {
                             {"client_port", cfg.getInt("clientPort", 0)},
-                            {"secure_client_port", cfg.getInt("secureClientPort", -1)},
                             {"data_dir", abs(cfg.getString("dataDir"))},
-                            {"data_dir_size", 0},
                             {"data_log_dir", abs(cfg.getString("dataLogDir"))},
-                            {"data_log_size", 0},
                             {"tick_time", cfg.getInt("tickTime")},
                             {"max_client_cnxns", cfg.getInt("maxClientCnxns")},
                             {"min_session_timeout", cfg.getInt("minSessionTimeout")},
@@ -219,7 +241,7 @@ sdk::Status registerCoreCommands(sdk::CommandRegistry& registry, ServerInfo info
                             "clientPort={}\nsecureClientPort={}\ndataDir={}\ndataDirSize=0\ndataLogDir={}\n"
                             "dataLogSize=0\ntickTime={}\nmaxClientCnxns={}\nminSessionTimeout={}\n"
                             "maxSessionTimeout={}\nclientPortListenBacklog=-1\nserverId={}\n",
-                            data["client_port"].get<int64_t>(), data["secure_client_port"].get<int64_t>(),
+                            data["client_port"].get<int64_t>(), cfg.getInt("secureClientPort", -1),
                             data["data_dir"].get<std::string>(), data["data_log_dir"].get<std::string>(),
                             data["tick_time"].get<int64_t>(), data["max_client_cnxns"].get<int64_t>(),
                             data["min_session_timeout"].get<int64_t>(), data["max_session_timeout"].get<int64_t>(),
@@ -321,11 +343,17 @@ sdk::Status registerCoreCommands(sdk::CommandRegistry& registry, ServerInfo info
                           output.text += fullConnection(connection) + "\n";
                           output.data["connections"].push_back(
                               {{"remote_socket_address", fmt::format("{}:{}", connection.remote_address, connection.remote_port)},
-                               {"session_id", fmt::format("0x{:x}", connection.session)},
+                               {"interest_ops", 1},
+                               {"outstanding_requests", connection.queued},
                                {"packets_received", connection.received},
                                {"packets_sent", connection.sent},
+                               {"session_id", connection.session},
                                {"last_operation", connection.last_op},
+                               {"established", connection.established_ms},
                                {"session_timeout", connection.timeout_ms},
+                               {"last_cxid", connection.last_cxid},
+                               {"last_zxid", connection.last_zxid},
+                               {"last_response_time", connection.last_response_ms},
                                {"last_latency", connection.last_latency},
                                {"min_latency", connection.min_latency},
                                {"avg_latency", connection.avg_latency},
@@ -371,7 +399,19 @@ sdk::Status registerCoreCommands(sdk::CommandRegistry& registry, ServerInfo info
                           for (int i = 0; i < 8; ++i) mask = (mask << 8) | static_cast<unsigned char>(args.body[i]);
                           trace_mask = static_cast<int64_t>(mask);
                         } else if (auto it = args.params.find("traceMask"); it != args.params.end()) {
-                          trace_mask = std::strtoll(it->second.c_str(), nullptr, 10);
+                          char* end = nullptr;
+                          long long mask = std::strtoll(it->second.c_str(), &end, 10);
+                          if (it->second.empty() || end == nullptr || *end != '\0') {
+                            output.status = sdk::Status(sdk::Code::kBadArguments,
+                                                        "setTraceMask requires long traceMask argument, got " + it->second);
+                            output.data = nlohmann::json::object();
+                            return output;
+                          }
+                          trace_mask = mask;
+                        } else {
+                          output.status = sdk::Status(sdk::Code::kBadArguments, "setTraceMask requires long traceMask argument");
+                          output.data = nlohmann::json::object();
+                          return output;
                         }
                         output.data["tracemask"] = trace_mask.load();
                         output.text = std::to_string(trace_mask.load());
@@ -390,6 +430,7 @@ sdk::Status registerCoreCommands(sdk::CommandRegistry& registry, ServerInfo info
   commands.push_back({"watches", {"wchc"}, "Watches by session.", true, [info](const sdk::CommandArgs&) {
                         auto report = info.processor->watchReport();
                         sdk::CommandOutput output;
+                        output.data["session_id_to_watched_paths"] = nlohmann::json::object();
                         for (const auto& [session, paths] : report.by_session) {
                           output.text += fmt::format("0x{:x}\n", session);
                           for (const auto& path : paths) output.text += "\t" + path + "\n";
@@ -401,6 +442,7 @@ sdk::Status registerCoreCommands(sdk::CommandRegistry& registry, ServerInfo info
   commands.push_back({"watches_by_path", {"wchp"}, "Watches by path.", true, [info](const sdk::CommandArgs&) {
                         auto report = info.processor->watchReport();
                         sdk::CommandOutput output;
+                        output.data["path_to_session_ids"] = nlohmann::json::object();
                         for (const auto& [path, sessions] : report.by_path) {
                           output.text += path + "\n";
                           for (auto session : sessions) output.text += fmt::format("\t0x{:x}\n", session);
@@ -423,10 +465,15 @@ sdk::Status registerCoreCommands(sdk::CommandRegistry& registry, ServerInfo info
                         text += "ephemeral nodes dump:\n";
                         text += fmt::format("Sessions with Ephemerals ({}):\n", report.ephemerals.size());
                         sdk::CommandOutput output;
+                        output.data["expiry_time_to_session_ids"] = nlohmann::json::object();
+                        output.data["session_id_to_ephemeral_paths"] = nlohmann::json::object();
+                        for (const auto& [expiry, ids] : report.buckets) {
+                          output.data["expiry_time_to_session_ids"][std::to_string(wall_now + expiry - mono_now)] = ids;
+                        }
                         for (const auto& [id, paths] : report.ephemerals) {
                           text += fmt::format("0x{:x}:\n", id);
                           for (const auto& path : paths) text += "\t" + path + "\n";
-                          output.data["ephemerals"][std::to_string(id)] = paths;
+                          output.data["session_id_to_ephemeral_paths"][std::to_string(id)] = paths;
                         }
                         auto connections = info.processor->connections();
                         text += "Connections dump:\n";
@@ -437,6 +484,58 @@ sdk::Status registerCoreCommands(sdk::CommandRegistry& registry, ServerInfo info
                                               connection.remote_port, connection.session);
                         }
                         output.text = text;
+                        return output;
+                      }});
+  commands.push_back({"initial_configuration", {"icfg"}, "The configuration the server started with.", false,
+                      [info](const sdk::CommandArgs&) {
+                        std::string text;
+                        for (const auto& entry : info.config->file().entries) text += entry.key + "=" + entry.value + "\n";
+                        sdk::CommandOutput output;
+                        output.data["initial_configuration"] = text;
+                        return output;
+                      }});
+  commands.push_back({"last_snapshot", {"lsnp"}, "Zxid and time of the last snapshot.", false,
+                      [info](const sdk::CommandArgs&) {
+                        sdk::CommandOutput output;
+                        output.data = {{"zxid", fmt::format("{:x}", info.storage->stats().last_snapshot_zxid)},
+                                       {"timestamp", info.storage->stats().last_snapshot_time_ms / 1000}};
+                        return output;
+                      }});
+  commands.push_back({"leader", {"lead"}, "The current leader.", false, [info](const sdk::CommandArgs&) {
+                        sdk::CommandOutput output;
+                        output.data = nlohmann::json::object();
+                        if (info.consensus->role() == sdk::Role::kStandalone) {
+                          output.status = sdk::Status(sdk::Code::kUnimplemented, "server is not initialized");
+                        }
+                        return output;
+                      }});
+  commands.push_back({"observer_connection_stat_reset", {"orst"}, "Reset observer connection statistics.", false,
+                      [](const sdk::CommandArgs&) {
+                        sdk::CommandOutput output;
+                        output.data = nlohmann::json::object();
+                        return output;
+                      }});
+  commands.push_back({"observers", {"obsr"}, "Connected observers.", false, [](const sdk::CommandArgs&) {
+                        sdk::CommandOutput output;
+                        output.data = {{"synced_observers", 0}, {"observers", nlohmann::json::array()}};
+                        return output;
+                      }});
+  commands.push_back({"system_properties", {"sysp"}, "Server settings from the config file.", false,
+                      [info](const sdk::CommandArgs&) {
+                        sdk::CommandOutput output;
+                        output.data = nlohmann::json::object();
+                        for (const auto& entry : info.config->file().entries) output.data[entry.key] = entry.value;
+                        output.data["zookeeper.version"] = fullVersion();
+                        return output;
+                      }});
+  commands.push_back({"voting_view", {}, "The voting members.", false, [](const sdk::CommandArgs&) {
+                        sdk::CommandOutput output;
+                        output.data["current_config"] = nlohmann::json::object();
+                        return output;
+                      }});
+  commands.push_back({"zabstate", {}, "ZAB state of this server.", false, [](const sdk::CommandArgs&) {
+                        sdk::CommandOutput output;
+                        output.data = {{"voting", false}, {"zabstate", ""}};
                         return output;
                       }});
   commands.push_back({"hash", {}, "Tree digests of recent txns (digest log not kept yet).", true,

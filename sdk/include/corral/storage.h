@@ -44,6 +44,8 @@ struct TreeStats {
   int64_t ephemeral_count = 0;
   int64_t approximate_data_size = 0;  // bytes of paths + data, like ZooKeeper's mntr figure
   Zxid last_applied_zxid = 0;
+  Zxid last_snapshot_zxid = 0;      // of the newest snapshot on disk (0 when none)
+  TimeMs last_snapshot_time_ms = 0;  // when it was written
 };
 
 // Nodes the kernel's reaper looks at: containers (removed once empty after having had a
