@@ -1,0 +1,196 @@
+// ZooKeeper 3.8 on-disk formats (disk-formats.md §1-§8): file names, txn log records, snapshot
+// streams, snapshot compression. Pure codecs and small file helpers; no threads, no plugin state,
+// so the storage, the unit tests and corral-logtool all share them.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "corral/status.h"
+#include "corral/txn_records.h"
+#include "corral/types.h"
+
+namespace corral::plugins::memlog::disk {
+
+namespace fs = std::filesystem;
+
+// ---- checksums --------------------------------------------------------------------------------
+
+// java.util.zip.Adler32 over `bytes`, continuing from `running` (1 = a fresh checksum).
+uint32_t adler32Of(std::string_view bytes, uint32_t running = 1);
+
+// ---- names ------------------------------------------------------------------------------------
+
+enum class Compression { kNone, kGzip, kSnappy };
+
+// ZooKeeper's zookeeper.snapshot.compression.method values: "" none, "gz", "snappy"; anything
+// else selects no compression (SnapStream.getStreamMode).
+Compression compressionFromSetting(std::string_view value);
+std::string_view compressionName(Compression c);
+// By file suffix (.gz / .snappy), as SnapStream.getStreamMode(fileName) does.
+Compression compressionOfFile(const fs::path& file);
+
+std::string logFileName(sdk::Zxid zxid);                          // "log.<hex>"
+std::string snapshotFileName(sdk::Zxid zxid, Compression c);      // "snapshot.<hex>[.gz|.snappy]"
+
+struct DataFile {
+  fs::path path;
+  sdk::Zxid zxid = 0;
+};
+// Files named "<prefix>.<hex>[.*]" in `dir`, ascending by zxid (Util.sortDataDir); names whose
+// second part is not hex are ignored. A missing dir lists nothing.
+std::vector<DataFile> listDataFiles(const fs::path& dir, std::string_view prefix);
+
+// Util.getLogFiles: the logs that may hold txns after `snapshot_zxid`: the newest log starting at
+// or before it, and every later one.
+std::vector<DataFile> logsAfter(const std::vector<DataFile>& logs, sdk::Zxid snapshot_zxid);
+
+// ---- txn log ----------------------------------------------------------------------------------
+
+inline constexpr size_t kFileHeaderSize = 16;
+inline constexpr char kEndOfRecord = 0x42;
+
+void appendLogFileHeader(std::string& out);
+// checksum (8) + len (4) + entry + 0x42.
+void appendLogRecord(std::string& out, std::string_view entry);
+// FilePadding.calculateFileSizeWithPadding.
+int64_t paddedFileSize(int64_t position, int64_t file_size, int64_t prealloc);
+
+struct LogRecord {
+  uint64_t offset = 0;  // of the record (its checksum field) in the file
+  std::string_view entry;
+};
+
+enum class LogEnd {
+  kClean,     // preallocated zeros or the exact end of the file
+  kPartial,   // a short record or a missing 0x42: ZooKeeper's "Last transaction was partial"
+  kCrcError,  // a complete record whose Adler32 does not match: ZooKeeper's "CRC check failed"
+  kBadHeader, // not a txn log (wrong magic)
+  kEmpty,     // shorter than a file header (created, never written)
+  kStopped,   // the callback asked to stop
+};
+
+struct LogScan {
+  LogEnd end = LogEnd::kClean;
+  uint64_t offset = 0;       // where reading ended (the bad record's offset for kPartial/kCrcError)
+  uint64_t records = 0;
+  sdk::FileHeader header;
+  std::string detail;
+};
+
+// Walks the records of one txn log held in memory, as FileTxnIterator does.
+LogScan scanLog(std::string_view file, const std::function<bool(const LogRecord&)>& on_record);
+
+// Decodes a record's entry bytes into a TxnEntry (TxnHeader + body + optional digest).
+sdk::Status decodeEntry(std::string_view entry, sdk::TxnEntry& out);
+
+// ---- snapshots --------------------------------------------------------------------------------
+
+// The serialized (uncompressed) body of a snapshot: FileHeader .. end-of-nodes marker "/".
+// Chunked so that a big tree is copied once, without reallocation, while the tree is locked.
+class SnapshotBody {
+ public:
+  SnapshotBody();
+  // Pre-allocates (and touches) room for about `expected_bytes`, before the tree is locked.
+  void prepare(size_t expected_bytes);
+  // FileHeader + session table; then beginAcls(), acl()*, nodes, end().
+  void sessions(const std::map<sdk::SessionId, int32_t>& sessions);
+  void beginAcls();
+  void acl(int64_t key, const sdk::AclList& acl);
+  void node(std::string_view path, std::optional<std::string_view> data, int64_t acl_key,
+            const sdk::StatPersisted& stat);
+  void end();
+
+  size_t size() const { return size_; }
+  const std::vector<std::string>& chunks() const { return chunks_; }
+  int64_t nodeCount() const { return nodes_; }
+
+  // Appends the trailer (checksum1, "/", [ZxidDigest, checksum2, "/"]) as a final chunk.
+  void seal(std::optional<std::pair<sdk::Zxid, int64_t>> zxid_digest);
+
+ private:
+  std::string& tail();
+  std::vector<std::string> chunks_;
+  std::vector<std::string> spare_;
+  size_t size_ = 0;
+  size_t acl_chunk_ = 0;      // chunk and offset of the ACL map count
+  size_t acl_count_pos_ = 0;
+  int32_t acl_count_ = 0;
+  int64_t nodes_ = 0;
+};
+
+// Writes the sealed body to `file` (compressed as asked), fsyncs it when `fsync`. The file is
+// first written as "<dir>/tmp.<name>" and renamed, so a crash never leaves a half snapshot
+// under a snapshot name. Returns the bytes written.
+sdk::Result<uint64_t> writeSnapshotFile(const SnapshotBody& body, const fs::path& file,
+                                        Compression compression, bool fsync);
+
+struct SnapshotVisitor {
+  std::function<void(sdk::SessionId, int32_t)> on_session;
+  std::function<sdk::Status(int64_t key, sdk::AclList acl)> on_acl;
+  std::function<sdk::Status(std::string_view path, std::optional<std::string_view> data,
+                            int64_t acl_key, const sdk::StatPersisted& stat)>
+      on_node;
+  // Called now and then with (bytes consumed, total bytes).
+  std::function<void(uint64_t, uint64_t)> on_progress;
+};
+
+struct SnapshotInfo {
+  sdk::FileHeader header;
+  int64_t sessions = 0;
+  int64_t acls = 0;
+  int64_t nodes = 0;
+  bool has_digest = false;
+  sdk::Zxid digest_zxid = 0;
+  int32_t digest_version = 0;
+  int64_t digest = 0;
+};
+
+// Parses an uncompressed snapshot stream (FileSnap.deserialize + both seals). `read_digest`
+// mirrors zookeeper.digest.enabled (when false the ZxidDigest section is not read). A decode
+// error or a checksum mismatch is kCorruptData naming the offset.
+sdk::Status parseSnapshot(std::string_view bytes, bool read_digest, const SnapshotVisitor& visitor,
+                          SnapshotInfo& info);
+
+// SnapStream.isValidSnapshot: plain files end with int 1 + "/", gz files start with 1f 8b,
+// snappy files with snappy-java's magic.
+bool looksLikeValidSnapshot(const fs::path& file);
+
+// The whole file, decompressed by its suffix.
+sdk::Result<std::string> readSnapshotFile(const fs::path& file);
+sdk::Result<std::string> readWholeFile(const fs::path& file);
+// A txn log up to its first hole (the sparse preallocated tail), then up to 4 KiB of zeros.
+sdk::Result<std::string> readLogFile(const fs::path& file);
+
+// ---- compression codecs (exposed for tests and the tool) --------------------------------------
+
+sdk::Result<std::string> gunzip(std::string_view compressed);
+// snappy-java's framed stream (SnappyOutputStream): magic + versions, then int32-length blocks.
+sdk::Result<std::string> unsnappyStream(std::string_view compressed);
+std::string snappyStreamHeader();
+// One raw snappy block (libsnappy when available, else an all-literal encoding).
+std::string snappyCompressBlock(std::string_view block);
+sdk::Result<std::string> snappyUncompressBlock(std::string_view block);
+
+// ---- purge (PurgeTxnLog) ----------------------------------------------------------------------
+
+struct PurgeResult {
+  std::vector<fs::path> removed;
+  std::vector<fs::path> kept_snapshots;
+};
+// Keeps the `retain` newest valid snapshots and the logs needed after the oldest of them; deletes
+// older snapshot.* and log.* files (retain is raised to 3 like ZooKeeper).
+sdk::Result<PurgeResult> purge(const fs::path& snap_dir, const fs::path& log_dir, int retain);
+
+// ---- text ---------------------------------------------------------------------------------------
+
+std::string opName(sdk::OpCode type);
+std::string hex(int64_t v);
+
+}  // namespace corral::plugins::memlog::disk
