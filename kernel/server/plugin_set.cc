@@ -34,6 +34,9 @@ sdk::Result<std::vector<loader::PluginRequest>> pluginRequests(const config::Con
       names.push_back("x509");
     }
     for (const auto& name : names) {
+      // Four-letter words are the kernel's own commands, served by frontend.jute on the
+      // client port; "admin=4lw" (as in DESIGN.md's example) names them and loads nothing.
+      if (kind == sdk::PluginKind::kAdmin && name == "4lw") continue;
       if (!isPluginName(name)) {
         return sdk::Status(sdk::Code::kInvalidConfig,
                            fmt::format("{}: {}: '{}' is not a plugin name (letters, digits, _)", where, key, name));

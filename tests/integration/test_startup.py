@@ -289,3 +289,15 @@ def test_list_plugins_shows_each_plugin_and_refuses_broken_ones(corral_bin, fixt
     assert "storage.memlog" in proc.stdout
     assert "admin.fixture_ok 1.0.0" in proc.stdout
     assert "libcorral_admin_fixture_abi_mismatch.so  ERROR" in proc.stdout
+
+
+def test_admin_4lw_names_the_built_in_words(tmp_path, running):
+    """admin=4lw (as DESIGN.md's example config writes it) loads nothing: the words are the
+    kernel's commands, served on the client port."""
+    config, port = write_config(tmp_path, ["admin=4lw", "4lw.commands.whitelist=ruok"])
+    server = running(config, port)
+    server.wait_listening()
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+        s.sendall(b"ruok")
+        assert s.recv(16) == b"imok"
+    assert server.stop() == 0

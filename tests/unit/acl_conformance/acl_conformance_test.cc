@@ -45,7 +45,33 @@ AclConformanceCase ipCase() {
   return c;
 }
 
-INSTANTIATE_TEST_SUITE_P(BuiltIn, AclConformance, ::testing::Values(digestCase(), digestSuperCase(), ipCase()),
+AclConformanceCase x509Case() {
+  AclConformanceCase c;
+  c.label = "x509";
+  c.plugin_file = plugin("libcorral_acl_x509.so");
+  c.scheme = "x509";
+  c.connection.tls_peer_subject = "CN=alice,O=Corral,C=DE";
+  c.valid_ids = {"CN=alice,O=Corral,C=DE", "CN=bob"};
+  c.invalid_ids = {"not a name", "CN", "=x"};
+  c.accepted_auth = {{"", Id{"x509", "CN=alice,O=Corral,C=DE"}}};
+  c.matching = {{"CN=alice,O=Corral,C=DE", "CN=alice,O=Corral,C=DE"}};
+  c.not_matching = {{"CN=alice,O=Corral,C=DE", "CN=bob"}};
+  c.authenticated = true;
+  return c;
+}
+
+AclConformanceCase x509WithoutCertificateCase() {
+  AclConformanceCase c = x509Case();
+  c.label = "x509_without_certificate";
+  c.connection.tls_peer_subject.clear();
+  c.accepted_auth.clear();
+  c.refused_auth = {"", "CN=alice"};  // no verified certificate: AuthFailed whatever is sent
+  return c;
+}
+
+INSTANTIATE_TEST_SUITE_P(BuiltIn, AclConformance,
+                         ::testing::Values(digestCase(), digestSuperCase(), ipCase(), x509Case(),
+                                           x509WithoutCertificateCase()),
                          corral::testing::caseName);
 
 }  // namespace
