@@ -548,12 +548,25 @@ TEST(Storage, SnapshotEverySnapCountAndPurge) {
   ASSERT_TRUE(storage.start().isOk());
   std::vector<sdk::RecoveredSession> sessions;
   ASSERT_TRUE(storage.recover(sessions).isOk());
-  for (int i = 1; i <= 100; ++i) appendApply(storage, createTxn(i, "/n" + std::to_string(i), "d", i));
+  // A roll every 6..10 txns, with a snapshot unless the previous one is still being written
+  // ("Too busy to snap"). Waiting for each window's snapshot keeps the count independent of
+  // how busy the machine is.
+  auto snapshotCount = [&] { return disk::listDataFiles(dir.path / "version-2", "snapshot").size(); };
+  size_t window_start = snapshotCount();
+  for (int i = 1; i <= 100; ++i) {
+    appendApply(storage, createTxn(i, "/n" + std::to_string(i), "d", i));
+    if (i % 10 == 0) {
+      // Every window of 10 txns rolls the log at least once.
+      auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+      while (snapshotCount() <= window_start && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+      }
+      window_start = snapshotCount();
+    }
+  }
   storage.stop();
   auto snaps = disk::listDataFiles(dir.path / "version-2", "snapshot");
   auto logs = disk::listDataFiles(dir.path / "version-2", "log");
-  // A roll every 6..10 txns; a snapshot with each, unless the previous one is still being
-  // written ("Too busy to snap"), so their number depends on timing.
   EXPECT_GE(logs.size(), 10u);
   EXPECT_GE(snaps.size(), 4u);
   auto purged = disk::purge(dir.path / "version-2", dir.path / "version-2", 3);
