@@ -9,6 +9,7 @@
 // Use (GoogleTest):
 //   #include <corral/testing/acl_conformance.h>
 //   corral::testing::AclConformanceCase tokenCase() { ... }
+//   using corral::testing::AclConformance;   // gtest needs the unqualified name
 //   INSTANTIATE_TEST_SUITE_P(Token, AclConformance, ::testing::Values(tokenCase()),
 //                            corral::testing::caseName);
 #pragma once

@@ -45,7 +45,8 @@ corral::testing::AclConformanceCase tokenCase() {
   return c;
 }
 
-INSTANTIATE_TEST_SUITE_P(Token, corral::testing::AclConformance, ::testing::Values(tokenCase()),
-                         corral::testing::caseName);
+// The fixture name must be unqualified (gtest pastes it into identifiers).
+using corral::testing::AclConformance;
+INSTANTIATE_TEST_SUITE_P(Token, AclConformance, ::testing::Values(tokenCase()), corral::testing::caseName);
 
 }  // namespace
