@@ -102,6 +102,7 @@ class StreamConnection final : public JuteConnection,
   void readMore();
   void onRead(const boost::system::error_code& error, size_t bytes);
   void processInput();
+  void processThenRead();
   bool tryFourLetterWord();
   void runCommand(const sdk::Command* command, std::string word, std::string body);
   void handleConnectRequest(std::string_view payload);
@@ -267,6 +268,12 @@ void StreamConnection<Stream>::onRead(const boost::system::error_code& error, si
     return closeNow();
   }
   in_end_ += bytes;
+  processThenRead();
+}
+
+// Decodes what is buffered, then reads more; a failure closes this connection only.
+template <typename Stream>
+void StreamConnection<Stream>::processThenRead() {
   try {
     processInput();
     readMore();
@@ -436,13 +443,7 @@ void StreamConnection<Stream>::onConnected(sdk::ConnectOutcome outcome) {
   session_ = std::move(outcome.session);
   phase_ = Phase::kEstablished;
   handshake_timer_.cancel();
-  try {
-    processInput();
-    readMore();
-  } catch (const std::exception& e) {
-    context_->logger.warn("closing {}:{}: {}", info_.remote_address, info_.remote_port, e.what());
-    closeNow();
-  }
+  processThenRead();
 }
 
 template <typename Stream>
@@ -476,13 +477,7 @@ template <typename Stream>
 void StreamConnection<Stream>::resumeReading() {
   if (!paused_.load() || shouldThrottle()) return;
   paused_.store(false);
-  try {
-    processInput();
-    readMore();
-  } catch (const std::exception& e) {
-    context_->logger.warn("closing {}:{}: {}", info_.remote_address, info_.remote_port, e.what());
-    closeNow();
-  }
+  processThenRead();
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -563,6 +563,21 @@ Status parseSnapshot(std::string_view bytes, bool read_digest, const SnapshotVis
   return Status::ok();
 }
 
+// Fills `out` from offset 0 until it is full or the file ends; the byte count read.
+static Result<size_t> readFromStart(int fd, std::string& out, const fs::path& file) {
+  size_t have = 0;
+  while (have < out.size()) {
+    ssize_t n = ::pread(fd, out.data() + have, out.size() - have, static_cast<off_t>(have));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return errnoStatus("cannot read", file);
+    }
+    if (n == 0) break;
+    have += static_cast<size_t>(n);
+  }
+  return have;
+}
+
 Result<std::string> readWholeFile(const fs::path& file) {
   int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return errnoStatus("cannot open", file);
@@ -574,18 +589,12 @@ Result<std::string> readWholeFile(const fs::path& file) {
   }
   std::string out;
   out.resize(static_cast<size_t>(st.st_size));
-  size_t have = 0;
-  while (have < out.size()) {
-    ssize_t n = ::read(fd, out.data() + have, out.size() - have);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      Status status = errnoStatus("cannot read", file);
-      ::close(fd);
-      return status;
-    }
-    if (n == 0) break;
-    have += static_cast<size_t>(n);
+  auto read = readFromStart(fd, out, file);
+  if (!read.isOk()) {
+    ::close(fd);
+    return read.status();
   }
+  const size_t have = *read;
   out.resize(have);
   ::close(fd);
   return out;
@@ -607,18 +616,12 @@ Result<std::string> readLogFile(const fs::path& file) {
   if (hole >= 0 && hole < end) end = hole;
   std::string out;
   out.resize(static_cast<size_t>(end));
-  size_t have = 0;
-  while (have < out.size()) {
-    ssize_t n = ::pread(fd, out.data() + have, out.size() - have, static_cast<off_t>(have));
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      Status status = errnoStatus("cannot read", file);
-      ::close(fd);
-      return status;
-    }
-    if (n == 0) break;
-    have += static_cast<size_t>(n);
+  auto read = readFromStart(fd, out, file);
+  if (!read.isOk()) {
+    ::close(fd);
+    return read.status();
   }
+  const size_t have = *read;
   out.resize(have);
   if (static_cast<off_t>(have) < st.st_size) {
     out.append(static_cast<size_t>(std::min<off_t>(st.st_size - static_cast<off_t>(have), 4096)), '\0');
