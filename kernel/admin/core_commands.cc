@@ -3,12 +3,14 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <cstdlib>
 #include <dirent.h>
 #include <filesystem>
 #include <fmt/format.h>
 #include <ctime>
 
+#include "kernel/runtime/server_metrics.h"
 #include "kernel/session/session_ids.h"
 
 namespace corral::kernel::admin {
@@ -40,8 +42,8 @@ StatsView statsOf(const ServerInfo& info) {
   // Every open client connection, as the front ends count them (4lw connections included).
   view.connections = 0;
   if (info.metrics != nullptr) {
-    info.metrics->forEach([&](std::string_view name, std::string_view, int64_t value) {
-      if (name == "num_alive_connections") view.connections += value;
+    info.metrics->forEach([&](const sdk::MetricSample& metric) {
+      if (metric.name == "num_alive_connections") view.connections += metric.value;
     });
   }
   view.outstanding = stats.outstanding.load();
@@ -70,6 +72,18 @@ std::string statsBlock(const StatsView& view) {
 int64_t directorySize(const std::string& dir);
 int64_t registryValue(const ServerInfo& info, std::string_view wanted);
 
+// ServerStats' client response sizes ("last", "min", "max"): -1 until a front end sent a reply.
+int64_t responseSize(const ServerInfo& info, std::string_view which) {
+  std::string name = fmt::format("{}_client_response_size", which);
+  int64_t value = -1;
+  if (info.metrics != nullptr) {
+    info.metrics->forEach([&](const sdk::MetricSample& metric) {
+      if (metric.name == name) value = metric.value;
+    });
+  }
+  return value;
+}
+
 int64_t uptimeMs(const ServerInfo& info) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
                                                                info.started_at).count();
@@ -77,7 +91,9 @@ int64_t uptimeMs(const ServerInfo& info) {
 
 // AdminServer's server_stats data (ZooKeeper's StatCommand/ServerStats fields).
 nlohmann::json statsJson(const StatsView& view, const ServerInfo& info) {
-  nlohmann::json buffers = {{"last_buffer_size", -1}, {"min_buffer_size", -1}, {"max_buffer_size", -1}};
+  nlohmann::json buffers = {{"last_buffer_size", responseSize(info, "last")},
+                            {"min_buffer_size", responseSize(info, "min")},
+                            {"max_buffer_size", responseSize(info, "max")}};
   return {{"version", fullVersion()},
           {"read_only", false},
           {"server_stats",
@@ -117,11 +133,53 @@ int64_t openFileCount() {
 int64_t registryValue(const ServerInfo& info, std::string_view wanted) {
   int64_t total = 0;
   if (info.metrics != nullptr) {
-    info.metrics->forEach([&](std::string_view name, std::string_view, int64_t value) {
-      if (name == wanted) total += value;
+    info.metrics->forEach([&](const sdk::MetricSample& metric) {
+      if (metric.name == wanted) total += metric.value;
     });
   }
   return total;
+}
+
+// Java's Math.round(x * 10000) / 10000.0, as ZooKeeper prints a summary's average.
+double roundedAverage(const sdk::SummaryValues& values) {
+  return std::round(values.average() * 10000.0) / 10000.0;
+}
+
+void appendSummary(std::string_view name, const sdk::Summary& summary,
+                   std::vector<std::pair<std::string, nlohmann::json>>& out) {
+  auto values = summary.values();
+  out.emplace_back(fmt::format("avg_{}", name), roundedAverage(values));
+  out.emplace_back(fmt::format("min_{}", name), values.min);
+  out.emplace_back(fmt::format("max_{}", name), values.max);
+  out.emplace_back(fmt::format("cnt_{}", name), values.count);
+  out.emplace_back(fmt::format("sum_{}", name), values.sum);
+  if (summary.detail() == sdk::SummaryDetail::kAdvanced) {
+    out.emplace_back(fmt::format("p50_{}", name), values.p50);
+    out.emplace_back(fmt::format("p95_{}", name), values.p95);
+    out.emplace_back(fmt::format("p99_{}", name), values.p99);
+    out.emplace_back(fmt::format("p999_{}", name), values.p999);
+  }
+}
+
+// ZooKeeper's ServerMetrics after the gauges: counters, then summaries, then each summary
+// set's members as <key>_<name> ("a_read_per_namespace").
+void appendServerMetrics(const ServerInfo& info, std::vector<std::pair<std::string, nlohmann::json>>& out) {
+  if (info.metrics == nullptr) return;
+  auto& registry = *info.metrics;
+  for (const auto& spec : runtime::zooKeeperServerMetrics()) {
+    if (spec.kind == sdk::MetricKind::kCounter) {
+      out.emplace_back(std::string(spec.name), registry.counter(spec.name, "").value());
+    }
+  }
+  for (const auto& spec : runtime::zooKeeperServerMetrics()) {
+    if (spec.kind == sdk::MetricKind::kSummary) {
+      appendSummary(spec.name, registry.summary(spec.name, "", spec.detail), out);
+    } else if (spec.kind == sdk::MetricKind::kSummarySet) {
+      registry.summarySet(spec.name, "", spec.detail).forEach([&](std::string_view key, const sdk::Summary& member) {
+        appendSummary(fmt::format("{}_{}", key, spec.name), member, out);
+      });
+    }
+  }
 }
 
 int64_t watchCount(const ServerInfo& info) {
@@ -311,13 +369,14 @@ sdk::Status registerCoreCommands(sdk::CommandRegistry& registry, ServerInfo info
                             {"open_file_descriptor_count", openFileCount()},
                             {"max_file_descriptor_count", static_cast<int64_t>(limit.rlim_cur)},
                             {"connection_drop_probability", 0.0},
-                            {"last_client_response_size", -1},
-                            {"max_client_response_size", -1},
-                            {"min_client_response_size", -1},
+                            {"last_client_response_size", responseSize(info, "last")},
+                            {"max_client_response_size", responseSize(info, "max")},
+                            {"min_client_response_size", responseSize(info, "min")},
                             {"outstanding_tls_handshake", registryValue(info, "outstanding_tls_handshake")},
                             {"auth_failed_count", registryValue(info, "unsuccessful_handshake")},
                             {"non_mtls_remote_conn_count", 0},
                             {"non_mtls_local_conn_count", 0}};
+                        appendServerMetrics(info, metrics);
                         sdk::CommandOutput output;
                         for (const auto& [key, value] : metrics) {
                           output.data[key] = value;

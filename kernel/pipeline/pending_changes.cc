@@ -30,6 +30,7 @@ std::optional<NodeState> PendingChanges::peek(const std::string& path) const {
 void PendingChanges::put(const std::string& path, NodeState state, sdk::Zxid zxid) {
   changes_[path] = Change{std::move(state), zxid};
   order_.emplace_back(zxid, path);
+  if (queued_ != nullptr) queued_->add();
 }
 
 void PendingChanges::applied(sdk::Zxid zxid) {
@@ -37,6 +38,7 @@ void PendingChanges::applied(sdk::Zxid zxid) {
     auto it = changes_.find(order_.front().second);
     if (it != changes_.end() && it->second.zxid <= zxid) changes_.erase(it);
     order_.pop_front();
+    if (removed_ != nullptr) removed_->add();
   }
 }
 

@@ -10,6 +10,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "corral/metrics.h"
 #include "corral/storage.h"
 #include "corral/types.h"
 
@@ -29,6 +30,11 @@ struct NodeState {
 class PendingChanges {
  public:
   explicit PendingChanges(const sdk::Storage& storage) : storage_(storage) {}
+  // ZooKeeper's outstanding_changes_queued / _removed; either may be null.
+  void countInto(sdk::Counter* queued, sdk::Counter* removed) {
+    queued_ = queued;
+    removed_ = removed;
+  }
 
   // The node as the next txn will find it (nullopt-like: exists=false when absent).
   NodeState get(const std::string& path) const;
@@ -52,6 +58,8 @@ class PendingChanges {
   const sdk::Storage& storage_;
   std::unordered_map<std::string, Change> changes_;
   std::deque<std::pair<sdk::Zxid, std::string>> order_;
+  sdk::Counter* queued_ = nullptr;
+  sdk::Counter* removed_ = nullptr;
 };
 
 }  // namespace corral::kernel::pipeline

@@ -170,7 +170,8 @@ class RequestProcessor::AttachedSession final : public sdk::ClientSession {
 
 RequestProcessor::RequestProcessor(boost::asio::io_context& io, sdk::Storage& storage,
                                    sdk::Consensus& consensus, AclChecker& acl,
-                                   ProcessorSettings settings, sdk::Logger& log)
+                                   ProcessorSettings settings, sdk::Logger& log,
+                                   sdk::MetricsRegistry& metrics)
     : io_(io),
       strand_(boost::asio::make_strand(io)),
       storage_(storage),
@@ -181,8 +182,11 @@ RequestProcessor::RequestProcessor(boost::asio::io_context& io, sdk::Storage& st
       pending_(storage),
       preparer_(pending_, acl, settings.extended_types),
       sessions_(settings.tick_ms),
+      metrics_(metrics),
       tick_timer_(strand_),
-      reaper_timer_(strand_) {}
+      reaper_timer_(strand_) {
+  pending_.countInto(&metrics_.outstanding_changes_queued, &metrics_.outstanding_changes_removed);
+}
 
 RequestProcessor::~RequestProcessor() = default;
 
@@ -419,6 +423,7 @@ void RequestProcessor::onRequest(const std::shared_ptr<Connection>& connection, 
   }
   sessions_.touch(connection->session, session::monotonicMs());
   ++connection->received;
+  metrics_.prep_processor_request_queued.add();
   if (settings_.enforce_auth && !authenticatedForEnforcement(*connection) &&
       request.op != OpCode::kAuth && request.op != OpCode::kSasl) {
     // ZooKeeper's AuthenticationHelper: answer SessionClosedRequireSaslAuth (zxid 0), then
@@ -446,6 +451,7 @@ void RequestProcessor::onRequest(const std::shared_ptr<Connection>& connection, 
 }
 
 void RequestProcessor::process(Session& session, Queued item) {
+  if (item.received_at != 0) metrics_.prep_processor_queue_time.add(session::monotonicMs() - item.received_at);
   if (item.request.op == OpCode::kCloseSession) {
     if (session.pending_writes > 0) {
       session.queue.push_back(std::move(item));
@@ -485,7 +491,9 @@ void RequestProcessor::proposeWrite(Session& session, Queued item) {
     txn.header = sdk::TxnHeader{session.id, item.request.xid, next_zxid_, context.time, OpCode::kError};
     txn.body = sdk::ErrorTxn{Code::kBadArguments};
   } else {
+    int64_t started = session::monotonicMs();
     txn = preparer_.prepare(context, item.request);
+    metrics_.prep_process_time.add(session::monotonicMs() - started);
   }
   ++session.pending_writes;
   auto in_flight = std::make_unique<InFlight>();
@@ -508,7 +516,12 @@ void RequestProcessor::respond(Connection& connection, sdk::ClientResponse respo
   stats_.packets_sent.fetch_add(1, std::memory_order_relaxed);
   int64_t now = session::monotonicMs();
   int64_t latency = received_at != 0 ? now - received_at : 0;
-  if (received_at != 0) stats_.recordLatency(latency);
+  if (received_at != 0) {
+    stats_.recordLatency(latency);
+    // As ZooKeeper's ServerStats: requests that carried a txn count as updates.
+    bool update = isWrite(op) || op == OpCode::kCloseSession;
+    (update ? metrics_.update_latency : metrics_.read_latency).add(latency);
+  }
   ++connection.sent;
   connection.any_op = true;
   connection.last_op = op;
@@ -550,6 +563,7 @@ void RequestProcessor::answerRead(const Queued& item) {
       bool found = storage_.read(lookup(exists.path), sdk::NodeRead::kStat, node);
       if (exists.watch) data_watches_.add(exists.path, connection.id, watch::WatchMode::kStandard);
       if (!found) return reply(Code::kNoNode);
+      countRead(exists.path, 0);
       response.body = sdk::ExistsResponse{node.stat};
       return reply(Code::kOk);
     }
@@ -561,6 +575,7 @@ void RequestProcessor::answerRead(const Queued& item) {
       }
       if (!acl_.check(node.acl, sdk::perms::kRead, connection.ids)) return reply(Code::kNoAuth);
       if (get.watch) data_watches_.add(get.path, connection.id, watch::WatchMode::kStandard);
+      countRead(get.path, node.data ? static_cast<int64_t>(node.data->size()) : 0);
       response.body = sdk::GetDataResponse{std::move(node.data), node.stat};
       return reply(Code::kOk);
     }
@@ -573,6 +588,9 @@ void RequestProcessor::answerRead(const Queued& item) {
       }
       if (!acl_.check(node.acl, sdk::perms::kRead, connection.ids)) return reply(Code::kNoAuth);
       if (get.watch) child_watches_.add(get.path, connection.id, watch::WatchMode::kStandard);
+      int64_t name_bytes = 0;
+      for (const auto& child : node.children) name_bytes += static_cast<int64_t>(child.size());
+      countRead(get.path, name_bytes);
       if (request.op == OpCode::kGetChildren) {
         response.body = sdk::GetChildrenResponse{std::move(node.children)};
       } else {
@@ -820,7 +838,10 @@ void RequestProcessor::closeSessionNow(sdk::SessionId id, int32_t cxid,
   in_flight->op = OpCode::kCloseSession;
   in_flight->received_at = received_at;
   ++state->second->pending_writes;
-  propose(preparer_.closeSession(context, storage_.ephemeralsOf(id)), std::move(in_flight));
+  int64_t started = session::monotonicMs();
+  auto txn = preparer_.closeSession(context, storage_.ephemeralsOf(id));
+  metrics_.close_session_prep_time.add(session::monotonicMs() - started);
+  propose(std::move(txn), std::move(in_flight));
 }
 
 void RequestProcessor::expireSessions() {
@@ -833,6 +854,7 @@ void RequestProcessor::expireSessions() {
       continue;
     }
     log_.info("expiring session 0x{:x}", id);
+    metrics_.stale_sessions_expired.add();
     closeSessionNow(id, 0, nullptr, 0, 0);
   }
 }
@@ -922,6 +944,8 @@ void RequestProcessor::onCommit(sdk::TxnEntry txn, sdk::Status status) {
   }
   last_zxid_ = zxid;
   pending_.applied(zxid);
+  if (int64_t age = wallMs() - txn.header.time; age >= 0) metrics_.propagation_latency.add(age);
+  countWrites(txn);
 
   std::unique_ptr<InFlight> in_flight;
   if (auto it = in_flight_.find(zxid); it != in_flight_.end()) {
@@ -1024,6 +1048,45 @@ void RequestProcessor::onCommit(sdk::TxnEntry txn, sdk::Status status) {
   if (state != session_state_.end()) drain(*state->second);
 }
 
+// ZooKeeper's DataTree.updateReadStat: path + payload + stat bytes, by top-level znode.
+void RequestProcessor::countRead(const std::string& path, int64_t bytes) {
+  auto ns = runtime::topNamespace(path);
+  if (!ns.empty()) {
+    metrics_.read_per_namespace.add(ns, static_cast<int64_t>(path.size()) + bytes + runtime::kStatOverheadBytes);
+  }
+}
+
+// ZooKeeper's DataTree.updateWriteStat: path + data bytes per created, changed or deleted node.
+void RequestProcessor::countWrites(const sdk::TxnEntry& txn) {
+  auto count = [this](const std::string& path, size_t data_bytes) {
+    auto ns = runtime::topNamespace(path);
+    if (!ns.empty()) metrics_.write_per_namespace.add(ns, static_cast<int64_t>(path.size() + data_bytes));
+  };
+  auto visit = [&](const sdk::TxnBody& body) {
+    if (const auto* create = std::get_if<sdk::CreateTxn>(&body)) {
+      count(create->path, create->data ? create->data->size() : 0);
+    } else if (const auto* container = std::get_if<sdk::CreateContainerTxn>(&body)) {
+      count(container->path, container->data ? container->data->size() : 0);
+    } else if (const auto* ttl = std::get_if<sdk::CreateTtlTxn>(&body)) {
+      count(ttl->path, ttl->data ? ttl->data->size() : 0);
+    } else if (const auto* set = std::get_if<sdk::SetDataTxn>(&body)) {
+      count(set->path, set->data ? set->data->size() : 0);
+    } else if (const auto* remove = std::get_if<sdk::DeleteTxn>(&body)) {
+      count(remove->path, 0);
+    } else if (const auto* close = std::get_if<sdk::CloseSessionTxn>(&body)) {
+      for (const auto& path : close->paths_to_delete) count(path, 0);
+    }
+  };
+  if (const auto* multi = std::get_if<sdk::MultiTxn>(&txn.body)) {
+    for (const auto& sub : multi->txns) {
+      sdk::TxnBody body;
+      if (sdk::decodeSubTxn(sub, body)) visit(body);
+    }
+  } else {
+    visit(txn.body);
+  }
+}
+
 void RequestProcessor::deliver(const std::vector<watch::WatcherId>& watchers, sdk::EventType type,
                                const std::string& path, const sdk::AclList* acl) {
   for (auto watcher : watchers) {
@@ -1048,12 +1111,14 @@ void RequestProcessor::fireWatches(const sdk::TxnEntry& txn, const std::vector<s
     std::string parent(parentPath(path));
     auto watchers = child_watches_.trigger(parent, sdk::EventType::kNodeChildrenChanged);
     if (watchers.empty()) return;
+    metrics_.node_children_watch_count.add(static_cast<int64_t>(watchers.size()));
     sdk::AclList acl;
     deliver(watchers, sdk::EventType::kNodeChildrenChanged, parent, aclOf(parent, acl));
   };
   auto created = [&](const std::string& path) {
     auto watchers = data_watches_.trigger(path, sdk::EventType::kNodeCreated);
     if (!watchers.empty()) {
+      metrics_.node_created_watch_count.add(static_cast<int64_t>(watchers.size()));
       sdk::AclList acl;
       deliver(watchers, sdk::EventType::kNodeCreated, path, aclOf(path, acl));
     }
@@ -1065,6 +1130,7 @@ void RequestProcessor::fireWatches(const sdk::TxnEntry& txn, const std::vector<s
     auto children = child_watches_.trigger(path, sdk::EventType::kNodeDeleted, &seen);
     data.insert(data.end(), children.begin(), children.end());
     if (!data.empty()) {
+      metrics_.node_deleted_watch_count.add(static_cast<int64_t>(data.size()));
       auto acl = deleted_acls.find(path);
       deliver(data, sdk::EventType::kNodeDeleted, path, acl == deleted_acls.end() ? nullptr : &acl->second);
     }
@@ -1073,6 +1139,7 @@ void RequestProcessor::fireWatches(const sdk::TxnEntry& txn, const std::vector<s
   auto changed = [&](const std::string& path) {
     auto watchers = data_watches_.trigger(path, sdk::EventType::kNodeDataChanged);
     if (watchers.empty()) return;
+    metrics_.node_changed_watch_count.add(static_cast<int64_t>(watchers.size()));
     sdk::AclList acl;
     deliver(watchers, sdk::EventType::kNodeDataChanged, path, aclOf(path, acl));
   };

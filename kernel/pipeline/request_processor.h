@@ -30,6 +30,7 @@
 #include "kernel/pipeline/pending_changes.h"
 #include "kernel/pipeline/server_stats.h"
 #include "kernel/pipeline/write_preparer.h"
+#include "kernel/runtime/server_metrics.h"
 #include "kernel/session/session_table.h"
 #include "kernel/watch/watch_table.h"
 
@@ -87,7 +88,8 @@ struct SessionReport {
 class RequestProcessor final : public sdk::ClientService, public sdk::CommitSink {
  public:
   RequestProcessor(boost::asio::io_context& io, sdk::Storage& storage, sdk::Consensus& consensus,
-                   AclChecker& acl, ProcessorSettings settings, sdk::Logger& log);
+                   AclChecker& acl, ProcessorSettings settings, sdk::Logger& log,
+                   sdk::MetricsRegistry& metrics);
   ~RequestProcessor() override;
 
   // Loads the sessions recovery found and starts the session and container timers.
@@ -136,6 +138,8 @@ class RequestProcessor final : public sdk::ClientService, public sdk::CommitSink
   void answerRead(const Queued& item);
   void propose(sdk::TxnEntry txn, std::unique_ptr<InFlight> in_flight);
   void respond(Connection& connection, sdk::ClientResponse response, int64_t received_at, sdk::OpCode op);
+  void countRead(const std::string& path, int64_t bytes);
+  void countWrites(const sdk::TxnEntry& txn);
   void fireWatches(const sdk::TxnEntry& txn, const std::vector<sdk::OpOutcome>& outcomes,
                    const std::unordered_map<std::string, sdk::AclList>& deleted_acls);
   void deliver(const std::vector<watch::WatcherId>& watchers, sdk::EventType type,
@@ -169,6 +173,7 @@ class RequestProcessor final : public sdk::ClientService, public sdk::CommitSink
   sdk::Zxid next_zxid_ = 1;
   std::atomic<sdk::Zxid> last_zxid_{0};
   ServerStats stats_;
+  runtime::KernelMetrics metrics_;
   boost::asio::steady_timer tick_timer_;
   boost::asio::steady_timer reaper_timer_;
   bool stopping_ = false;

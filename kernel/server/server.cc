@@ -22,6 +22,7 @@
 #include "kernel/runtime/component_set.h"
 #include "kernel/runtime/host_services.h"
 #include "kernel/runtime/logging.h"
+#include "kernel/runtime/server_metrics.h"
 #include "kernel/server/exit_codes.h"
 #include "kernel/server/plugin_set.h"
 
@@ -225,6 +226,8 @@ int runServer(int argc, char** argv) {
   auto io_threads = cfg.getInt("threads");
   runtime::ServerContext context(static_cast<int>(io_threads), 2, cfg.serverId());
   runtime::ComponentSet components;
+  // Before any plugin registers its own: mntr lists ZooKeeper's full ServerMetrics set.
+  runtime::registerZooKeeperServerMetrics(context.metrics());
   for (const auto& plugin : loaded) {
     const auto& descriptor = *plugin.descriptor;
     auto host = std::make_unique<runtime::PluginHost>(context, descriptor.name);
@@ -288,7 +291,7 @@ int runServer(int argc, char** argv) {
   }
   runtime::SpdLogger pipeline_log(runtime::namedLog("pipeline"));
   pipeline::RequestProcessor processor(context.io(), *storage, *consensus, acl_checker, settings,
-                                       pipeline_log);
+                                       pipeline_log, context.metrics());
   consensus->attach(*storage, processor);
   for (auto* frontend : frontends) frontend->attach(processor);
   admin::ServerInfo server_info{&cfg, &context.metrics(), &processor, storage, consensus, started_at};
@@ -304,7 +307,14 @@ int runServer(int argc, char** argv) {
   auto startPipeline = [&]() -> sdk::Status {
     if (pipeline_started) return sdk::Status::ok();
     std::vector<sdk::RecoveredSession> sessions;
+    auto recovery_started = std::chrono::steady_clock::now();
     if (auto status = storage->recover(sessions); !status.isOk()) return status;
+    // ZooKeeper's dbinittime: loading the database at start, in ms.
+    context.metrics()
+        .summary("dbinittime", "", sdk::SummaryDetail::kBasic)
+        .add(std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                   recovery_started)
+                 .count());
     processor.start(sessions);
     pipeline_started = true;
     return sdk::Status::ok();

@@ -193,7 +193,7 @@ void addRegistry(Builder& builder, const std::vector<RegistryValue>& registry, c
     if (covered.count(entry.name) != 0) continue;  // the monitor view wins
     std::string name = sanitizeName(entry.name);
     if (name.empty() || builder.has(name)) continue;
-    const char* type = isZooKeeperCounter(name) ? "counter" : "gauge";
+    const char* type = entry.counter || isZooKeeperCounter(name) ? "counter" : "gauge";
     builder.add(name, type, entry.help, {name, "", std::to_string(entry.value)});
   }
 }

@@ -27,6 +27,7 @@ struct RegistryValue {
   std::string name;
   std::string help;
   int64_t value = 0;
+  bool counter = false;  // registered as a counter (TYPE counter)
 };
 
 struct ProcessStats {

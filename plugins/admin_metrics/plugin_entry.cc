@@ -61,6 +61,21 @@ sdk::Result<Settings> parseSettings(const sdk::PluginConfig& config) {
   return settings;
 }
 
+void addSummaryKeys(nlohmann::json& monitor, std::string_view name, const sdk::Summary& summary) {
+  auto values = summary.values();
+  monitor[fmt::format("avg_{}", name)] = values.average();
+  monitor[fmt::format("min_{}", name)] = values.min;
+  monitor[fmt::format("max_{}", name)] = values.max;
+  monitor[fmt::format("cnt_{}", name)] = values.count;
+  monitor[fmt::format("sum_{}", name)] = values.sum;
+  if (values.has_percentiles) {
+    monitor[fmt::format("p50_{}", name)] = values.p50;
+    monitor[fmt::format("p95_{}", name)] = values.p95;
+    monitor[fmt::format("p99_{}", name)] = values.p99;
+    monitor[fmt::format("p999_{}", name)] = values.p999;
+  }
+}
+
 class AdminMetrics final : public sdk::Plugin {
  public:
   AdminMetrics(sdk::Host& host, Settings settings) : host_(host), settings_(std::move(settings)) {}
@@ -123,8 +138,22 @@ class AdminMetrics final : public sdk::Plugin {
       if (output.status.isOk()) monitor = std::move(output.data);
     }
     std::vector<RegistryValue> registry;
-    host_.metrics().forEach([&](std::string_view name, std::string_view help, int64_t value) {
-      registry.push_back({std::string(name), std::string(help), value});
+    host_.metrics().forEach([&](const sdk::MetricSample& metric) {
+      switch (metric.kind) {
+        case sdk::MetricKind::kCounter:
+        case sdk::MetricKind::kGauge:
+          registry.push_back({std::string(metric.name), std::string(metric.help), metric.value,
+                              metric.kind == sdk::MetricKind::kCounter});
+          break;
+        case sdk::MetricKind::kSummary:
+          // A plugin's own summary that mntr does not list: shown as mntr would show it, so
+          // it is rendered by the same summary code.
+          if (metric.summary != nullptr && !monitor.contains("cnt_" + std::string(metric.name))) {
+            addSummaryKeys(monitor, metric.name, *metric.summary);
+          }
+          break;
+        case sdk::MetricKind::kSummarySet: break;  // the kernel lists ZooKeeper's sets in mntr
+      }
     });
     ProcessStats process;
     if (settings_.export_process) process = readProcessStats();

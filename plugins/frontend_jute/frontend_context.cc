@@ -13,7 +13,35 @@ FrontendMetrics::FrontendMetrics(sdk::MetricsRegistry& registry)
       outstanding_tls_handshake(
           registry.gauge("outstanding_tls_handshake", "TLS handshakes in progress on secureClientPort")),
       unsuccessful_handshake(
-          registry.counter("unsuccessful_handshake", "failed TLS handshakes on secureClientPort")) {}
+          registry.counter("unsuccessful_handshake", "failed TLS handshakes on secureClientPort")),
+      connection_request_count(registry.counter("connection_request_count", "ConnectRequests read")),
+      connection_token_deficit(registry.summary("connection_token_deficit", "connection throttle deficit",
+                                                sdk::SummaryDetail::kBasic)),
+      sessionless_connections_expired(registry.counter(
+          "sessionless_connections_expired", "connections closed for sending no ConnectRequest in time")),
+      bytes_received_count(registry.counter("bytes_received_count", "bytes read from clients")),
+      response_bytes(registry.counter("response_bytes", "bytes of replies sent to clients")),
+      watch_bytes(registry.counter("watch_bytes", "bytes of watch events sent to clients")),
+      last_client_response_size(registry.gauge("last_client_response_size", "size of the last reply")),
+      min_client_response_size(registry.gauge("min_client_response_size", "smallest reply")),
+      max_client_response_size(registry.gauge("max_client_response_size", "largest reply")) {
+  last_client_response_size.set(-1);
+  min_client_response_size.set(-1);
+  max_client_response_size.set(-1);
+}
+
+void FrontendMetrics::recordResponseSize(int64_t bytes) noexcept {
+  response_bytes.add(bytes);
+  last_client_response_size.set(bytes);
+  int64_t seen = min_response_.load(std::memory_order_relaxed);
+  while ((seen < 0 || bytes < seen) && !min_response_.compare_exchange_weak(seen, bytes)) {
+  }
+  if (seen < 0 || bytes < seen) min_client_response_size.set(bytes);
+  seen = max_response_.load(std::memory_order_relaxed);
+  while (bytes > seen && !max_response_.compare_exchange_weak(seen, bytes)) {
+  }
+  if (bytes > seen) max_client_response_size.set(bytes);
+}
 
 FrontendContext::FrontendContext(FrontendSettings settings_in, sdk::Host& host)
     : settings(std::move(settings_in)),

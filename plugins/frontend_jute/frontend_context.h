@@ -33,6 +33,22 @@ struct FrontendMetrics {
   sdk::Gauge& alive_connections;
   sdk::Gauge& outstanding_tls_handshake;  // TLS handshakes under way (ZooKeeper's mntr name)
   sdk::Counter& unsuccessful_handshake;   // failed TLS handshakes (ZooKeeper's metric name)
+  // ZooKeeper's ServerMetrics / ServerStats names for the same figures.
+  sdk::Counter& connection_request_count;          // ConnectRequests read
+  sdk::Summary& connection_token_deficit;          // ZooKeeper's connection throttle; always 0 here
+  sdk::Counter& sessionless_connections_expired;   // no ConnectRequest within the timeout
+  sdk::Counter& bytes_received_count;
+  sdk::Counter& response_bytes;                    // replies, without the length prefix
+  sdk::Counter& watch_bytes;                       // watch events, without the length prefix
+  sdk::Gauge& last_client_response_size;           // -1 until the first reply
+  sdk::Gauge& min_client_response_size;
+  sdk::Gauge& max_client_response_size;
+
+  void recordResponseSize(int64_t bytes) noexcept;
+
+ private:
+  std::atomic<int64_t> min_response_{-1};
+  std::atomic<int64_t> max_response_{-1};
 };
 
 class FrontendContext {

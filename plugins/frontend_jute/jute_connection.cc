@@ -120,7 +120,8 @@ class StreamConnection final : public JuteConnection,
   // Any thread.
   // Appends one frame to pending_ unless output is closed; false if nothing was queued.
   template <typename Encode>
-  bool queueFrame(Encode&& encode, bool close_after) noexcept;
+  // Appends one frame; its size without the length prefix, or -1 when nothing was queued.
+  int64_t queueFrame(Encode&& encode, bool close_after) noexcept;
   void scheduleFlush();
   void releaseOutstanding() noexcept;
 
@@ -204,6 +205,7 @@ void StreamConnection<Stream>::startTimer() {
         if (!ec && self->phase_ == Phase::kHandshake) {
           self->context_->logger.debug("closing {}:{}: no handshake in time",
                                        self->info_.remote_address, self->info_.remote_port);
+          self->context_->metrics.sessionless_connections_expired.add();
           return self->closeNow();
         }
         self->maybeFinish();
@@ -268,6 +270,7 @@ void StreamConnection<Stream>::onRead(const boost::system::error_code& error, si
     return closeNow();
   }
   in_end_ += bytes;
+  context_->metrics.bytes_received_count.add(static_cast<int64_t>(bytes));
   processThenRead();
 }
 
@@ -405,6 +408,8 @@ void StreamConnection<Stream>::handleConnectRequest(std::string_view payload) {
     return closeNow();
   }
   context_->metrics.packets_received.add();
+  context_->metrics.connection_request_count.add();
+  context_->metrics.connection_token_deficit.add(0);  // no connection throttle: never short of tokens
   // Frames pipelined behind the ConnectRequest (auth, setWatches) stay in in_ until the
   // session exists, and the socket is not read meanwhile (as ZooKeeper does).
   phase_ = Phase::kConnecting;
@@ -485,15 +490,17 @@ void StreamConnection<Stream>::resumeReading() {
 
 template <typename Stream>
 template <typename Encode>
-bool StreamConnection<Stream>::queueFrame(Encode&& encode, bool close_after) noexcept {
+int64_t StreamConnection<Stream>::queueFrame(Encode&& encode, bool close_after) noexcept {
   bool schedule = false;
   bool failed = false;
+  int64_t size = -1;
   {
     std::lock_guard lock(out_mutex_);
-    if (output_closed_ || close_requested_.load()) return false;
+    if (output_closed_ || close_requested_.load()) return -1;
     const size_t before = pending_.size();
     try {
       encode(pending_);
+      size = static_cast<int64_t>(pending_.size() - before) - 4;
     } catch (...) {
       pending_.resize(before);  // never leave half a frame behind
       failed = true;
@@ -505,7 +512,7 @@ bool StreamConnection<Stream>::queueFrame(Encode&& encode, bool close_after) noe
   if (failed) context_->logger.error("closing {}:{}: out of memory encoding a reply",
                                      info_.remote_address, info_.remote_port);
   if (schedule) scheduleFlush();
-  return !failed;
+  return failed ? -1 : size;
 }
 
 template <typename Stream>
@@ -519,17 +526,21 @@ void StreamConnection<Stream>::scheduleFlush() {
 
 template <typename Stream>
 void StreamConnection<Stream>::sendResponse(sdk::ClientResponse response) noexcept {
-  if (queueFrame([&response](std::string& out) { appendResponseFrame(out, response); },
-                 response.close_after)) {
+  int64_t size = queueFrame([&response](std::string& out) { appendResponseFrame(out, response); },
+                            response.close_after);
+  if (size >= 0) {
     context_->metrics.packets_sent.add();
+    context_->metrics.recordResponseSize(size);
   }
   if (response.xid > 0) releaseOutstanding();
 }
 
 template <typename Stream>
 void StreamConnection<Stream>::sendEvent(const sdk::WatcherEvent& event) noexcept {
-  if (queueFrame([&event](std::string& out) { appendEventFrame(out, event); }, false)) {
+  int64_t size = queueFrame([&event](std::string& out) { appendEventFrame(out, event); }, false);
+  if (size >= 0) {
     context_->metrics.packets_sent.add();
+    context_->metrics.watch_bytes.add(size);
   }
 }
 

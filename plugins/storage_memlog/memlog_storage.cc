@@ -25,6 +25,10 @@ std::optional<std::string_view> view(const sdk::OptionalBytes& data) {
   return std::string_view(*data);
 }
 
+int64_t millisBetween(Clock::time_point from, Clock::time_point to) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(to - from).count();
+}
+
 double secondsSince(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
@@ -135,13 +139,8 @@ sdk::Result<DurabilitySettings> DurabilitySettings::fromConfig(const sdk::Plugin
 // ---- life cycle -----------------------------------------------------------------------------
 
 MemlogStorage::MemlogStorage(sdk::Host& host, DurabilitySettings settings)
-    : host_(host), settings_(std::move(settings)), tree_(std::make_unique<DataTree>()) {
+    : host_(host), settings_(std::move(settings)), tree_(std::make_unique<DataTree>()), metrics_(host.metrics()) {
   if (!settings_.digest_enabled) tree_->setDigestEnabled(false);
-  auto& metrics = host_.metrics();
-  fsync_count_ = &metrics.counter("fsync_count", "Txn log fsyncs (group commits)");
-  snapshot_count_ = &metrics.counter("snapshot_count", "Snapshots written");
-  last_fsync_us_ = &metrics.gauge("last_fsync_time_us", "Duration of the last txn log fsync");
-  last_snapshot_ms_ = &metrics.gauge("last_snapshot_time_ms", "Duration of the last snapshot");
   if (settings_.durable) registerCommands();
   resetSnapshotStats();
 }
@@ -435,6 +434,7 @@ void MemlogStorage::append(std::span<const sdk::TxnEntry> txns, std::function<vo
     pending.first_zxid = txns.empty() ? 0 : txns.front().header.zxid;
     pending.count = static_cast<int64_t>(txns.size());
     pending.done = std::move(done);
+    pending.queued_at = Clock::now();
     {
       std::lock_guard lock(queue_mutex_);
       if (!failed_.isOk()) {
@@ -442,6 +442,7 @@ void MemlogStorage::append(std::span<const sdk::TxnEntry> txns, std::function<vo
       } else if (writer_stopping_ || !writer_.joinable()) {
         refused = Status(Code::kIoError, "txn log writer is not running");
       } else {
+        metrics_.request_queued.add(pending.count);
         queue_.push_back(std::move(pending));
       }
     }
@@ -462,6 +463,9 @@ void MemlogStorage::writerLoop() {
       std::unique_lock lock(queue_mutex_);
       queue_cv_.wait(lock, [&] { return !queue_.empty() || writer_stopping_; });
       if (queue_.empty()) break;  // stopping and drained
+      int64_t waiting = 0;
+      for (const auto& pending : queue_) waiting += pending.count;
+      metrics_.queue_size.add(waiting);
       int64_t txns = 0;
       while (!queue_.empty() && (batch.empty() || txns + queue_.front().count <= settings_.max_batch)) {
         txns += queue_.front().count;
@@ -469,12 +473,23 @@ void MemlogStorage::writerLoop() {
         queue_.pop_front();
       }
     }
+    const auto taken = Clock::now();
+    int64_t batch_txns = 0;
+    for (const auto& pending : batch) {
+      batch_txns += pending.count;
+      metrics_.queue_time.add(millisBetween(pending.queued_at, taken));
+    }
+    metrics_.batch_size.add(batch_txns);
     Status status;
     try {
       status = writeBatch(batch);
     } catch (const std::exception& error) {
       status = Status(Code::kIoError, error.what());
     }
+    const auto durable = Clock::now();
+    metrics_.flush_time.add(millisBetween(taken, durable));
+    metrics_.process_time.add(millisBetween(taken, durable));
+    for (const auto& pending : batch) metrics_.queue_and_flush_time.add(millisBetween(pending.queued_at, durable));
     if (!status.isOk()) {
       host_.logger().error("txn log write failed: {}; refusing further writes", status.toString());
     }
@@ -558,8 +573,8 @@ Status MemlogStorage::writeBatch(std::vector<Pending>& batch) {
     const auto start = Clock::now();
     if (auto st = log_.sync(); !st.isOk()) return st;
     const auto us = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start).count();
-    fsync_count_->add();
-    last_fsync_us_->set(us);
+    metrics_.fsync_count.add();
+    metrics_.fsync_time.add(us / 1000);
     if (us / 1000 > settings_.fsync_warn_ms) {
       host_.logger().warn("fsync-ing the write ahead log in SyncThread took {}ms which will adversely "
                           "effect operation latency. File size is {} bytes. See the ZooKeeper "
@@ -608,8 +623,8 @@ sdk::Result<std::filesystem::path> MemlogStorage::snapshotNow() {
     return written.status();
   }
   const double total_s = secondsSince(start);
-  snapshot_count_->add();
-  last_snapshot_ms_->set(static_cast<int64_t>(total_s * 1000));
+  metrics_.snapshot_count.add();
+  metrics_.snapshot_time.add(static_cast<int64_t>(total_s * 1000));
   host_.logger().info("Snapshot {} written: {} nodes, {} ({} on disk) in {:.3f} s (tree copied in {:.3f} s "
                       "while writes waited)",
                       file.string(), body.nodeCount(), mib(static_cast<double>(body.size())),

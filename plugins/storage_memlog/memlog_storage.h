@@ -43,6 +43,7 @@
 #include "corral/storage.h"
 #include "data_tree.h"
 #include "disk_format.h"
+#include "storage_metrics.h"
 #include "txn_log_file.h"
 
 namespace corral::plugins::memlog {
@@ -114,6 +115,7 @@ class MemlogStorage final : public sdk::Storage {
     sdk::Zxid first_zxid = 0;
     int64_t count = 0;
     std::function<void(sdk::Status)> done;
+    std::chrono::steady_clock::time_point queued_at;
   };
 
   sdk::Status applyLocked(const sdk::TxnEntry& txn, std::vector<sdk::OpOutcome>& outcomes, bool replay);
@@ -168,10 +170,7 @@ class MemlogStorage final : public sdk::Storage {
   bool recovered_ = false;
   RecoveryReport report_;
 
-  sdk::Counter* fsync_count_ = nullptr;
-  sdk::Counter* snapshot_count_ = nullptr;
-  sdk::Gauge* last_fsync_us_ = nullptr;
-  sdk::Gauge* last_snapshot_ms_ = nullptr;
+  StorageMetrics metrics_;
 };
 
 }  // namespace corral::plugins::memlog

@@ -30,6 +30,7 @@
 
 #include "corral/acl.h"
 #include "corral/admin.h"
+#include "corral/basic_metrics_registry.h"
 #include "corral/host.h"
 #include "corral/plugin.h"
 
@@ -67,17 +68,6 @@ class MinimalHost final : public sdk::Host {
     }
     bool enabled(sdk::LogLevel level) const noexcept override { return level >= sdk::LogLevel::kInfo; }
   };
-  class NoMetrics final : public sdk::MetricsRegistry {
-   public:
-    sdk::Counter& counter(std::string_view, std::string_view) noexcept override { return counter_; }
-    sdk::Gauge& gauge(std::string_view, std::string_view) noexcept override { return gauge_; }
-    void gaugeFunction(std::string_view, std::string_view, std::function<int64_t()>) noexcept override {}
-    void forEach(const std::function<void(std::string_view, std::string_view, int64_t)>&) const override {}
-
-   private:
-    sdk::Counter counter_;
-    sdk::Gauge gauge_;
-  };
   class Commands final : public sdk::CommandRegistry {
    public:
     sdk::Status add(sdk::Command command) noexcept override {
@@ -109,7 +99,7 @@ class MinimalHost final : public sdk::Host {
 
  private:
   StderrLogger logger_;
-  NoMetrics metrics_;
+  sdk::BasicMetricsRegistry metrics_;
   Commands commands_;
   boost::asio::io_context io_;
   boost::asio::thread_pool pool_{1};

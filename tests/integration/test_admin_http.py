@@ -253,7 +253,6 @@ def test_monitor_has_the_mntr_gauges(admin, workload):
     assert isinstance(data["avg_latency"], float)
 
 
-@kernel_gap("mntr lacks ZooKeeper's ServerMetrics counters and summaries")
 def test_monitor_has_server_metrics(admin, workload):
     data = command(admin.admin_port, "monitor")
     assert MONITOR_SERVER_METRICS <= set(data), sorted(MONITOR_SERVER_METRICS - set(data))

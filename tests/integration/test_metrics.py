@@ -249,6 +249,36 @@ def test_metrics_move_with_load_and_match_mntr(metrics_server):
     assert value(after, "znode_count") == value(before, "znode_count") + 1
 
 
+def test_server_metrics_are_summaries_and_counters(metrics_server):
+    """ZooKeeper's ServerMetrics as its Prometheus provider exports them: summaries with
+    quantiles (ADVANCED) or count/sum only (BASIC), per-namespace sets with a key label."""
+    port = metrics_server.metrics_port
+    zk = client(metrics_server)
+    try:
+        before = scrape(port)
+        zk.create("/ps", b"x" * 10)
+        for _ in range(4):
+            zk.get("/ps")
+        after = scrape(port)
+    finally:
+        zk.stop()
+        zk.close()
+    assert after["readlatency"].type == "summary"
+    for quantile in ("0.5", "0.95", "0.99", "0.999"):
+        assert value(after, "readlatency", quantile=quantile) >= 0
+    assert value(after, "readlatency_count") >= value(before, "readlatency_count") + 4
+    assert after["fsynctime"].type == "summary"
+    assert not [k for k in after["fsynctime"].samples if dict(k[1]).get("quantile")]
+    assert value(after, "fsynctime_count") > value(before, "fsynctime_count")
+    assert after["read_per_namespace"].type == "summary"
+    assert value(after, "read_per_namespace_count", key="ps") == 4
+    assert value(after, "read_per_namespace_sum", key="ps") == 4 * (len("/ps") + 10 + 68)
+    assert value(after, "write_per_namespace_sum", key="ps") == len("/ps") + 10
+    for counter in ("bytes_received_count", "response_bytes", "prep_processor_request_queued", "commit_count"):
+        assert after[counter].type == "counter", counter
+    assert value(after, "bytes_received_count") > value(before, "bytes_received_count")
+
+
 def test_other_paths_and_methods(metrics_server):
     port = metrics_server.metrics_port
     assert http_get(port, "/")[0] == 404

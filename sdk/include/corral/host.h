@@ -15,6 +15,7 @@
 
 #include <fmt/format.h>
 
+#include "corral/metrics.h"
 #include "corral/status.h"
 
 namespace boost::asio {
@@ -55,40 +56,6 @@ class Logger {
   void write(LogLevel level, fmt::format_string<Args...> format, Args&&... args) {
     if (enabled(level)) log(level, fmt::format(format, std::forward<Args>(args)...));
   }
-};
-
-// Metrics a plugin registers once at creation and updates lock-free afterwards.
-class Counter {
- public:
-  void add(int64_t delta = 1) noexcept { value_.fetch_add(delta, std::memory_order_relaxed); }
-  int64_t value() const noexcept { return value_.load(std::memory_order_relaxed); }
-
- private:
-  std::atomic<int64_t> value_{0};
-};
-
-class Gauge {
- public:
-  void set(int64_t value) noexcept { value_.store(value, std::memory_order_relaxed); }
-  void add(int64_t delta) noexcept { value_.fetch_add(delta, std::memory_order_relaxed); }
-  int64_t value() const noexcept { return value_.load(std::memory_order_relaxed); }
-
- private:
-  std::atomic<int64_t> value_{0};
-};
-
-class MetricsRegistry {
- public:
-  virtual ~MetricsRegistry() = default;
-  // Same name twice returns the same object. Names follow ZooKeeper's mntr/Prometheus names.
-  virtual Counter& counter(std::string_view name, std::string_view help) noexcept = 0;
-  virtual Gauge& gauge(std::string_view name, std::string_view help) noexcept = 0;
-  // A gauge computed on read (e.g. a table size); `read` must be thread-safe.
-  virtual void gaugeFunction(std::string_view name, std::string_view help,
-                             std::function<int64_t()> read) noexcept = 0;
-  // Visit every metric's current value (admin plugins).
-  virtual void forEach(const std::function<void(std::string_view name, std::string_view help,
-                                                int64_t value)>& visit) const = 0;
 };
 
 // The plugin's view of the config file: ZooKeeper's keys and its own, with file:line.

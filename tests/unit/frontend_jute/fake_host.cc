@@ -26,27 +26,6 @@ std::vector<std::string> CapturingLogger::lines() const {
   return lines_;
 }
 
-sdk::Counter& SimpleMetrics::counter(std::string_view name, std::string_view) noexcept {
-  std::lock_guard lock(mutex_);
-  auto& slot = counters_[std::string(name)];
-  if (!slot) slot = std::make_unique<sdk::Counter>();
-  return *slot;
-}
-
-sdk::Gauge& SimpleMetrics::gauge(std::string_view name, std::string_view) noexcept {
-  std::lock_guard lock(mutex_);
-  auto& slot = gauges_[std::string(name)];
-  if (!slot) slot = std::make_unique<sdk::Gauge>();
-  return *slot;
-}
-
-void SimpleMetrics::forEach(
-    const std::function<void(std::string_view, std::string_view, int64_t)>& visit) const {
-  std::lock_guard lock(mutex_);
-  for (const auto& [name, counter] : counters_) visit(name, "", counter->value());
-  for (const auto& [name, gauge] : gauges_) visit(name, "", gauge->value());
-}
-
 sdk::Status SimpleCommands::add(sdk::Command command) noexcept {
   std::lock_guard lock(mutex_);
   commands_.push_back(std::make_unique<sdk::Command>(std::move(command)));

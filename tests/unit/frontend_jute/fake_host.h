@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "corral/basic_metrics_registry.h"
 #include "corral/admin.h"
 #include "corral/host.h"
 
@@ -27,19 +28,7 @@ class CapturingLogger final : public sdk::Logger {
   std::vector<std::string> lines_;
 };
 
-class SimpleMetrics final : public sdk::MetricsRegistry {
- public:
-  sdk::Counter& counter(std::string_view name, std::string_view) noexcept override;
-  sdk::Gauge& gauge(std::string_view name, std::string_view) noexcept override;
-  void gaugeFunction(std::string_view, std::string_view, std::function<int64_t()>) noexcept override {}
-  void forEach(const std::function<void(std::string_view, std::string_view, int64_t)>& visit)
-      const override;
-
- private:
-  mutable std::mutex mutex_;
-  std::map<std::string, std::unique_ptr<sdk::Counter>, std::less<>> counters_;
-  std::map<std::string, std::unique_ptr<sdk::Gauge>, std::less<>> gauges_;
-};
+using SimpleMetrics = sdk::BasicMetricsRegistry;
 
 class SimpleCommands final : public sdk::CommandRegistry {
  public:

@@ -14,6 +14,7 @@
 #include <set>
 #include <thread>
 
+#include "corral/basic_metrics_registry.h"
 #include "corral/admin.h"
 #include "corral/host.h"
 #include "disk_format.h"
@@ -56,24 +57,7 @@ class TestLogger final : public sdk::Logger {
   std::vector<std::string> lines_;
 };
 
-class TestMetrics final : public sdk::MetricsRegistry {
- public:
-  sdk::Counter& counter(std::string_view name, std::string_view) noexcept override {
-    std::lock_guard lock(mutex_);
-    return counters_[std::string(name)];
-  }
-  sdk::Gauge& gauge(std::string_view name, std::string_view) noexcept override {
-    std::lock_guard lock(mutex_);
-    return gauges_[std::string(name)];
-  }
-  void gaugeFunction(std::string_view, std::string_view, std::function<int64_t()>) noexcept override {}
-  void forEach(const std::function<void(std::string_view, std::string_view, int64_t)>&) const override {}
-
- private:
-  std::mutex mutex_;
-  std::map<std::string, sdk::Counter> counters_;
-  std::map<std::string, sdk::Gauge> gauges_;
-};
+using TestMetrics = sdk::BasicMetricsRegistry;
 
 class TestCommands final : public sdk::CommandRegistry {
  public:
