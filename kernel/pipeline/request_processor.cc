@@ -357,6 +357,7 @@ void RequestProcessor::onConnect(sdk::ConnectRequest request, std::shared_ptr<sd
   }
   connection->established_ms = wallMs();
   connection->received = 1;  // the ConnectRequest
+  connection->sent = 1;      // and its ConnectResponse (ZooKeeper counts both)
 
   sdk::ConnectResponse response;
   response.protocol_version = 0;

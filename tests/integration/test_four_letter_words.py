@@ -105,6 +105,19 @@ def test_stat_shape(all_words):
     _match_lines(lines[i + 1:-1], SRVR_LINES[1:])
 
 
+def test_cons_counts_the_handshake_both_ways(all_words):
+    c = all_words.session()
+    try:
+        assert c.exists("/")[0] == 0
+        port = c.sock.getsockname()[1]
+        line = [l for l in all_words.four_letter("cons").split("\n") if f":{port}[" in l]
+        assert len(line) == 1, line
+        # ConnectRequest + exists received, ConnectResponse + reply sent.
+        assert "recved=2,sent=2," in line[0], line[0]
+    finally:
+        c.close()
+
+
 def test_isro(all_words):
     assert all_words.four_letter("isro") == "rw"
 
