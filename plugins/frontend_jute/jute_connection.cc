@@ -139,6 +139,8 @@ class StreamConnection final : public JuteConnection,
   size_t in_begin_ = 0;
   size_t in_end_ = 0;
   bool reading_ = false;
+  bool processing_input_ = false;  // inside processInput(): replies queued now flush after it
+  bool flush_deferred_ = false;    // a reply was queued during processInput(); start writing after
   int pending_ops_ = 0;  // reads, writes, the timer, the connect call, a running 4lw command
   bool finished_ = false;
   std::shared_ptr<sdk::ClientSession> session_;
@@ -187,6 +189,9 @@ void StreamConnection<Stream>::start() {
             self->onTlsHandshake(ec);
           }));
     } else {
+      // Replies are sent with a direct non-blocking write first (startWrite).
+      boost::system::error_code ignored;
+      self->stream_.non_blocking(true, ignored);
       self->readMore();
     }
   });
@@ -278,9 +283,19 @@ void StreamConnection<Stream>::onRead(const boost::system::error_code& error, si
 template <typename Stream>
 void StreamConnection<Stream>::processThenRead() {
   try {
+    processing_input_ = true;
     processInput();
+    processing_input_ = false;
+    if (flush_deferred_) {
+      // Replies to everything this read brought, written at once (often in one send) without
+      // a trip through the scheduler.
+      flush_deferred_ = false;
+      startWrite();
+    }
     readMore();
   } catch (const std::exception& e) {
+    processing_input_ = false;
+    flush_deferred_ = false;
     context_->logger.warn("closing {}:{}: {}", info_.remote_address, info_.remote_port, e.what());
     closeNow();
   }
@@ -511,7 +526,15 @@ int64_t StreamConnection<Stream>::queueFrame(Encode&& encode, bool close_after) 
   }
   if (failed) context_->logger.error("closing {}:{}: out of memory encoding a reply",
                                      info_.remote_address, info_.remote_port);
-  if (schedule) scheduleFlush();
+  if (schedule) {
+    // On this connection's strand while it decodes input (the kernel answered inline): the
+    // write starts when decoding ends. Anywhere else: post it to the strand.
+    if (strand_.running_in_this_thread() && processing_input_) {
+      flush_deferred_ = true;
+    } else {
+      scheduleFlush();
+    }
+  }
   return failed ? -1 : size;
 }
 
@@ -574,26 +597,42 @@ void StreamConnection<Stream>::releaseOutstanding() noexcept {
 
 template <typename Stream>
 void StreamConnection<Stream>::startWrite() {
-  if (phase_ == Phase::kClosed) return;
-  bool close_now = false;
-  {
-    std::lock_guard lock(out_mutex_);
-    if (pending_.empty()) {
-      write_scheduled_ = false;
-      close_now = close_requested_.load();
-      if (close_now) write_scheduled_ = true;  // nothing else may start a write
-    } else {
-      writing_.swap(pending_);
+  for (;;) {
+    if (phase_ == Phase::kClosed) return;
+    bool close_now = false;
+    {
+      std::lock_guard lock(out_mutex_);
+      if (pending_.empty()) {
+        write_scheduled_ = false;
+        close_now = close_requested_.load();
+        if (close_now) write_scheduled_ = true;  // nothing else may start a write
+      } else {
+        writing_.swap(pending_);
+      }
     }
+    if (close_now) return closeGracefully();
+    if (writing_.empty()) return;
+    if constexpr (!kTls) {
+      // Try the send right away (the socket is non-blocking): a reply usually fits the
+      // socket buffer, and then no async operation or completion handler is needed.
+      boost::system::error_code ec;
+      const size_t sent = stream_.write_some(asio::buffer(writing_), ec);
+      if (ec && ec != asio::error::would_block && ec != asio::error::try_again) return closeNow();
+      if (!ec && sent == writing_.size()) {
+        writing_.clear();
+        if (writing_.capacity() > kKeepCapacity) std::string().swap(writing_);
+        continue;  // whatever was queued meanwhile, or clear write_scheduled_
+      }
+      writing_.erase(0, ec ? 0 : sent);
+    }
+    ++pending_ops_;
+    asio::async_write(stream_, asio::buffer(writing_),
+                      asio::bind_executor(strand_, [self = this->shared_from_this()](
+                                                       const boost::system::error_code& ec, size_t) {
+                        self->onWritten(ec);
+                      }));
+    return;
   }
-  if (close_now) return closeGracefully();
-  if (writing_.empty()) return;
-  ++pending_ops_;
-  asio::async_write(stream_, asio::buffer(writing_),
-                    asio::bind_executor(strand_, [self = this->shared_from_this()](
-                                                     const boost::system::error_code& ec, size_t) {
-                      self->onWritten(ec);
-                    }));
 }
 
 template <typename Stream>
