@@ -408,6 +408,7 @@ void DataTree::indexReplace(Node* old_node, Node* new_node) {
 }
 
 DataTree::Node* DataTree::relocate(Node* node, Node* parent, uint32_t new_data_size) {
+  load_ancestors_.clear();  // may hold the old block
   void* mem = std::malloc(blockSize(node->path_len, new_data_size));
   if (mem == nullptr) {
     std::fputs("corral memlog: out of memory\n", stderr);
@@ -559,6 +560,7 @@ Status DataTree::deleteNode(std::string_view path, Zxid zxid) {
     return Status(Code::kNoNode, std::string(path));
   }
   parent->children = tableEraseAt(parent->children, static_cast<uint32_t>(index), off);
+  load_ancestors_.clear();  // may hold the freed node
   digestAdd(parent);
   digestSub(child);
   indexRemove(child);
@@ -882,6 +884,7 @@ void DataTree::clearForLoad() {
   ephemerals_.clear();
   containers_.clear();
   ttls_.clear();
+  load_ancestors_.clear();
   node_count_ = 0;
   approximate_data_size_ = 0;
   digest_ = 0;
@@ -890,6 +893,23 @@ void DataTree::clearForLoad() {
 Status DataTree::loadAcl(int64_t key, AclList acl) {
   std::unique_lock lock(mutex_);
   return acl_cache_.insertLoaded(key, std::move(acl));
+}
+
+DataTree::Node* DataTree::findLoadParent(std::string_view parent_path) {
+  // Snapshots list every parent before its children, depth first (ZooKeeper's serializeNode and
+  // visitSnapshot alike), so the parent is almost always on the chain of the nodes just loaded:
+  // drop the chain's entries that are not it, and walk the tree from the root only otherwise.
+  while (!load_ancestors_.empty()) {
+    Node* candidate = load_ancestors_.back();
+    if (candidate->path() == parent_path) return candidate;
+    load_ancestors_.pop_back();
+  }
+  Node* parent = findLocked(parent_path);
+  if (parent != nullptr && parent->path_len == parent_path.size()) {
+    load_ancestors_.push_back(parent);
+    return parent;
+  }
+  return nullptr;
 }
 
 Status DataTree::loadNode(std::string_view path, std::optional<std::string_view> data,
@@ -907,8 +927,8 @@ Status DataTree::loadNode(std::string_view path, std::optional<std::string_view>
       return Status(Code::kCorruptData, "Invalid Datatree, bad node path " + std::string(path));
     }
     const std::string_view parent_path = path.substr(0, slash);
-    parent = findLocked(parent_path);
-    if (parent == nullptr || parent->path_len != parent_path.size()) {
+    parent = findLoadParent(parent_path);
+    if (parent == nullptr) {
       return Status(Code::kCorruptData, "Invalid Datatree, unable to find parent " +
                                             std::string(parent_path) + " of path " + std::string(path));
     }
@@ -941,14 +961,21 @@ Status DataTree::loadNode(std::string_view path, std::optional<std::string_view>
     parent->children = tableInsert(parent->children, node, hash, off);
     indexAdd(node);  // the root is never indexed, as in ZooKeeper
   }
+  load_ancestors_.push_back(node);
+  // Count, size and digest while the node is still in cache, instead of a second walk over
+  // the whole tree in finishLoad.
+  ++node_count_;
+  approximate_data_size_ += nodeSize(node);
+  digestAdd(node);
   return Status::ok();
 }
 
 Status DataTree::finishLoad() {
   std::unique_lock lock(mutex_);
+  load_ancestors_.clear();
+  load_ancestors_.shrink_to_fit();
   if (root_ == nullptr) return Status(Code::kCorruptData, "Invalid Datatree, no root node");
   acl_cache_.purgeUnused();
-  recomputeDerived();
   return Status::ok();
 }
 

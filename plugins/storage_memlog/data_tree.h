@@ -188,8 +188,8 @@ class DataTree {
 
   // Loading a snapshot: clearForLoad() (no nodes, empty ACL cache), loadAcl() per ACL map entry,
   // loadNode() per node in file order (the root "" first, every parent before its children;
-  // indexes are rebuilt as nodes arrive), then finishLoad() (drops unreferenced ACLs, recomputes
-  // size and digest). Readers must not use the tree between clearForLoad and finishLoad.
+  // indexes are rebuilt as nodes arrive), then finishLoad() (drops unreferenced ACLs). Count, size
+  // and digest are kept as nodes arrive. Readers must not use the tree between clearForLoad and finishLoad.
   void clearForLoad();
   sdk::Status loadAcl(int64_t key, sdk::AclList acl);
   sdk::Status loadNode(std::string_view path, std::optional<std::string_view> data, int64_t acl_key,
@@ -210,6 +210,7 @@ class DataTree {
   void digestSub(const Node* node);
   void digestAdd(const Node* node);
   void recomputeDerived();
+  Node* findLoadParent(std::string_view parent_path);
   void destroyAll();
   ReapInfo reapInfoOf(const Node* node) const;
 
@@ -223,6 +224,8 @@ class DataTree {
   std::unordered_map<sdk::SessionId, std::unordered_set<Node*>> ephemerals_;
   std::unordered_set<Node*> containers_;
   std::unordered_set<Node*> ttls_;
+  // While a snapshot loads: the chain from the root to the node loaded last (parent lookups).
+  std::vector<Node*> load_ancestors_;
 };
 
 }  // namespace corral::plugins::memlog

@@ -665,7 +665,7 @@ void MemlogStorage::snapshotLoop() {
 Status MemlogStorage::loadSnapshot(const disk::DataFile& file, disk::SnapshotInfo& info) {
   auto& log = host_.logger();
   const auto start = Clock::now();
-  auto bytes = disk::readSnapshotFile(file.path);
+  auto bytes = disk::loadSnapshotBytes(file.path);
   if (!bytes.isOk()) return bytes.status();
   sessions_.clear();
   tree_->clearForLoad();
@@ -679,7 +679,9 @@ Status MemlogStorage::loadSnapshot(const disk::DataFile& file, disk::SnapshotInf
     progress.update(static_cast<double>(done), static_cast<double>(total));
   };
   info = disk::SnapshotInfo{};
-  if (auto st = disk::parseSnapshot(*bytes, settings_.digest_enabled, visitor, info); !st.isOk()) return st;
+  if (auto st = disk::parseSnapshot(bytes->view(), settings_.digest_enabled, visitor, info); !st.isOk()) {
+    return st;
+  }
   if (auto st = tree_->finishLoad(); !st.isOk()) return st;
   log.info("loaded snapshot {}: {} nodes, {} sessions, {} in {:.3f} s", file.path.string(), info.nodes,
            info.sessions, mib(static_cast<double>(bytes->size())), secondsSince(start));
@@ -783,10 +785,10 @@ Status MemlogStorage::recoverLocked(std::vector<sdk::RecoveredSession>& sessions
   for (size_t i = 0; i < files.size(); ++i) {
     const auto& file = files[i];
     const bool last_file = i + 1 == files.size();
-    auto bytes = disk::readLogFile(file.path);
+    auto bytes = disk::mapLogFile(file.path);
     if (!bytes.isOk()) return bytes.status();
     Status failure;
-    auto scan = disk::scanLog(*bytes, [&](const disk::LogRecord& record) {
+    auto scan = disk::scanLog(bytes->view(), [&](const disk::LogRecord& record) {
       sdk::TxnEntry txn;
       if (auto st = disk::decodeEntry(record.entry, txn); !st.isOk()) {
         failure = Status(Code::kCorruptData, fmt::format("{}: undecodable txn at offset {} (checksum is valid)",
