@@ -7,6 +7,7 @@
 #include <cstring>
 #include <mutex>
 #include <new>
+#include <utility>
 
 #include "corral/path.h"
 
@@ -117,8 +118,23 @@ inline uint64_t makeSlot(ZNode* node, uint64_t hash) {
   return static_cast<uint64_t>(p) | (hash & kTagMask);
 }
 inline ZNode* slotNode(uint64_t slot) { return reinterpret_cast<ZNode*>(slot & kPtrMask); }
+// Tables of up to this many slots take a child's home slot from the 16-bit tag kept in its slot,
+// so growing a table (and the backward shift of a delete) never re-reads the children's names:
+// hashing them again meant a cache miss per child, ~40% of inserting into a growing table.
+// Bigger tables need more bits and hash the names again.
+constexpr uint32_t kTagHomedCapacity = 1u << 16;
+
 inline uint32_t homeOf(uint64_t hash, uint32_t capacity) {
+  if (capacity <= kTagHomedCapacity) {
+    return static_cast<uint32_t>(((hash >> 48) * capacity) >> 16);
+  }
   return static_cast<uint32_t>(((hash & 0xffffffffULL) * capacity) >> 32);
+}
+
+// Enough of the hash of the child in `slot` for homeOf(_, capacity).
+inline uint64_t slotHash(uint64_t slot, uint32_t capacity, uint32_t name_offset) {
+  if (capacity <= kTagHomedCapacity) return slot & kTagMask;
+  return hashName(slotNode(slot)->nameFrom(name_offset));
 }
 
 inline uint32_t childCount(const ZNode* node) { return node->children ? node->children->size : 0; }
@@ -206,7 +222,7 @@ ChildTable* tableRehash(ChildTable* old, uint32_t capacity, uint32_t name_offset
   if (old != nullptr) {
     const uint64_t* s = old->slots();
     for (uint32_t i = 0; i < old->capacity; ++i) {
-      if (s[i] != 0) tablePlace(t, s[i], hashName(slotNode(s[i])->nameFrom(name_offset)));
+      if (s[i] != 0) tablePlace(t, s[i], slotHash(s[i], capacity, name_offset));
     }
     std::free(old);
   }
@@ -237,7 +253,7 @@ ChildTable* tableEraseAt(ChildTable* t, uint32_t i, uint32_t name_offset) {
   for (;;) {
     if (++j == cap) j = 0;
     if (s[j] == 0) break;
-    const uint32_t k = homeOf(hashName(slotNode(s[j])->nameFrom(name_offset)), cap);
+    const uint32_t k = homeOf(slotHash(s[j], cap, name_offset), cap);
     // Move s[j] back into the hole unless its home lies cyclically in (i, j].
     const bool stays = (i <= j) ? (k > i && k <= j) : (k > i || k <= j);
     if (!stays) {
@@ -430,30 +446,30 @@ DataTree::Node* DataTree::relocate(Node* node, Node* parent, uint32_t new_data_s
   return fresh;
 }
 
-uint64_t DataTree::nodeDigest(const Node* n) const {
+uint64_t znodeDigest(std::string_view path, std::string_view data, const StatPersisted& stat) {
   // DigestCalculator.calculateDigest (v2): nodes under "/zookeeper/" are excluded.
-  const std::string_view path = n->path();
   if (path.size() > 11 && path.substr(0, 11) == "/zookeeper/") return 0;
   unsigned char blob[60];
   unsigned char* p = blob;
-  putLong(p, n->czxid);
-  putLong(p, n->mzxid);
-  putLong(p, n->pzxid);
-  putLong(p, n->ctime);
-  putLong(p, n->mtime);
-  putInt(p, n->version);
-  putInt(p, n->cversion);
-  putInt(p, n->aversion);
-  putLong(p, n->ephemeral_owner);
+  putLong(p, stat.czxid);
+  putLong(p, stat.mzxid);
+  putLong(p, stat.pzxid);
+  putLong(p, stat.ctime);
+  putLong(p, stat.mtime);
+  putInt(p, stat.version);
+  putInt(p, stat.cversion);
+  putInt(p, stat.aversion);
+  putLong(p, stat.ephemeral_owner);
   uLong crc = crc32(0L, Z_NULL, 0);
   crc = crc32(crc, reinterpret_cast<const Bytef*>(path.data()), static_cast<uInt>(path.size()));
-  const std::string_view data = n->data();
   if (!data.empty()) {
     crc = crc32(crc, reinterpret_cast<const Bytef*>(data.data()), static_cast<uInt>(data.size()));
   }
   crc = crc32(crc, blob, sizeof(blob));
   return static_cast<uint64_t>(crc);
 }
+
+uint64_t DataTree::nodeDigest(const Node* n) const { return znodeDigest(n->path(), n->data(), persistedOf(n)); }
 
 void DataTree::digestSub(const Node* n) {
   if (digest_enabled_) digest_ -= nodeDigest(n);
@@ -877,8 +893,9 @@ int64_t DataTree::aclRefCount(int64_t acl_key) const {
   return acl_cache_.refCount(acl_key);
 }
 
-void DataTree::clearForLoad() {
+void DataTree::clearForLoad(DigestSource digest_source) {
   std::unique_lock lock(mutex_);
+  load_digest_source_ = digest_source;
   destroyAll();
   acl_cache_.clear();
   ephemerals_.clear();
@@ -966,15 +983,20 @@ Status DataTree::loadNode(std::string_view path, std::optional<std::string_view>
   // the whole tree in finishLoad.
   ++node_count_;
   approximate_data_size_ += nodeSize(node);
-  digestAdd(node);
+  if (load_digest_source_ == DigestSource::kComputeWhileLoading) digestAdd(node);
   return Status::ok();
 }
 
-Status DataTree::finishLoad() {
+Status DataTree::finishLoad(std::optional<uint64_t> supplied_digest) {
   std::unique_lock lock(mutex_);
   load_ancestors_.clear();
   load_ancestors_.shrink_to_fit();
+  const DigestSource source = std::exchange(load_digest_source_, DigestSource::kComputeWhileLoading);
   if (root_ == nullptr) return Status(Code::kCorruptData, "Invalid Datatree, no root node");
+  if (source == DigestSource::kSuppliedByCaller) {
+    if (!supplied_digest) return Status(Code::kInternal, "snapshot load: the tree digest was not supplied");
+    if (digest_enabled_) digest_ = *supplied_digest;
+  }
   acl_cache_.purgeUnused();
   return Status::ok();
 }

@@ -194,8 +194,10 @@ struct SnapshotInfo {
 // Parses an uncompressed snapshot stream (FileSnap.deserialize + both seals). `read_digest`
 // mirrors zookeeper.digest.enabled (when false the ZxidDigest section is not read). A decode
 // error or a checksum mismatch is kCorruptData naming the offset.
+// kSkip leaves the Adler32 seals unchecked, for a caller that verifies them on another thread.
+enum class Checksums { kVerify, kSkip };
 sdk::Status parseSnapshot(std::string_view bytes, bool read_digest, const SnapshotVisitor& visitor,
-                          SnapshotInfo& info);
+                          SnapshotInfo& info, Checksums checksums = Checksums::kVerify);
 
 // SnapStream.isValidSnapshot: plain files end with int 1 + "/", gz files start with 1f 8b,
 // snappy files with snappy-java's magic.

@@ -458,6 +458,27 @@ TEST(DataTreeTables, ManyChildrenInsertDeleteLookup) {
   EXPECT_TRUE(t.exists("/p/again").isOk());
 }
 
+TEST(DataTreeTables, TablesAboveTheTagHomedSizeGrowAndShrink) {
+  // Tables up to 65536 slots place children by the hash tag in their slots, bigger ones by the
+  // full name hash: grow one across that size and shrink it back, checking every lookup.
+  DataTree t;
+  t.setDigestEnabled(false);
+  create(t, "/p", 2);
+  const int n = 70000;
+  for (int i = 0; i < n; ++i) {
+    ASSERT_TRUE(t.createNode("/p/n" + std::to_string(i), "", kOpen, 0, -1, 10 + i, 0).isOk());
+  }
+  for (int i = 0; i < n; ++i) ASSERT_TRUE(t.exists("/p/n" + std::to_string(i)).isOk()) << i;
+  EXPECT_FALSE(t.exists("/p/n" + std::to_string(n)).isOk());
+  for (int i = 0; i < n; ++i) {
+    if (i % 100 != 0) ASSERT_TRUE(t.deleteNode("/p/n" + std::to_string(i), 100000 + i).isOk());
+  }
+  for (int i = 0; i < n; ++i) {
+    ASSERT_EQ(t.exists("/p/n" + std::to_string(i)).isOk(), i % 100 == 0) << i;
+  }
+  EXPECT_EQ(t.getChildren("/p")->names.size(), static_cast<size_t>(n / 100));
+}
+
 TEST(DataTreeDigest, IncrementalMatchesRecomputed) {
   DataTree t;
   create(t, "/a", 2, "data");
@@ -554,6 +575,51 @@ TEST(DataTreeSnapshot, VisitAndLoadRoundTrip) {
   // Keys continue after the highest loaded one.
   ASSERT_TRUE(loaded.createNode("/new", "", {Acl{3, Id{"digest", "u:new="}}}, 0, -1, 20, 0).isOk());
   EXPECT_EQ(loaded.getNode("/new")->acl_key, 78);
+}
+
+TEST(DataTreeSnapshot, LoadInAnyParentFirstOrderWithSuppliedDigest) {
+  DataTree source;
+  create(source, "/a", 2, "one");
+  create(source, "/b", 3, std::nullopt);
+  create(source, "/a/x", 4, "two");
+  create(source, "/b/y", 5, "three");
+  create(source, "/b/y/z", 6, "four");
+  std::vector<NodeRecord> records;
+  std::vector<std::string> paths;
+  std::vector<std::optional<std::string>> datas;
+  source.visitSnapshot({}, [&](const NodeRecord& r) {
+    paths.emplace_back(r.path);
+    datas.emplace_back(r.data ? std::optional<std::string>(std::string(*r.data)) : std::nullopt);
+    records.push_back(r);
+  });
+  // Parent before child but not depth first: /a/x after /b's subtree began, /b/y/z after /a/x.
+  const std::vector<std::string> order = {"", "/zookeeper", "/zookeeper/quota", "/zookeeper/config",
+                                          "/a", "/b", "/b/y", "/a/x", "/b/y/z"};
+  uint64_t digest = 0;
+  DataTree loaded;
+  loaded.clearForLoad(DataTree::DigestSource::kSuppliedByCaller);
+  for (auto& [key, acl] : source.aclEntries()) ASSERT_TRUE(loaded.loadAcl(key, *acl).isOk());
+  for (const auto& path : order) {
+    const size_t i = static_cast<size_t>(std::find(paths.begin(), paths.end(), path) - paths.begin());
+    ASSERT_LT(i, paths.size()) << path;
+    const std::optional<std::string_view> data = datas[i] ? std::optional<std::string_view>(*datas[i]) : std::nullopt;
+    ASSERT_TRUE(loaded.loadNode(path, data, records[i].acl_key, records[i].stat).isOk()) << path;
+    digest += znodeDigest(path, data.value_or(""), records[i].stat);
+  }
+  ASSERT_TRUE(loaded.finishLoad(digest).isOk());
+  EXPECT_EQ(loaded.digest(), source.digest());
+  EXPECT_EQ(loaded.nodeCount(), source.nodeCount());
+  EXPECT_EQ(loaded.approximateDataSize(), source.approximateDataSize());
+  for (const auto& path : order) {
+    if (path.empty()) continue;
+    EXPECT_EQ(loaded.getData(path)->data, source.getData(path)->data) << path;
+    EXPECT_EQ(loaded.getNode(path)->stat, source.getNode(path)->stat) << path;
+  }
+  // A load that promised a digest must get one.
+  DataTree missing;
+  missing.clearForLoad(DataTree::DigestSource::kSuppliedByCaller);
+  ASSERT_TRUE(missing.loadNode("", "", -1, {}).isOk());
+  EXPECT_EQ(missing.finishLoad().code(), Code::kInternal);
 }
 
 TEST(DataTreeSnapshot, LoadErrors) {
