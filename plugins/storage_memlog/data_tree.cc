@@ -1,7 +1,9 @@
 #include "data_tree.h"
 
+#include <malloc.h>
 #include <zlib.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -175,12 +177,18 @@ ZNode* allocNode(std::string_view path, std::optional<std::string_view> data) {
   return node;
 }
 
-ChildTable* allocTable(uint32_t capacity) {
-  void* mem = std::calloc(1, sizeof(ChildTable) + sizeof(uint64_t) * capacity);
+// A table with room for at least `min_capacity` slots. malloc rounds every request up to one of
+// its size classes (jemalloc: four per doubling), so the table takes all the slots that fit in
+// the block it got: they cost no memory, and tables grow in steps that match the classes.
+ChildTable* allocTable(uint32_t min_capacity) {
+  void* mem = std::malloc(sizeof(ChildTable) + sizeof(uint64_t) * min_capacity);
   if (mem == nullptr) {
     std::fputs("corral memlog: out of memory\n", stderr);
     std::abort();
   }
+  const size_t usable_slots = (malloc_usable_size(mem) - sizeof(ChildTable)) / sizeof(uint64_t);
+  const auto capacity = static_cast<uint32_t>(std::min<size_t>(usable_slots, UINT32_MAX));
+  std::memset(mem, 0, sizeof(ChildTable) + sizeof(uint64_t) * capacity);
   auto* t = new (mem) ChildTable{};
   t->capacity = capacity;
   return t;
@@ -229,15 +237,16 @@ ChildTable* tableRehash(ChildTable* old, uint32_t capacity, uint32_t name_offset
   return t;
 }
 
-// Load factor stays <= 0.8; capacities grow by 1.5x (not powers of two) so a big parent's table
-// averages ~65% full instead of ~50%.
+// Load factor stays <= 0.8; capacities grow by 1.25x (not powers of two), rounded up to the
+// allocator's size class, so a big parent's table averages ~70% full instead of ~50%. Growing
+// is cheap (slots move by their tags, see kTagHomedCapacity), so small steps cost little.
 inline bool fits(uint64_t size, uint64_t capacity) { return size * 5 <= capacity * 4; }
 
 ChildTable* tableInsert(ChildTable* t, ZNode* child, uint64_t hash, uint32_t name_offset) {
   const uint32_t size = t ? t->size : 0;
   if (t == nullptr || !fits(size + 1, t->capacity)) {
     uint64_t cap = t ? t->capacity : kMinTableCapacity;
-    while (!fits(size + 1, cap)) cap = cap + cap / 2 + 1;
+    while (!fits(size + 1, cap)) cap = cap + cap / 4 + 1;
     t = tableRehash(t, static_cast<uint32_t>(cap), name_offset);
   }
   tablePlace(t, makeSlot(child, hash), hash);
@@ -269,7 +278,7 @@ ChildTable* tableEraseAt(ChildTable* t, uint32_t i, uint32_t name_offset) {
   }
   if (cap > 16 && t->size * 5 < cap) {
     uint64_t new_cap = kMinTableCapacity;
-    while (!fits(uint64_t{t->size} * 2, new_cap)) new_cap = new_cap + new_cap / 2 + 1;
+    while (!fits(uint64_t{t->size} * 2, new_cap)) new_cap = new_cap + new_cap / 4 + 1;
     return tableRehash(t, static_cast<uint32_t>(new_cap), name_offset);
   }
   return t;
