@@ -3,6 +3,7 @@
 #include "data_tree.h"
 
 #include <gtest/gtest.h>
+#include <zlib.h>
 
 #include <algorithm>
 #include <atomic>
@@ -477,6 +478,41 @@ TEST(DataTreeTables, TablesAboveTheTagHomedSizeGrowAndShrink) {
     ASSERT_EQ(t.exists("/p/n" + std::to_string(i)).isOk(), i % 100 == 0) << i;
   }
   EXPECT_EQ(t.getChildren("/p")->names.size(), static_cast<size_t>(n / 100));
+}
+
+TEST(DataTreeDigest, NodeDigestIsCrc32OfPathDataAndStat) {
+  // DigestCalculator v2: crc32 over path, data and the big-endian stat fields. Small nodes are
+  // digested from one contiguous copy, big ones piecewise: both must give the definition.
+  StatPersisted stat;
+  stat.czxid = 0x0102030405060708;
+  stat.mzxid = 2;
+  stat.pzxid = 3;
+  stat.ctime = 4;
+  stat.mtime = 5;
+  stat.version = 6;
+  stat.cversion = 7;
+  stat.aversion = 8;
+  stat.ephemeral_owner = -9;
+  auto be = [](std::string& out, uint64_t v, int bytes) {
+    for (int shift = 8 * (bytes - 1); shift >= 0; shift -= 8) out.push_back(static_cast<char>(v >> shift));
+  };
+  for (size_t size : {size_t{0}, size_t{100}, size_t{440}, size_t{600}, size_t{70000}}) {
+    const std::string path = "/some/node";
+    const std::string data(size, 'q');
+    std::string all = path + data;
+    be(all, stat.czxid, 8);
+    be(all, stat.mzxid, 8);
+    be(all, stat.pzxid, 8);
+    be(all, stat.ctime, 8);
+    be(all, stat.mtime, 8);
+    be(all, static_cast<uint32_t>(stat.version), 4);
+    be(all, static_cast<uint32_t>(stat.cversion), 4);
+    be(all, static_cast<uint32_t>(stat.aversion), 4);
+    be(all, static_cast<uint64_t>(stat.ephemeral_owner), 8);
+    const uint64_t expected = crc32(0L, reinterpret_cast<const Bytef*>(all.data()), static_cast<uInt>(all.size()));
+    EXPECT_EQ(znodeDigest(path, data, stat), expected) << size;
+  }
+  EXPECT_EQ(znodeDigest("/zookeeper/quota", "x", stat), 0u);
 }
 
 TEST(DataTreeDigest, IncrementalMatchesRecomputed) {
