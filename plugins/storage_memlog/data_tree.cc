@@ -1,12 +1,15 @@
 #include "data_tree.h"
 
+#include <malloc.h>
 #include <zlib.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
 #include <new>
+#include <utility>
 
 #include "corral/path.h"
 
@@ -117,8 +120,23 @@ inline uint64_t makeSlot(ZNode* node, uint64_t hash) {
   return static_cast<uint64_t>(p) | (hash & kTagMask);
 }
 inline ZNode* slotNode(uint64_t slot) { return reinterpret_cast<ZNode*>(slot & kPtrMask); }
+// Tables of up to this many slots take a child's home slot from the 16-bit tag kept in its slot,
+// so growing a table (and the backward shift of a delete) never re-reads the children's names:
+// hashing them again meant a cache miss per child, ~40% of inserting into a growing table.
+// Bigger tables need more bits and hash the names again.
+constexpr uint32_t kTagHomedCapacity = 1u << 16;
+
 inline uint32_t homeOf(uint64_t hash, uint32_t capacity) {
+  if (capacity <= kTagHomedCapacity) {
+    return static_cast<uint32_t>(((hash >> 48) * capacity) >> 16);
+  }
   return static_cast<uint32_t>(((hash & 0xffffffffULL) * capacity) >> 32);
+}
+
+// Enough of the hash of the child in `slot` for homeOf(_, capacity).
+inline uint64_t slotHash(uint64_t slot, uint32_t capacity, uint32_t name_offset) {
+  if (capacity <= kTagHomedCapacity) return slot & kTagMask;
+  return hashName(slotNode(slot)->nameFrom(name_offset));
 }
 
 inline uint32_t childCount(const ZNode* node) { return node->children ? node->children->size : 0; }
@@ -159,12 +177,18 @@ ZNode* allocNode(std::string_view path, std::optional<std::string_view> data) {
   return node;
 }
 
-ChildTable* allocTable(uint32_t capacity) {
-  void* mem = std::calloc(1, sizeof(ChildTable) + sizeof(uint64_t) * capacity);
+// A table with room for at least `min_capacity` slots. malloc rounds every request up to one of
+// its size classes (jemalloc: four per doubling), so the table takes all the slots that fit in
+// the block it got: they cost no memory, and tables grow in steps that match the classes.
+ChildTable* allocTable(uint32_t min_capacity) {
+  void* mem = std::malloc(sizeof(ChildTable) + sizeof(uint64_t) * min_capacity);
   if (mem == nullptr) {
     std::fputs("corral memlog: out of memory\n", stderr);
     std::abort();
   }
+  const size_t usable_slots = (malloc_usable_size(mem) - sizeof(ChildTable)) / sizeof(uint64_t);
+  const auto capacity = static_cast<uint32_t>(std::min<size_t>(usable_slots, UINT32_MAX));
+  std::memset(mem, 0, sizeof(ChildTable) + sizeof(uint64_t) * capacity);
   auto* t = new (mem) ChildTable{};
   t->capacity = capacity;
   return t;
@@ -206,22 +230,23 @@ ChildTable* tableRehash(ChildTable* old, uint32_t capacity, uint32_t name_offset
   if (old != nullptr) {
     const uint64_t* s = old->slots();
     for (uint32_t i = 0; i < old->capacity; ++i) {
-      if (s[i] != 0) tablePlace(t, s[i], hashName(slotNode(s[i])->nameFrom(name_offset)));
+      if (s[i] != 0) tablePlace(t, s[i], slotHash(s[i], capacity, name_offset));
     }
     std::free(old);
   }
   return t;
 }
 
-// Load factor stays <= 0.8; capacities grow by 1.5x (not powers of two) so a big parent's table
-// averages ~65% full instead of ~50%.
+// Load factor stays <= 0.8; capacities grow by 1.25x (not powers of two), rounded up to the
+// allocator's size class, so a big parent's table averages ~70% full instead of ~50%. Growing
+// is cheap (slots move by their tags, see kTagHomedCapacity), so small steps cost little.
 inline bool fits(uint64_t size, uint64_t capacity) { return size * 5 <= capacity * 4; }
 
 ChildTable* tableInsert(ChildTable* t, ZNode* child, uint64_t hash, uint32_t name_offset) {
   const uint32_t size = t ? t->size : 0;
   if (t == nullptr || !fits(size + 1, t->capacity)) {
     uint64_t cap = t ? t->capacity : kMinTableCapacity;
-    while (!fits(size + 1, cap)) cap = cap + cap / 2 + 1;
+    while (!fits(size + 1, cap)) cap = cap + cap / 4 + 1;
     t = tableRehash(t, static_cast<uint32_t>(cap), name_offset);
   }
   tablePlace(t, makeSlot(child, hash), hash);
@@ -237,7 +262,7 @@ ChildTable* tableEraseAt(ChildTable* t, uint32_t i, uint32_t name_offset) {
   for (;;) {
     if (++j == cap) j = 0;
     if (s[j] == 0) break;
-    const uint32_t k = homeOf(hashName(slotNode(s[j])->nameFrom(name_offset)), cap);
+    const uint32_t k = homeOf(slotHash(s[j], cap, name_offset), cap);
     // Move s[j] back into the hole unless its home lies cyclically in (i, j].
     const bool stays = (i <= j) ? (k > i && k <= j) : (k > i || k <= j);
     if (!stays) {
@@ -253,7 +278,7 @@ ChildTable* tableEraseAt(ChildTable* t, uint32_t i, uint32_t name_offset) {
   }
   if (cap > 16 && t->size * 5 < cap) {
     uint64_t new_cap = kMinTableCapacity;
-    while (!fits(uint64_t{t->size} * 2, new_cap)) new_cap = new_cap + new_cap / 2 + 1;
+    while (!fits(uint64_t{t->size} * 2, new_cap)) new_cap = new_cap + new_cap / 4 + 1;
     return tableRehash(t, static_cast<uint32_t>(new_cap), name_offset);
   }
   return t;
@@ -408,6 +433,7 @@ void DataTree::indexReplace(Node* old_node, Node* new_node) {
 }
 
 DataTree::Node* DataTree::relocate(Node* node, Node* parent, uint32_t new_data_size) {
+  load_ancestors_.clear();  // may hold the old block
   void* mem = std::malloc(blockSize(node->path_len, new_data_size));
   if (mem == nullptr) {
     std::fputs("corral memlog: out of memory\n", stderr);
@@ -429,30 +455,41 @@ DataTree::Node* DataTree::relocate(Node* node, Node* parent, uint32_t new_data_s
   return fresh;
 }
 
-uint64_t DataTree::nodeDigest(const Node* n) const {
+uint64_t znodeDigest(std::string_view path, std::string_view data, const StatPersisted& stat) {
   // DigestCalculator.calculateDigest (v2): nodes under "/zookeeper/" are excluded.
-  const std::string_view path = n->path();
   if (path.size() > 11 && path.substr(0, 11) == "/zookeeper/") return 0;
   unsigned char blob[60];
   unsigned char* p = blob;
-  putLong(p, n->czxid);
-  putLong(p, n->mzxid);
-  putLong(p, n->pzxid);
-  putLong(p, n->ctime);
-  putLong(p, n->mtime);
-  putInt(p, n->version);
-  putInt(p, n->cversion);
-  putInt(p, n->aversion);
-  putLong(p, n->ephemeral_owner);
+  putLong(p, stat.czxid);
+  putLong(p, stat.mzxid);
+  putLong(p, stat.pzxid);
+  putLong(p, stat.ctime);
+  putLong(p, stat.mtime);
+  putInt(p, stat.version);
+  putInt(p, stat.cversion);
+  putInt(p, stat.aversion);
+  putLong(p, stat.ephemeral_owner);
+  // crc32(path + data + blob). A typical znode fits a stack buffer, and one zlib call over it
+  // costs ~170 ns where three calls cost ~280 ns (zlib's word-at-a-time loop needs ~50 bytes
+  // to pay off); the digest is computed for every node loaded and three times per create.
+  constexpr size_t kContiguousDigest = 512;
+  if (path.size() + data.size() + sizeof(blob) <= kContiguousDigest) {
+    unsigned char buffer[kContiguousDigest];
+    std::memcpy(buffer, path.data(), path.size());
+    if (!data.empty()) std::memcpy(buffer + path.size(), data.data(), data.size());
+    std::memcpy(buffer + path.size() + data.size(), blob, sizeof(blob));
+    return crc32(0L, buffer, static_cast<uInt>(path.size() + data.size() + sizeof(blob)));
+  }
   uLong crc = crc32(0L, Z_NULL, 0);
   crc = crc32(crc, reinterpret_cast<const Bytef*>(path.data()), static_cast<uInt>(path.size()));
-  const std::string_view data = n->data();
   if (!data.empty()) {
     crc = crc32(crc, reinterpret_cast<const Bytef*>(data.data()), static_cast<uInt>(data.size()));
   }
   crc = crc32(crc, blob, sizeof(blob));
   return static_cast<uint64_t>(crc);
 }
+
+uint64_t DataTree::nodeDigest(const Node* n) const { return znodeDigest(n->path(), n->data(), persistedOf(n)); }
 
 void DataTree::digestSub(const Node* n) {
   if (digest_enabled_) digest_ -= nodeDigest(n);
@@ -559,6 +596,7 @@ Status DataTree::deleteNode(std::string_view path, Zxid zxid) {
     return Status(Code::kNoNode, std::string(path));
   }
   parent->children = tableEraseAt(parent->children, static_cast<uint32_t>(index), off);
+  load_ancestors_.clear();  // may hold the freed node
   digestAdd(parent);
   digestSub(child);
   indexRemove(child);
@@ -875,13 +913,15 @@ int64_t DataTree::aclRefCount(int64_t acl_key) const {
   return acl_cache_.refCount(acl_key);
 }
 
-void DataTree::clearForLoad() {
+void DataTree::clearForLoad(DigestSource digest_source) {
   std::unique_lock lock(mutex_);
+  load_digest_source_ = digest_source;
   destroyAll();
   acl_cache_.clear();
   ephemerals_.clear();
   containers_.clear();
   ttls_.clear();
+  load_ancestors_.clear();
   node_count_ = 0;
   approximate_data_size_ = 0;
   digest_ = 0;
@@ -890,6 +930,23 @@ void DataTree::clearForLoad() {
 Status DataTree::loadAcl(int64_t key, AclList acl) {
   std::unique_lock lock(mutex_);
   return acl_cache_.insertLoaded(key, std::move(acl));
+}
+
+DataTree::Node* DataTree::findLoadParent(std::string_view parent_path) {
+  // Snapshots list every parent before its children, depth first (ZooKeeper's serializeNode and
+  // visitSnapshot alike), so the parent is almost always on the chain of the nodes just loaded:
+  // drop the chain's entries that are not it, and walk the tree from the root only otherwise.
+  while (!load_ancestors_.empty()) {
+    Node* candidate = load_ancestors_.back();
+    if (candidate->path() == parent_path) return candidate;
+    load_ancestors_.pop_back();
+  }
+  Node* parent = findLocked(parent_path);
+  if (parent != nullptr && parent->path_len == parent_path.size()) {
+    load_ancestors_.push_back(parent);
+    return parent;
+  }
+  return nullptr;
 }
 
 Status DataTree::loadNode(std::string_view path, std::optional<std::string_view> data,
@@ -907,8 +964,8 @@ Status DataTree::loadNode(std::string_view path, std::optional<std::string_view>
       return Status(Code::kCorruptData, "Invalid Datatree, bad node path " + std::string(path));
     }
     const std::string_view parent_path = path.substr(0, slash);
-    parent = findLocked(parent_path);
-    if (parent == nullptr || parent->path_len != parent_path.size()) {
+    parent = findLoadParent(parent_path);
+    if (parent == nullptr) {
       return Status(Code::kCorruptData, "Invalid Datatree, unable to find parent " +
                                             std::string(parent_path) + " of path " + std::string(path));
     }
@@ -941,14 +998,26 @@ Status DataTree::loadNode(std::string_view path, std::optional<std::string_view>
     parent->children = tableInsert(parent->children, node, hash, off);
     indexAdd(node);  // the root is never indexed, as in ZooKeeper
   }
+  load_ancestors_.push_back(node);
+  // Count, size and digest while the node is still in cache, instead of a second walk over
+  // the whole tree in finishLoad.
+  ++node_count_;
+  approximate_data_size_ += nodeSize(node);
+  if (load_digest_source_ == DigestSource::kComputeWhileLoading) digestAdd(node);
   return Status::ok();
 }
 
-Status DataTree::finishLoad() {
+Status DataTree::finishLoad(std::optional<uint64_t> supplied_digest) {
   std::unique_lock lock(mutex_);
+  load_ancestors_.clear();
+  load_ancestors_.shrink_to_fit();
+  const DigestSource source = std::exchange(load_digest_source_, DigestSource::kComputeWhileLoading);
   if (root_ == nullptr) return Status(Code::kCorruptData, "Invalid Datatree, no root node");
+  if (source == DigestSource::kSuppliedByCaller) {
+    if (!supplied_digest) return Status(Code::kInternal, "snapshot load: the tree digest was not supplied");
+    if (digest_enabled_) digest_ = *supplied_digest;
+  }
   acl_cache_.purgeUnused();
-  recomputeDerived();
   return Status::ok();
 }
 

@@ -87,8 +87,16 @@ struct ReapInfo {
   sdk::TimeMs mtime = 0;
 };
 
+// DigestCalculator v2 of one znode as a snapshot stores it (0 under "/zookeeper/"); the tree
+// digest is the sum of these over all nodes. Null data digests like empty data.
+uint64_t znodeDigest(std::string_view path, std::string_view data, const sdk::StatPersisted& stat);
+
 class DataTree {
  public:
+  // Who adds up the digest of a snapshot being loaded: loadNode itself, or the caller (a second
+  // thread summing znodeDigest over the snapshot's records while this one builds the tree).
+  enum class DigestSource { kComputeWhileLoading, kSuppliedByCaller };
+
   // A fresh tree: "/", "/zookeeper", "/zookeeper/quota" (empty data, open ACL via key -1,
   // all-zero Stat) and "/zookeeper/config" (empty data, READ_ACL_UNSAFE as ACL key 1,
   // aversion -1), exactly as a fresh 3.8 server shows them.
@@ -188,13 +196,15 @@ class DataTree {
 
   // Loading a snapshot: clearForLoad() (no nodes, empty ACL cache), loadAcl() per ACL map entry,
   // loadNode() per node in file order (the root "" first, every parent before its children;
-  // indexes are rebuilt as nodes arrive), then finishLoad() (drops unreferenced ACLs, recomputes
-  // size and digest). Readers must not use the tree between clearForLoad and finishLoad.
-  void clearForLoad();
+  // indexes are rebuilt as nodes arrive), then finishLoad() (drops unreferenced ACLs). Count and
+  // size are kept as nodes arrive, the digest too unless the caller supplies it to finishLoad
+  // (kSuppliedByCaller: then finishLoad without it is kInternal). Nothing else may use the tree
+  // between clearForLoad and finishLoad.
+  void clearForLoad(DigestSource digest_source = DigestSource::kComputeWhileLoading);
   sdk::Status loadAcl(int64_t key, sdk::AclList acl);
   sdk::Status loadNode(std::string_view path, std::optional<std::string_view> data, int64_t acl_key,
                        const sdk::StatPersisted& stat);
-  sdk::Status finishLoad();
+  sdk::Status finishLoad(std::optional<uint64_t> supplied_digest = {});
 
  private:
   using Node = detail::ZNode;
@@ -210,6 +220,7 @@ class DataTree {
   void digestSub(const Node* node);
   void digestAdd(const Node* node);
   void recomputeDerived();
+  Node* findLoadParent(std::string_view parent_path);
   void destroyAll();
   ReapInfo reapInfoOf(const Node* node) const;
 
@@ -223,6 +234,9 @@ class DataTree {
   std::unordered_map<sdk::SessionId, std::unordered_set<Node*>> ephemerals_;
   std::unordered_set<Node*> containers_;
   std::unordered_set<Node*> ttls_;
+  // While a snapshot loads: the chain from the root to the node loaded last (parent lookups).
+  std::vector<Node*> load_ancestors_;
+  DigestSource load_digest_source_ = DigestSource::kComputeWhileLoading;
 };
 
 }  // namespace corral::plugins::memlog

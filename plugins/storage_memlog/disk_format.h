@@ -92,12 +92,42 @@ sdk::Status decodeEntry(std::string_view entry, sdk::TxnEntry& out);
 
 // ---- snapshots --------------------------------------------------------------------------------
 
+// A fixed-capacity byte buffer in its own anonymous mapping. Snapshot bodies are ~200 MB at 1M
+// znodes and live for a second or two: mapped directly, they are faulted in with one call and
+// go back to the OS the moment they are unmapped, instead of lingering in the allocator as
+// dirty pages that count in RSS until it decays them. Move-only; throws std::bad_alloc.
+class MappedChunk {
+ public:
+  MappedChunk() = default;
+  explicit MappedChunk(size_t capacity);
+  MappedChunk(MappedChunk&& other) noexcept;
+  MappedChunk& operator=(MappedChunk&& other) noexcept;
+  MappedChunk(const MappedChunk&) = delete;
+  MappedChunk& operator=(const MappedChunk&) = delete;
+  ~MappedChunk();
+
+  // Faults every page in now (huge pages where the kernel allows them).
+  void populate();
+  // Caller checks room() first.
+  void append(std::string_view bytes);
+  char* data() { return data_; }
+  size_t size() const { return size_; }
+  size_t room() const { return capacity_ - size_; }
+  std::string_view view() const { return {data_, size_}; }
+
+ private:
+  void release();
+  char* data_ = nullptr;
+  size_t size_ = 0;
+  size_t capacity_ = 0;
+};
+
 // The serialized (uncompressed) body of a snapshot: FileHeader .. end-of-nodes marker "/".
 // Chunked so that a big tree is copied once, without reallocation, while the tree is locked.
 class SnapshotBody {
  public:
   SnapshotBody();
-  // Pre-allocates (and touches) room for about `expected_bytes`, before the tree is locked.
+  // Maps and faults in room for about `expected_bytes`, before the tree is locked.
   void prepare(size_t expected_bytes);
   // FileHeader + session table; then beginAcls(), acl()*, nodes, end().
   void sessions(const std::map<sdk::SessionId, int32_t>& sessions);
@@ -108,16 +138,24 @@ class SnapshotBody {
   void end();
 
   size_t size() const { return size_; }
-  const std::vector<std::string>& chunks() const { return chunks_; }
+  // The body's bytes in order, the trailer last once sealed.
+  std::vector<std::string_view> chunks() const;
   int64_t nodeCount() const { return nodes_; }
 
   // Appends the trailer (checksum1, "/", [ZxidDigest, checksum2, "/"]) as a final chunk.
   void seal(std::optional<std::pair<sdk::Zxid, int64_t>> zxid_digest);
+  // Hands the chunks to `consume` in order and unmaps each one it accepted; false as soon as
+  // `consume` fails. The body is empty afterwards (size() and nodeCount() keep their values).
+  bool drain(const std::function<bool(std::string_view)>& consume);
 
  private:
-  std::string& tail();
-  std::vector<std::string> chunks_;
-  std::vector<std::string> spare_;
+  static constexpr size_t kChunkSize = 4 << 20;
+  MappedChunk& chunkWithRoom(size_t bytes);
+  void appendRecord();  // moves record_ into the chunks
+  std::vector<MappedChunk> chunks_;
+  std::vector<MappedChunk> spare_;
+  std::string record_;   // the record being encoded (JuteWriter writes into a std::string)
+  std::string trailer_;
   size_t size_ = 0;
   size_t acl_chunk_ = 0;      // chunk and offset of the ACL map count
   size_t acl_count_pos_ = 0;
@@ -127,8 +165,9 @@ class SnapshotBody {
 
 // Writes the sealed body to `file` (compressed as asked), fsyncs it when `fsync`. The file is
 // first written as "<dir>/tmp.<name>" and renamed, so a crash never leaves a half snapshot
-// under a snapshot name. Returns the bytes written.
-sdk::Result<uint64_t> writeSnapshotFile(const SnapshotBody& body, const fs::path& file,
+// under a snapshot name. The body's memory is released as it is written (drain). Returns the
+// bytes written.
+sdk::Result<uint64_t> writeSnapshotFile(SnapshotBody& body, const fs::path& file,
                                         Compression compression, bool fsync);
 
 struct SnapshotVisitor {
@@ -155,12 +194,52 @@ struct SnapshotInfo {
 // Parses an uncompressed snapshot stream (FileSnap.deserialize + both seals). `read_digest`
 // mirrors zookeeper.digest.enabled (when false the ZxidDigest section is not read). A decode
 // error or a checksum mismatch is kCorruptData naming the offset.
+// kSkip leaves the Adler32 seals unchecked, for a caller that verifies them on another thread.
+enum class Checksums { kVerify, kSkip };
 sdk::Status parseSnapshot(std::string_view bytes, bool read_digest, const SnapshotVisitor& visitor,
-                          SnapshotInfo& info);
+                          SnapshotInfo& info, Checksums checksums = Checksums::kVerify);
 
 // SnapStream.isValidSnapshot: plain files end with int 1 + "/", gz files start with 1f 8b,
 // snappy files with snappy-java's magic.
 bool looksLikeValidSnapshot(const fs::path& file);
+
+// The bytes of a file held for parsing. An uncompressed file is mapped read-only instead of
+// being read into a fresh buffer: at 200 MB a zero-filled buffer costs ~50,000 page faults plus a
+// copy, while a populated mapping shares the page cache. Decompressed snapshots are owned
+// strings. Move-only; the view lives as long as the object.
+class FileBytes {
+ public:
+  FileBytes() = default;
+  explicit FileBytes(std::string owned) : owned_(std::move(owned)) {}
+  FileBytes(FileBytes&& other) noexcept;
+  FileBytes& operator=(FileBytes&& other) noexcept;
+  FileBytes(const FileBytes&) = delete;
+  FileBytes& operator=(const FileBytes&) = delete;
+  ~FileBytes();
+
+  std::string_view view() const {
+    return map_ != nullptr ? std::string_view(static_cast<const char*>(map_), map_length_) : owned_;
+  }
+  size_t size() const { return view().size(); }
+  bool isMapped() const { return map_ != nullptr; }
+
+  // Maps all of `file` read-only. `populate_bytes` of it (from the start) are faulted in at once
+  // and read ahead sequentially; the rest stays lazy (a log's sparse preallocated tail).
+  static sdk::Result<FileBytes> map(const fs::path& file, std::optional<size_t> populate_bytes = {});
+
+ private:
+  void release();
+  void* map_ = nullptr;
+  size_t map_length_ = 0;
+  std::string owned_;
+};
+
+// A snapshot's uncompressed stream: mapped when the file is uncompressed, else decompressed by
+// its suffix.
+sdk::Result<FileBytes> loadSnapshotBytes(const fs::path& file);
+// A txn log mapped whole; only its written part (up to the first hole) is populated. Reads the
+// same bytes as readLogFile: holes read as zeros, which end the log cleanly.
+sdk::Result<FileBytes> mapLogFile(const fs::path& file);
 
 // The whole file, decompressed by its suffix.
 sdk::Result<std::string> readSnapshotFile(const fs::path& file);

@@ -3,6 +3,7 @@
 #include "data_tree.h"
 
 #include <gtest/gtest.h>
+#include <zlib.h>
 
 #include <algorithm>
 #include <atomic>
@@ -458,6 +459,62 @@ TEST(DataTreeTables, ManyChildrenInsertDeleteLookup) {
   EXPECT_TRUE(t.exists("/p/again").isOk());
 }
 
+TEST(DataTreeTables, TablesAboveTheTagHomedSizeGrowAndShrink) {
+  // Tables up to 65536 slots place children by the hash tag in their slots, bigger ones by the
+  // full name hash: grow one across that size and shrink it back, checking every lookup.
+  DataTree t;
+  t.setDigestEnabled(false);
+  create(t, "/p", 2);
+  const int n = 70000;
+  for (int i = 0; i < n; ++i) {
+    ASSERT_TRUE(t.createNode("/p/n" + std::to_string(i), "", kOpen, 0, -1, 10 + i, 0).isOk());
+  }
+  for (int i = 0; i < n; ++i) ASSERT_TRUE(t.exists("/p/n" + std::to_string(i)).isOk()) << i;
+  EXPECT_FALSE(t.exists("/p/n" + std::to_string(n)).isOk());
+  for (int i = 0; i < n; ++i) {
+    if (i % 100 != 0) ASSERT_TRUE(t.deleteNode("/p/n" + std::to_string(i), 100000 + i).isOk());
+  }
+  for (int i = 0; i < n; ++i) {
+    ASSERT_EQ(t.exists("/p/n" + std::to_string(i)).isOk(), i % 100 == 0) << i;
+  }
+  EXPECT_EQ(t.getChildren("/p")->names.size(), static_cast<size_t>(n / 100));
+}
+
+TEST(DataTreeDigest, NodeDigestIsCrc32OfPathDataAndStat) {
+  // DigestCalculator v2: crc32 over path, data and the big-endian stat fields. Small nodes are
+  // digested from one contiguous copy, big ones piecewise: both must give the definition.
+  StatPersisted stat;
+  stat.czxid = 0x0102030405060708;
+  stat.mzxid = 2;
+  stat.pzxid = 3;
+  stat.ctime = 4;
+  stat.mtime = 5;
+  stat.version = 6;
+  stat.cversion = 7;
+  stat.aversion = 8;
+  stat.ephemeral_owner = -9;
+  auto be = [](std::string& out, uint64_t v, int bytes) {
+    for (int shift = 8 * (bytes - 1); shift >= 0; shift -= 8) out.push_back(static_cast<char>(v >> shift));
+  };
+  for (size_t size : {size_t{0}, size_t{100}, size_t{440}, size_t{600}, size_t{70000}}) {
+    const std::string path = "/some/node";
+    const std::string data(size, 'q');
+    std::string all = path + data;
+    be(all, stat.czxid, 8);
+    be(all, stat.mzxid, 8);
+    be(all, stat.pzxid, 8);
+    be(all, stat.ctime, 8);
+    be(all, stat.mtime, 8);
+    be(all, static_cast<uint32_t>(stat.version), 4);
+    be(all, static_cast<uint32_t>(stat.cversion), 4);
+    be(all, static_cast<uint32_t>(stat.aversion), 4);
+    be(all, static_cast<uint64_t>(stat.ephemeral_owner), 8);
+    const uint64_t expected = crc32(0L, reinterpret_cast<const Bytef*>(all.data()), static_cast<uInt>(all.size()));
+    EXPECT_EQ(znodeDigest(path, data, stat), expected) << size;
+  }
+  EXPECT_EQ(znodeDigest("/zookeeper/quota", "x", stat), 0u);
+}
+
 TEST(DataTreeDigest, IncrementalMatchesRecomputed) {
   DataTree t;
   create(t, "/a", 2, "data");
@@ -554,6 +611,51 @@ TEST(DataTreeSnapshot, VisitAndLoadRoundTrip) {
   // Keys continue after the highest loaded one.
   ASSERT_TRUE(loaded.createNode("/new", "", {Acl{3, Id{"digest", "u:new="}}}, 0, -1, 20, 0).isOk());
   EXPECT_EQ(loaded.getNode("/new")->acl_key, 78);
+}
+
+TEST(DataTreeSnapshot, LoadInAnyParentFirstOrderWithSuppliedDigest) {
+  DataTree source;
+  create(source, "/a", 2, "one");
+  create(source, "/b", 3, std::nullopt);
+  create(source, "/a/x", 4, "two");
+  create(source, "/b/y", 5, "three");
+  create(source, "/b/y/z", 6, "four");
+  std::vector<NodeRecord> records;
+  std::vector<std::string> paths;
+  std::vector<std::optional<std::string>> datas;
+  source.visitSnapshot({}, [&](const NodeRecord& r) {
+    paths.emplace_back(r.path);
+    datas.emplace_back(r.data ? std::optional<std::string>(std::string(*r.data)) : std::nullopt);
+    records.push_back(r);
+  });
+  // Parent before child but not depth first: /a/x after /b's subtree began, /b/y/z after /a/x.
+  const std::vector<std::string> order = {"", "/zookeeper", "/zookeeper/quota", "/zookeeper/config",
+                                          "/a", "/b", "/b/y", "/a/x", "/b/y/z"};
+  uint64_t digest = 0;
+  DataTree loaded;
+  loaded.clearForLoad(DataTree::DigestSource::kSuppliedByCaller);
+  for (auto& [key, acl] : source.aclEntries()) ASSERT_TRUE(loaded.loadAcl(key, *acl).isOk());
+  for (const auto& path : order) {
+    const size_t i = static_cast<size_t>(std::find(paths.begin(), paths.end(), path) - paths.begin());
+    ASSERT_LT(i, paths.size()) << path;
+    const std::optional<std::string_view> data = datas[i] ? std::optional<std::string_view>(*datas[i]) : std::nullopt;
+    ASSERT_TRUE(loaded.loadNode(path, data, records[i].acl_key, records[i].stat).isOk()) << path;
+    digest += znodeDigest(path, data.value_or(""), records[i].stat);
+  }
+  ASSERT_TRUE(loaded.finishLoad(digest).isOk());
+  EXPECT_EQ(loaded.digest(), source.digest());
+  EXPECT_EQ(loaded.nodeCount(), source.nodeCount());
+  EXPECT_EQ(loaded.approximateDataSize(), source.approximateDataSize());
+  for (const auto& path : order) {
+    if (path.empty()) continue;
+    EXPECT_EQ(loaded.getData(path)->data, source.getData(path)->data) << path;
+    EXPECT_EQ(loaded.getNode(path)->stat, source.getNode(path)->stat) << path;
+  }
+  // A load that promised a digest must get one.
+  DataTree missing;
+  missing.clearForLoad(DataTree::DigestSource::kSuppliedByCaller);
+  ASSERT_TRUE(missing.loadNode("", "", -1, {}).isOk());
+  EXPECT_EQ(missing.finishLoad().code(), Code::kInternal);
 }
 
 TEST(DataTreeSnapshot, LoadErrors) {
