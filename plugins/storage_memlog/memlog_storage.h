@@ -82,6 +82,8 @@ struct RecoveryReport {
   int64_t digest_checks = 0;
   int64_t digest_mismatches = 0;
   int64_t partial_records = 0;
+  int64_t snapshot_load_ms = 0;  // finding and loading the snapshot
+  int64_t replay_ms = 0;         // replaying the txn logs after it
 };
 
 class MemlogStorage final : public sdk::Storage {

@@ -26,7 +26,13 @@ struct StorageMetrics {
                                               "ms from queueing a txn to its batch being durable",
                                               sdk::SummaryDetail::kAdvanced)),
         process_time(registry.summary("sync_process_time", "ms from taking a batch to it being durable",
-                                      sdk::SummaryDetail::kBasic)) {}
+                                      sdk::SummaryDetail::kBasic)),
+        startup_snap_load_time(registry.summary("startup_snap_load_time", "ms to load the snapshot at start",
+                                                sdk::SummaryDetail::kBasic)),
+        startup_txns_load_time(registry.summary("startup_txns_load_time", "ms to replay the txn logs at start",
+                                                sdk::SummaryDetail::kBasic)),
+        startup_txns_loaded(registry.summary("startup_txns_loaded", "txns replayed at start",
+                                             sdk::SummaryDetail::kBasic)) {}
 
   sdk::Counter& fsync_count;
   sdk::Counter& snapshot_count;
@@ -39,6 +45,9 @@ struct StorageMetrics {
   sdk::Summary& flush_time;
   sdk::Summary& queue_and_flush_time;
   sdk::Summary& process_time;
+  sdk::Summary& startup_snap_load_time;
+  sdk::Summary& startup_txns_load_time;
+  sdk::Summary& startup_txns_loaded;
 };
 
 }  // namespace corral::plugins::memlog
