@@ -466,6 +466,7 @@ void MemlogStorage::append(std::span<const sdk::TxnEntry> txns, std::function<vo
       } else {
         metrics_.request_queued.add(pending.count);
         queue_.push_back(std::move(pending));
+        queue_size_hint_.store(queue_.size(), std::memory_order_release);
       }
     }
     if (refused.isOk()) {
@@ -478,9 +479,24 @@ void MemlogStorage::append(std::span<const sdk::TxnEntry> txns, std::function<vo
   }
 }
 
+// After a batch the next write of a 1-in-flight client arrives a round trip later (~100 us).
+// Waiting for it awake, for a bounded time, spares the wake-up of a sleeping thread (tens of
+// microseconds on a VM) on every write; a loaded server never gets here with an empty queue.
+void MemlogStorage::awaitWorkBriefly() {
+  constexpr auto kSpin = std::chrono::microseconds(150);
+  const auto until = Clock::now() + kSpin;
+  while (Clock::now() < until) {
+    if (queue_size_hint_.load(std::memory_order_acquire) > 0) return;
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+  }
+}
+
 void MemlogStorage::writerLoop() {
   for (;;) {
     std::vector<Pending> batch;
+    awaitWorkBriefly();
     {
       std::unique_lock lock(queue_mutex_);
       queue_cv_.wait(lock, [&] { return !queue_.empty() || writer_stopping_; });
@@ -494,6 +510,7 @@ void MemlogStorage::writerLoop() {
         batch.push_back(std::move(queue_.front()));
         queue_.pop_front();
       }
+      queue_size_hint_.store(queue_.size(), std::memory_order_release);
     }
     const auto taken = Clock::now();
     int64_t batch_txns = 0;

@@ -127,6 +127,7 @@ class MemlogStorage final : public sdk::Storage {
   sdk::Status loadSnapshot(const disk::DataFile& file, disk::SnapshotInfo& info);
   void registerCommands();
 
+  void awaitWorkBriefly();
   void writerLoop();
   sdk::Status writeBatch(std::vector<Pending>& batch);
   sdk::Status rollTo(sdk::Zxid first_zxid);
@@ -148,6 +149,7 @@ class MemlogStorage final : public sdk::Storage {
   // ---- writer (group commit) ----
   std::mutex queue_mutex_;
   std::condition_variable queue_cv_;
+  std::atomic<size_t> queue_size_hint_{0};  // queue_.size(), readable without queue_mutex_
   std::deque<Pending> queue_;
   bool writer_stopping_ = false;
   sdk::Status failed_;  // sticky after a write/fsync failure
