@@ -3,7 +3,6 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include <cmath>
 #include <cstdlib>
 #include <dirent.h>
 #include <filesystem>
@@ -70,18 +69,12 @@ std::string statsBlock(const StatsView& view) {
 }
 
 int64_t directorySize(const std::string& dir);
-int64_t registryValue(const ServerInfo& info, std::string_view wanted);
+int64_t registryValue(const ServerInfo& info, std::string_view wanted, int64_t absent = 0);
 
-// ServerStats' client response sizes ("last", "min", "max"): -1 until a front end sent a reply.
+// ServerStats' client response sizes ("last", "min", "max"): -1 until a front end sent a reply
+// (the front end starts its gauges at -1; without a front end there is no gauge at all).
 int64_t responseSize(const ServerInfo& info, std::string_view which) {
-  std::string name = fmt::format("{}_client_response_size", which);
-  int64_t value = -1;
-  if (info.metrics != nullptr) {
-    info.metrics->forEach([&](const sdk::MetricSample& metric) {
-      if (metric.name == name) value = metric.value;
-    });
-  }
-  return value;
+  return registryValue(info, fmt::format("{}_client_response_size", which), -1);
 }
 
 int64_t uptimeMs(const ServerInfo& info) {
@@ -129,35 +122,26 @@ int64_t openFileCount() {
   return count;
 }
 
-// A metric the plugins keep in the registry (summed over front ends), 0 when absent.
-int64_t registryValue(const ServerInfo& info, std::string_view wanted) {
-  int64_t total = 0;
+// A counter or gauge the plugins keep in the registry (one object per name, shared by every
+// front end that registers it); `absent` when nothing registered it.
+int64_t registryValue(const ServerInfo& info, std::string_view wanted, int64_t absent) {
+  int64_t value = absent;
   if (info.metrics != nullptr) {
     info.metrics->forEach([&](const sdk::MetricSample& metric) {
-      if (metric.name == wanted) total += metric.value;
+      if (metric.name == wanted) value = metric.value;
     });
   }
-  return total;
-}
-
-// Java's Math.round(x * 10000) / 10000.0, as ZooKeeper prints a summary's average.
-double roundedAverage(const sdk::SummaryValues& values) {
-  return std::round(values.average() * 10000.0) / 10000.0;
+  return value;
 }
 
 void appendSummary(std::string_view name, const sdk::Summary& summary,
                    std::vector<std::pair<std::string, nlohmann::json>>& out) {
-  auto values = summary.values();
-  out.emplace_back(fmt::format("avg_{}", name), roundedAverage(values));
-  out.emplace_back(fmt::format("min_{}", name), values.min);
-  out.emplace_back(fmt::format("max_{}", name), values.max);
-  out.emplace_back(fmt::format("cnt_{}", name), values.count);
-  out.emplace_back(fmt::format("sum_{}", name), values.sum);
-  if (summary.detail() == sdk::SummaryDetail::kAdvanced) {
-    out.emplace_back(fmt::format("p50_{}", name), values.p50);
-    out.emplace_back(fmt::format("p95_{}", name), values.p95);
-    out.emplace_back(fmt::format("p99_{}", name), values.p99);
-    out.emplace_back(fmt::format("p999_{}", name), values.p999);
+  for (auto& field : sdk::mntrFields(name, summary.values())) {
+    if (field.is_average) {
+      out.emplace_back(std::move(field.key), field.average);
+    } else {
+      out.emplace_back(std::move(field.key), field.value);
+    }
   }
 }
 

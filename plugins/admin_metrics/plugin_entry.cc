@@ -62,17 +62,12 @@ sdk::Result<Settings> parseSettings(const sdk::PluginConfig& config) {
 }
 
 void addSummaryKeys(nlohmann::json& monitor, std::string_view name, const sdk::Summary& summary) {
-  auto values = summary.values();
-  monitor[fmt::format("avg_{}", name)] = values.average();
-  monitor[fmt::format("min_{}", name)] = values.min;
-  monitor[fmt::format("max_{}", name)] = values.max;
-  monitor[fmt::format("cnt_{}", name)] = values.count;
-  monitor[fmt::format("sum_{}", name)] = values.sum;
-  if (values.has_percentiles) {
-    monitor[fmt::format("p50_{}", name)] = values.p50;
-    monitor[fmt::format("p95_{}", name)] = values.p95;
-    monitor[fmt::format("p99_{}", name)] = values.p99;
-    monitor[fmt::format("p999_{}", name)] = values.p999;
+  for (const auto& field : sdk::mntrFields(name, summary.values())) {
+    if (field.is_average) {
+      monitor[field.key] = field.average;
+    } else {
+      monitor[field.key] = field.value;
+    }
   }
 }
 

@@ -14,6 +14,7 @@
 #pragma once
 
 #include <algorithm>
+#include <cmath>
 #include <array>
 #include <atomic>
 #include <bit>
@@ -26,6 +27,7 @@
 #include <shared_mutex>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace corral::sdk {
 
@@ -166,6 +168,39 @@ class Summary {
   std::atomic<int64_t> max_{0};
   std::unique_ptr<std::atomic<int64_t>[]> buckets_;
 };
+
+// One field of a summary as mntr prints it: avg_X is a double, the others integers.
+struct SummaryField {
+  std::string key;
+  bool is_average = false;
+  double average = 0.0;
+  int64_t value = 0;
+};
+
+// The mntr fields of the summary `name`, in ZooKeeper's order: avg_, min_, max_, cnt_, sum_
+// and, with percentiles, p50_, p95_, p99_, p999_. The average is rounded to 4 decimals as
+// ZooKeeper's Java prints it (Math.round(x * 10000) / 10000.0).
+inline std::vector<SummaryField> mntrFields(std::string_view name, const SummaryValues& v) {
+  auto key = [name](std::string_view prefix) {
+    std::string k(prefix);
+    k += '_';
+    k += name;
+    return k;
+  };
+  std::vector<SummaryField> fields;
+  fields.push_back({key("avg"), true, std::round(v.average() * 10000.0) / 10000.0, 0});
+  fields.push_back({key("min"), false, 0.0, v.min});
+  fields.push_back({key("max"), false, 0.0, v.max});
+  fields.push_back({key("cnt"), false, 0.0, v.count});
+  fields.push_back({key("sum"), false, 0.0, v.sum});
+  if (v.has_percentiles) {
+    fields.push_back({key("p50"), false, 0.0, v.p50});
+    fields.push_back({key("p95"), false, 0.0, v.p95});
+    fields.push_back({key("p99"), false, 0.0, v.p99});
+    fields.push_back({key("p999"), false, 0.0, v.p999});
+  }
+  return fields;
+}
 
 // One summary per key (ZooKeeper's SummarySet, e.g. read_per_namespace keyed by
 // the top-level znode). A key is created on first use under a write lock; later

@@ -110,6 +110,25 @@ TEST(Summary, ConcurrentAddsAreAllCounted) {
   EXPECT_EQ(v.max, 3);
 }
 
+TEST(MntrFields, ZooKeepersKeysOrderAndRounding) {
+  Summary basic;
+  for (int64_t x : {0, 1, 1}) basic.add(x);
+  auto fields = mntrFields("readlatency", basic.values());
+  std::vector<std::string> keys;
+  for (const auto& f : fields) keys.push_back(f.key);
+  EXPECT_EQ(keys, (std::vector<std::string>{"avg_readlatency", "min_readlatency", "max_readlatency",
+                                            "cnt_readlatency", "sum_readlatency"}));
+  ASSERT_TRUE(fields[0].is_average);
+  EXPECT_DOUBLE_EQ(fields[0].average, 0.6667);  // the value a 3.8 server printed for 0, 1, 1
+  EXPECT_EQ(fields[3].value, 3);
+  Summary advanced(SummaryDetail::kAdvanced);
+  advanced.add(5);
+  auto detailed = mntrFields("x", advanced.values());
+  ASSERT_EQ(detailed.size(), 9u);
+  EXPECT_EQ(detailed[8].key, "p999_x");
+  EXPECT_EQ(detailed[8].value, 5);
+}
+
 TEST(SummarySet, OneSummaryPerKey) {
   SummarySet set(SummaryDetail::kBasic);
   set.add("a", 12);
