@@ -49,27 +49,30 @@ constexpr std::string_view kFourLetterWords =
     "wchs";
 
 // ssl.* (client TLS) and ssl.quorum.* (quorum TLS) share one set of suffixes (X509Util).
-#define CORRAL_SSL_KEYS(prefix)                                                          \
-  {.name = prefix "keyStore.location", .type = kPath, .flags = kSys},                    \
-  {.name = prefix "keyStore.password", .type = kString, .flags = kSys},                  \
-  {.name = prefix "keyStore.passwordPath", .type = kPath, .flags = kSys},                \
-  {.name = prefix "keyStore.type", .type = kEnum, .flags = kSys,                         \
+// `impl`: the flag of the suffixes Corral acts on (kernel/admission reads ssl.* for
+// secureClientPort; ssl.quorum.* are not implemented).
+#define CORRAL_SSL_KEYS(prefix, impl)                                                    \
+  {.name = prefix "keyStore.location", .type = kPath, .flags = kSys | (impl)},           \
+  {.name = prefix "keyStore.password", .type = kString, .flags = kSys | (impl)},         \
+  {.name = prefix "keyStore.passwordPath", .type = kPath, .flags = kSys | (impl)},       \
+  {.name = prefix "keyStore.type", .type = kEnum, .flags = kSys | (impl),                \
    .choices = "JKS,PEM,PKCS12,BCFKS"},                                                   \
-  {.name = prefix "trustStore.location", .type = kPath, .flags = kSys},                  \
+  {.name = prefix "trustStore.location", .type = kPath, .flags = kSys | (impl)},         \
   {.name = prefix "trustStore.password", .type = kString, .flags = kSys},                \
   {.name = prefix "trustStore.passwordPath", .type = kPath, .flags = kSys},              \
-  {.name = prefix "trustStore.type", .type = kEnum, .flags = kSys,                       \
+  {.name = prefix "trustStore.type", .type = kEnum, .flags = kSys | (impl),              \
    .choices = "JKS,PEM,PKCS12,BCFKS"},                                                   \
-  {.name = prefix "protocol", .type = kString, .default_value = "TLSv1.2", .flags = kSys}, \
-  {.name = prefix "enabledProtocols", .type = kList, .flags = kSys},                     \
-  {.name = prefix "ciphersuites", .type = kList, .flags = kSys},                         \
+  {.name = prefix "protocol", .type = kString, .default_value = "TLSv1.2",               \
+   .flags = kSys | (impl)},                                                              \
+  {.name = prefix "enabledProtocols", .type = kList, .flags = kSys | (impl)},            \
+  {.name = prefix "ciphersuites", .type = kList, .flags = kSys | (impl)},                \
   {.name = prefix "context.supplier.class", .type = kString, .flags = kSys},             \
   {.name = prefix "hostnameVerification", .type = kBool, .default_value = "true",        \
-   .flags = kSys},                                                                       \
-  {.name = prefix "crl", .type = kBool, .default_value = "false", .flags = kSys},        \
-  {.name = prefix "ocsp", .type = kBool, .default_value = "false", .flags = kSys},       \
-  {.name = prefix "clientAuth", .type = kEnum, .default_value = "need", .flags = kSys,   \
-   .choices = "none,want,need"},                                                         \
+   .flags = kSys | (impl)},                                                              \
+  {.name = prefix "crl", .type = kBool, .default_value = "false", .flags = kSys | (impl)}, \
+  {.name = prefix "ocsp", .type = kBool, .default_value = "false", .flags = kSys | (impl)}, \
+  {.name = prefix "clientAuth", .type = kEnum, .default_value = "need",                  \
+   .flags = kSys | (impl), .choices = "none,want,need"},                                 \
   {.name = prefix "handshakeDetectionTimeoutMillis", .type = kInt,                       \
    .default_value = "5000", .flags = kSys, .min = 1, .max = kIntMax}
 
@@ -79,7 +82,7 @@ std::vector<KeySpec> standardSpecs() {
   return {
       // --- Minimum configuration
       {.name = "clientPort", .type = kInt, .flags = kImpl, .min = 0, .max = 65535},
-      {.name = "secureClientPort", .type = kInt, .min = 0, .max = 65535},
+      {.name = "secureClientPort", .type = kInt, .flags = kImpl, .min = 0, .max = 65535},
       {.name = "observerMasterPort", .type = kInt, .min = 0, .max = 65535},
       {.name = "dataDir", .type = kPath, .flags = kImpl},
       {.name = "tickTime", .type = kInt, .default_value = "3000", .flags = kImpl, .min = 1,
@@ -264,8 +267,8 @@ std::vector<KeySpec> standardSpecs() {
       {.name = "enforce.auth.enabled", .type = kBool, .default_value = "false", .flags = kSys | kImpl},
       {.name = "enforce.auth.schemes", .type = kList, .flags = kSys | kImpl},
       {.name = "sslQuorum", .type = kBool, .default_value = "false", .flags = kSys},
-      CORRAL_SSL_KEYS("ssl."),
-      CORRAL_SSL_KEYS("ssl.quorum."),
+      CORRAL_SSL_KEYS("ssl.", kImpl),
+      CORRAL_SSL_KEYS("ssl.quorum.", 0u),
       {.name = "client.portUnification", .type = kBool, .default_value = "false",
        .flags = kSys},
       {.name = "authProvider.*", .type = kString, .flags = kSys},

@@ -1,5 +1,6 @@
 // ServerContext owns what every component shares (event loop, blocking pool, metrics,
-// commands); PluginHost is one plugin's sdk::Host view of it, with its own named logger.
+// commands) and points at the server's client admission; PluginHost is one plugin's
+// sdk::Host view of it, with its own named logger.
 #pragma once
 
 #include <memory>
@@ -32,6 +33,10 @@ class ServerContext {
   MetricsRegistryImpl& metrics() { return metrics_; }
   CommandRegistryImpl& commands() { return commands_; }
   int64_t serverId() const { return server_id_; }
+  // The server's client admission (kernel/admission), owned by the caller and set before any
+  // plugin is created; it must outlive every plugin.
+  void setAdmission(sdk::ClientAdmission& admission) { admission_ = &admission; }
+  sdk::ClientAdmission* admission() const { return admission_; }
 
  private:
   int io_threads_;
@@ -41,6 +46,7 @@ class ServerContext {
   boost::asio::thread_pool blocking_pool_;
   MetricsRegistryImpl metrics_;
   CommandRegistryImpl commands_;
+  sdk::ClientAdmission* admission_ = nullptr;
   std::vector<std::thread> threads_;
 };
 
@@ -54,6 +60,10 @@ class PluginHost final : public sdk::Host {
   boost::asio::thread_pool& blockingPool() noexcept override { return context_.blockingPool(); }
   sdk::CommandRegistry& commands() noexcept override { return context_.commands(); }
   int64_t serverId() const noexcept override { return context_.serverId(); }
+  sdk::ClientAdmission& admission() noexcept override {
+    sdk::ClientAdmission* admission = context_.admission();
+    return admission != nullptr ? *admission : sdk::Host::admission();
+  }
 
  private:
   ServerContext& context_;

@@ -16,6 +16,7 @@
 #include "corral/storage.h"
 #include "corral/frontend.h"
 #include "kernel/admin/core_commands.h"
+#include "kernel/admission/client_admission_service.h"
 #include "kernel/config/config.h"
 #include "kernel/loader/plugin_loader.h"
 #include "kernel/pipeline/request_processor.h"
@@ -214,6 +215,9 @@ int runServer(int argc, char** argv) {
                                status.message().empty() ? status.toString() : status.message())});
     }
   }
+  // Client admission (limits, TLS settings) shared by every front end.
+  auto admission_settings = admission::parseAdmissionSettings(plugin_config);
+  if (!admission_settings.isOk()) return failConfig(admission_settings.status());
   if (options->check_only) {
     log.info("{}: config and plugin settings are valid", options->config_path);
     return 0;
@@ -225,9 +229,14 @@ int runServer(int argc, char** argv) {
   // (no cross-thread wake-ups between front end and pipeline) and saturates as well as two.
   auto io_threads = cfg.getInt("threads");
   runtime::ServerContext context(static_cast<int>(io_threads), 2, cfg.serverId());
-  runtime::ComponentSet components;
   // Before any plugin registers its own: mntr lists ZooKeeper's full ServerMetrics set.
   runtime::registerZooKeeperServerMetrics(context.metrics());
+  // Declared before the components, so it outlives every plugin that uses it.
+  runtime::SpdLogger admission_log(runtime::namedLog("admission"));
+  admission::ClientAdmissionService client_admission(std::move(admission_settings).value(),
+                                                     admission_log, context.metrics());
+  context.setAdmission(client_admission);
+  runtime::ComponentSet components;
   for (const auto& plugin : loaded) {
     const auto& descriptor = *plugin.descriptor;
     auto host = std::make_unique<runtime::PluginHost>(context, descriptor.name);
@@ -298,6 +307,12 @@ int runServer(int argc, char** argv) {
   if (auto status = admin::registerCoreCommands(context.commands(), server_info); !status.isOk()) {
     log.error("cannot register admin commands: {}", status.toString());
     return static_cast<int>(ExitCode::kRuntimeError);
+  }
+
+  // The TLS context of secureClientPort: a bad key store stops the start before anything runs.
+  if (auto status = client_admission.start(); !status.isOk()) {
+    log.error("{}", status.message().empty() ? status.toString() : status.message());
+    return static_cast<int>(loader::LoadFailure::kStartFailed);
   }
 
   // 6. Start in dependency order (the pipeline once storage and consensus run, before the

@@ -7,8 +7,6 @@ namespace corral::plugins::jute {
 FrontendMetrics::FrontendMetrics(sdk::MetricsRegistry& registry)
     : packets_received(registry.counter("packets_received", "client packets received")),
       packets_sent(registry.counter("packets_sent", "client packets sent")),
-      connection_rejected(registry.counter(
-          "connection_rejected", "client connections refused by maxClientCnxns/maxCnxns")),
       alive_connections(registry.gauge("num_alive_connections", "open client connections")),
       outstanding_tls_handshake(
           registry.gauge("outstanding_tls_handshake", "TLS handshakes in progress on secureClientPort")),
@@ -49,8 +47,7 @@ FrontendContext::FrontendContext(FrontendSettings settings_in, sdk::Host& host)
       commands(host.commands()),
       blocking_pool(host.blockingPool()),
       metrics(host.metrics()),
-      outstanding(settings.global_outstanding_limit),
-      limiter(settings.max_client_cnxns, settings.max_cnxns) {}
+      admission(host.admission()) {}
 
 bool FrontendContext::track(std::shared_ptr<JuteConnection> connection) {
   std::lock_guard lock(mutex_);

@@ -1,6 +1,8 @@
 // What every connection of one frontend.jute instance shares. Connections and the listener
 // hold it by shared_ptr, so it outlives the plugin object if the kernel keeps a connection
 // (it drops them after close()) or a late completion handler runs after stop().
+// Connection limits, globalOutstandingLimit and TLS are the server's,
+// shared with every other front end: `admission` (Host::admission()).
 #pragma once
 
 #include <chrono>
@@ -10,12 +12,11 @@
 #include <unordered_map>
 #include <vector>
 
-#include "connection_limiter.h"
 #include "corral/admin.h"
+#include "corral/admission.h"
 #include "corral/frontend.h"
 #include "corral/host.h"
 #include "frontend_settings.h"
-#include "outstanding_tracker.h"
 
 namespace boost::asio {
 class thread_pool;
@@ -29,7 +30,6 @@ struct FrontendMetrics {
   explicit FrontendMetrics(sdk::MetricsRegistry& registry);
   sdk::Counter& packets_received;
   sdk::Counter& packets_sent;
-  sdk::Counter& connection_rejected;
   sdk::Gauge& alive_connections;
   sdk::Gauge& outstanding_tls_handshake;  // TLS handshakes under way (ZooKeeper's mntr name)
   sdk::Counter& unsuccessful_handshake;   // failed TLS handshakes (ZooKeeper's metric name)
@@ -60,8 +60,7 @@ class FrontendContext {
   sdk::CommandRegistry& commands;
   boost::asio::thread_pool& blocking_pool;
   FrontendMetrics metrics;
-  OutstandingTracker outstanding;
-  ConnectionLimiter limiter;
+  sdk::ClientAdmission& admission;
   std::atomic<sdk::ClientService*> service{nullptr};
 
   // Live connections and other pending work (the accept loop), so stop() can wait for both.

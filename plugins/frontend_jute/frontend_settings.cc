@@ -1,7 +1,5 @@
 #include "frontend_settings.h"
 
-#include <algorithm>
-#include <cctype>
 #include <limits>
 #include <string_view>
 
@@ -35,148 +33,14 @@ sdk::Result<int64_t> intSetting(const sdk::PluginConfig& config, std::string_vie
   return value;
 }
 
-std::string lower(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
-
-std::vector<std::string> splitList(std::string_view text) {
-  std::vector<std::string> out;
-  size_t begin = 0;
-  while (begin <= text.size()) {
-    size_t end = text.find(',', begin);
-    if (end == std::string_view::npos) end = text.size();
-    std::string_view item = text.substr(begin, end - begin);
-    while (!item.empty() && std::isspace(static_cast<unsigned char>(item.front()))) item.remove_prefix(1);
-    while (!item.empty() && std::isspace(static_cast<unsigned char>(item.back()))) item.remove_suffix(1);
-    if (!item.empty()) out.emplace_back(item);
-    begin = end + 1;
-  }
-  return out;
-}
-
 sdk::Status invalid(const sdk::PluginConfig& config, std::string_view key, std::string_view what) {
   return sdk::Status(sdk::Code::kInvalidConfig, fmt::format("{}: {}", config.where(key), what));
-}
-
-// ZooKeeper's KeyStoreFileType.fromPropertyValueOrFileName, where only PEM is served.
-sdk::Status checkStoreType(const sdk::PluginConfig& config, std::string_view type_key,
-                           std::string_view location_key, const std::string& location) {
-  const std::string key = settingKey(config, type_key);
-  if (auto type = config.get(key); type && !type->empty()) {
-    if (lower(*type) == "pem") return sdk::Status::ok();
-    return invalid(config, key,
-                   fmt::format("{}={} is not supported: frontend.jute reads PEM files only "
-                               "(set {}=PEM)", type_key, *type, type_key));
-  }
-  const std::string name = lower(location);
-  if (name.ends_with(".pem")) return sdk::Status::ok();
-  if (name.ends_with(".jks") || name.ends_with(".p12") || name.ends_with(".pfx") ||
-      name.ends_with(".bcfks")) {
-    return invalid(config, settingKey(config, location_key),
-                   fmt::format("{}={} is not a PEM file: frontend.jute reads PEM files only",
-                               location_key, location));
-  }
-  return invalid(config, settingKey(config, location_key),
-                 fmt::format("cannot tell the store type of {}={} from its name; set {}=PEM",
-                             location_key, location, type_key));
-}
-
-// Protocol names as Java's SSLContext knows them; "TLS" means every version Corral serves.
-bool knownProtocol(std::string_view name) {
-  return name == "TLSv1" || name == "TLSv1.1" || name == "TLSv1.2" || name == "TLSv1.3" ||
-         name == "TLS";
-}
-
-sdk::Status parseTls(const sdk::PluginConfig& config, TlsSettings& tls) {
-  const std::string location_key = settingKey(config, "ssl.keyStore.location");
-  tls.key_store_location = config.getOr(location_key, "");
-  if (tls.key_store_location.empty()) {
-    return invalid(config, "secureClientPort",
-                   "secureClientPort is set but ssl.keyStore.location is not (the server needs "
-                   "a PEM file with its private key and certificate chain)");
-  }
-  if (auto status = checkStoreType(config, "ssl.keyStore.type", "ssl.keyStore.location",
-                                   tls.key_store_location);
-      !status.isOk()) {
-    return status;
-  }
-  tls.key_store_password = config.getOr(settingKey(config, "ssl.keyStore.password"), "");
-  tls.key_store_password_path = config.getOr(settingKey(config, "ssl.keyStore.passwordPath"), "");
-
-  tls.trust_store_location = config.getOr(settingKey(config, "ssl.trustStore.location"), "");
-  if (!tls.trust_store_location.empty()) {
-    if (auto status = checkStoreType(config, "ssl.trustStore.type", "ssl.trustStore.location",
-                                     tls.trust_store_location);
-        !status.isOk()) {
-      return status;
-    }
-  }
-
-  const std::string auth_key = settingKey(config, "ssl.clientAuth");
-  const std::string auth = lower(config.getOr(auth_key, ""));
-  if (auth.empty() || auth == "need") {
-    tls.client_auth = TlsSettings::ClientAuth::kNeed;
-  } else if (auth == "want") {
-    tls.client_auth = TlsSettings::ClientAuth::kWant;
-  } else if (auth == "none") {
-    tls.client_auth = TlsSettings::ClientAuth::kNone;
-  } else {
-    return invalid(config, auth_key,
-                   fmt::format("ssl.clientAuth={} is not none, want or need", *config.get(auth_key)));
-  }
-
-  const std::string enabled_key = settingKey(config, "ssl.enabledProtocols");
-  const std::string protocol_key = settingKey(config, "ssl.protocol");
-  std::vector<std::string> protocols;
-  std::string used_key = enabled_key;
-  if (auto enabled = config.get(enabled_key); enabled && !splitList(*enabled).empty()) {
-    protocols = splitList(*enabled);
-  } else {
-    used_key = protocol_key;
-    const std::string protocol = config.getOr(protocol_key, "");
-    protocols = {protocol.empty() ? std::string("TLSv1.2") : protocol};
-  }
-  for (const auto& protocol : protocols) {
-    if (!knownProtocol(protocol)) {
-      return invalid(config, used_key,
-                     fmt::format("{}: unknown TLS protocol '{}' (TLSv1.2, TLSv1.3, TLSv1.1, TLSv1, TLS)",
-                                 used_key, protocol));
-    }
-  }
-  tls.protocols = std::move(protocols);
-  tls.cipher_suites = splitList(config.getOr(settingKey(config, "ssl.ciphersuites"), ""));
-
-  auto hostname = config.getBool(settingKey(config, "ssl.hostnameVerification"), true);
-  if (!hostname) return hostname.status();
-  tls.hostname_verification = *hostname;
-
-  // What Corral cannot honour is refused rather than silently weakened.
-  for (const char* key : {"ssl.crl", "ssl.ocsp"}) {
-    const std::string name = settingKey(config, key);
-    auto on = config.getBool(name, false);
-    if (!on) return on.status();
-    if (*on) {
-      return invalid(config, name,
-                     fmt::format("{}=true (certificate revocation checks) is not supported by "
-                                 "frontend.jute", key));
-    }
-  }
-  const std::string supplier_key = settingKey(config, "ssl.context.supplier.class");
-  if (auto supplier = config.get(supplier_key); supplier && !supplier->empty()) {
-    return invalid(config, supplier_key,
-                   "ssl.context.supplier.class (a Java class) is not supported by frontend.jute");
-  }
-  return sdk::Status::ok();
 }
 
 }  // namespace
 
 sdk::Result<FrontendSettings> parseSettings(const sdk::PluginConfig& config) {
   constexpr int64_t kIntMax = std::numeric_limits<int32_t>::max();
-  constexpr int64_t kIntMin = std::numeric_limits<int32_t>::min();
   FrontendSettings settings;
 
   // ZooKeeper: clientPort 0 and an absent clientPort both mean "no plain client port".
@@ -206,11 +70,10 @@ sdk::Result<FrontendSettings> parseSettings(const sdk::PluginConfig& config) {
       return invalid(config, "secureClientPortAddress",
                      "secureClientPortAddress is set but secureClientPort is not set");
     }
-    if (address->empty()) return invalid(config, "secureClientPortAddress", "secureClientPortAddress is empty");
+    if (address->empty()) {
+      return invalid(config, "secureClientPortAddress", "secureClientPortAddress is empty");
+    }
     settings.secure_client_port_address = *address;
-  }
-  if (settings.secure_client_port) {
-    if (auto status = parseTls(config, settings.tls); !status.isOk()) return status;
   }
 
   auto backlog = intSetting(config, "clientPortListenBacklog", -1, -1, kIntMax, "-1 or more");
@@ -222,22 +85,6 @@ sdk::Result<FrontendSettings> parseSettings(const sdk::PluginConfig& config) {
                                "1..2147483647");
   if (!max_buffer) return max_buffer.status();
   settings.max_buffer = static_cast<int32_t>(*max_buffer);
-
-  auto per_ip = intSetting(config, "maxClientCnxns", 60, 0, kIntMax, "0 (unlimited) or more");
-  if (!per_ip) return per_ip.status();
-  settings.max_client_cnxns = *per_ip;
-
-  auto total = intSetting(config, settingKey(config, "maxCnxns"), 0, 0, kIntMax,
-                          "0 (unlimited) or more");
-  if (!total) return total.status();
-  settings.max_cnxns = *total;
-
-  // Any int is meaningful, as in ZooKeeper: with a limit <= 0 a connection is throttled as soon
-  // as it has one request outstanding.
-  auto outstanding = intSetting(config, settingKey(config, "globalOutstandingLimit"), 1000,
-                                kIntMin, kIntMax, "an int");
-  if (!outstanding) return outstanding.status();
-  settings.global_outstanding_limit = *outstanding;
 
   auto handshake = intSetting(config, settingKey(config, "nio.sessionlessCnxnTimeout"), 10000, 1,
                               kIntMax, "1 or more (ms)");

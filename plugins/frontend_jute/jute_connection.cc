@@ -28,7 +28,6 @@
 #include "four_letter_whitelist.h"
 #include "reply_encoder.h"
 #include "request_decoder.h"
-#include "tls_context.h"
 
 namespace corral::plugins::jute {
 namespace asio = boost::asio;
@@ -230,7 +229,9 @@ void StreamConnection<Stream>::onTlsHandshake(const boost::system::error_code& e
                           info_.remote_port, error.message());
     return closeNow();
   }
-  if constexpr (kTls) info_.tls_peer_subject = verifiedPeerSubject(stream_.native_handle());
+  if constexpr (kTls) {
+    info_.tls_peer_subject = context_->admission.verifiedPeerSubject(stream_.native_handle());
+  }
   tls_ready_ = true;
   try {
     readMore();
@@ -478,7 +479,7 @@ void StreamConnection<Stream>::handleRequest(std::string_view payload) {
   if (request.xid > 0) {
     // Counted before submit: the reply may come back on another thread before submit returns.
     outstanding_.fetch_add(1);
-    context_->outstanding.add();
+    context_->admission.requestsSubmitted(1);
   }
   session_->submit(std::move(request));
   if (shouldThrottle()) {
@@ -490,7 +491,7 @@ void StreamConnection<Stream>::handleRequest(std::string_view payload) {
 
 template <typename Stream>
 bool StreamConnection<Stream>::shouldThrottle() const noexcept {
-  return context_->outstanding.overLimit() && outstanding_.load() > 0;
+  return context_->admission.shouldThrottle(outstanding_.load());
 }
 
 template <typename Stream>
@@ -586,7 +587,7 @@ void StreamConnection<Stream>::releaseOutstanding() noexcept {
   while (own > 0 && !outstanding_.compare_exchange_weak(own, own - 1)) {
   }
   if (own <= 0) return;  // not one of ours (or already released when the socket closed)
-  context_->outstanding.remove();
+  context_->admission.requestsAnswered(1);
   if (paused_.load() && !shouldThrottle()) {
     try {
       asio::post(strand_, [self = this->shared_from_this()] { self->resumeReading(); });
@@ -702,8 +703,8 @@ void StreamConnection<Stream>::maybeFinish() {
   finished_ = true;
   context_->metrics.alive_connections.add(-1);
   const int64_t own = outstanding_.exchange(0);
-  if (own > 0) context_->outstanding.remove(own);
-  context_->limiter.release(info_.remote_address);
+  if (own > 0) context_->admission.requestsAnswered(own);
+  context_->admission.releaseConnection(info_.remote_address);
   if (auto session = std::move(session_)) session->connectionClosed();
   context_->untrack(this);  // may drop the context's reference; handlers still hold one
 }

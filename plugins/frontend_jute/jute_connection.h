@@ -39,7 +39,7 @@ class JuteConnection : public sdk::ClientConnection {
   virtual void abort() = 0;
 };
 
-// `socket` is connected and already admitted by the ConnectionLimiter (released on finish).
+// `socket` is connected and already admitted by Host::admission() (released on finish).
 std::shared_ptr<JuteConnection> makePlainConnection(boost::asio::io_context& io,
                                                     boost::asio::ip::tcp::socket socket,
                                                     std::shared_ptr<FrontendContext> context,

@@ -22,7 +22,6 @@
 
 #include "frontend_context.h"
 #include "jute_connection.h"
-#include "tls_context.h"
 
 namespace corral::plugins::jute {
 namespace asio = boost::asio;
@@ -100,17 +99,10 @@ class Listener : public std::enable_shared_from_this<Listener> {
     info.remote_address = addressText(remote.address());
     info.remote_port = remote.port();
 
-    switch (context_->limiter.admit(info.remote_address)) {
-      case ConnectionLimiter::Admission::kAdmitted: break;
-      case ConnectionLimiter::Admission::kTooManyFromAddress:
-        // ZooKeeper's words (NIOServerCnxnFactory), then a fast close (RST).
-        context_->logger.warn("Error accepting new connection: Too many connections from /{} - max is {}",
-                              info.remote_address, context_->limiter.maxPerAddress());
-        return refuse(socket);
-      case ConnectionLimiter::Admission::kTooManyTotal:
-        context_->logger.warn("Error accepting new connection: Too many connections max allowed is {}",
-                              context_->limiter.maxTotal());
-        return refuse(socket);
+    // The kernel counts the connection against maxClientCnxns/maxCnxns (over every front
+    // end), and on refusal has already logged ZooKeeper's line and counted it.
+    if (context_->admission.admitConnection(info.remote_address) != sdk::Admission::kAdmitted) {
+      return refuse(socket);  // a fast close (RST), as ZooKeeper
     }
     socket.set_option(tcp::no_delay(true), ec);
     std::shared_ptr<JuteConnection> connection;
@@ -118,7 +110,7 @@ class Listener : public std::enable_shared_from_this<Listener> {
       connection = tls_ ? makeTlsConnection(io_, std::move(socket), tls_, context_, info)
                         : makePlainConnection(io_, std::move(socket), context_, info);
     } catch (...) {
-      context_->limiter.release(info.remote_address);
+      context_->admission.releaseConnection(info.remote_address);
       throw;
     }
     if (!context_->track(connection)) {
@@ -129,7 +121,6 @@ class Listener : public std::enable_shared_from_this<Listener> {
   }
 
   void refuse(tcp::socket& socket) {
-    context_->metrics.connection_rejected.add();
     boost::system::error_code ignored;
     socket.set_option(asio::socket_base::linger(true, 0), ignored);
     socket.close(ignored);
@@ -189,12 +180,15 @@ class JuteFrontendImpl final : public JuteFrontend {
     if ((settings.client_port || settings.secure_client_port) && context_->service.load() == nullptr) {
       return sdk::Status(sdk::Code::kInternal, "frontend.jute: started before attach()");
     }
-    // The TLS context first: bad certificate files stop the server before any port opens.
+    // The kernel built the TLS context from ssl.* before any front end started (a bad key
+    // store stopped the server there).
     std::shared_ptr<asio::ssl::context> tls;
     if (settings.secure_client_port) {
-      auto made = makeTlsContext(settings.tls, context_->logger);
-      if (!made) return made.status();
-      tls = std::move(made).value();
+      tls = context_->admission.tlsContext();
+      if (!tls) {
+        return sdk::Status(sdk::Code::kInternal,
+                           "frontend.jute: secureClientPort is set but the server has no TLS context");
+      }
     }
     if (!settings.client_port) {
       // ZooKeeper's meaning of a missing clientPort: no plain client listener at all.

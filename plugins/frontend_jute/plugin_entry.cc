@@ -36,17 +36,12 @@ sdk::Plugin* create(sdk::Host& host, const sdk::PluginConfig& config, sdk::Statu
 }  // namespace
 
 // Keys: none of its own. It reads ZooKeeper's clientPort, clientPortAddress, secureClientPort,
-// secureClientPortAddress, ssl.* (TLS),
-// clientPortListenBacklog, maxClientCnxns, maxCnxns, globalOutstandingLimit, jute.maxbuffer,
-// 4lw.commands.whitelist and readonlymode.enabled (see README.md).
+// secureClientPortAddress, clientPortListenBacklog, jute.maxbuffer, nio.sessionlessCnxnTimeout,
+// 4lw.commands.whitelist and readonlymode.enabled (see README.md); maxClientCnxns, maxCnxns,
+// globalOutstandingLimit and ssl.* are the kernel's (Host::admission()).
 // ZooKeeper keys this plugin acts on beyond the kernel's (claiming them marks them
 // implemented in the config catalog).
-constexpr const char* kKeys[] = {"secureClientPort", "secureClientPortAddress", "serverCnxnFactory",
-                                 "ssl.keyStore.location", "ssl.keyStore.password",
-                                 "ssl.keyStore.passwordPath", "ssl.keyStore.type",
-                                 "ssl.trustStore.location", "ssl.trustStore.type", "ssl.protocol",
-                                 "ssl.enabledProtocols", "ssl.ciphersuites", "ssl.clientAuth",
-                                 "ssl.hostnameVerification", "ssl.crl", "ssl.ocsp", nullptr};
+constexpr const char* kKeys[] = {"secureClientPortAddress", "serverCnxnFactory", nullptr};
 
 extern const sdk::PluginDescriptor descriptor;
 const sdk::PluginDescriptor descriptor{

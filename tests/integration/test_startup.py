@@ -158,7 +158,7 @@ LOAD_FAILURES = [
     ("fixture_garbage", 11, "cannot load plugin file "),
     ("fixture_unresolved", 11, "undefined symbol: corral_fixture_function_nobody_defines"),
     ("fixture_no_descriptor", 12, "is not a Corral plugin: it exports no 'corral_plugin' descriptor"),
-    ("fixture_abi_mismatch", 13, "was built against Corral SDK ABI 1000, but this corral-server has ABI 2"),
+    ("fixture_abi_mismatch", 13, "was built against Corral SDK ABI 1001, but this corral-server has ABI 3"),
     ("fixture_bad_descriptor", 14, "has a malformed descriptor: it needs a name, validate() and create()"),
     ("fixture_wrong_kind", 15, "is a storage plugin, not a admin plugin"),
     ("fixture_misnamed", 15, "declares the name 'admin.somebody_else'"),

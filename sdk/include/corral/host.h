@@ -15,6 +15,7 @@
 
 #include <fmt/format.h>
 
+#include "corral/admission.h"
 #include "corral/metrics.h"
 #include "corral/status.h"
 
@@ -92,6 +93,13 @@ class Host {
   virtual CommandRegistry& commands() noexcept = 0;
   // The server id (myid); 0 for a standalone server.
   virtual int64_t serverId() const noexcept = 0;
+  // Connection limits, globalOutstandingLimit and TLS shared by every front
+  // end (admission.h). The kernel's host always provides the server's one; the default is
+  // for hosts that serve no clients (tests of storage or ACL plugins).
+  virtual ClientAdmission& admission() noexcept {
+    static UnlimitedAdmission unlimited;
+    return unlimited;
+  }
 };
 
 inline Result<int64_t> PluginConfig::getInt(std::string_view key, int64_t fallback) const {

@@ -1,5 +1,6 @@
 #include "fake_host.h"
 
+#include <stdexcept>
 #include <thread>
 
 #include <boost/asio/executor_work_guard.hpp>
@@ -57,7 +58,10 @@ struct FakeHost::Loop {
   std::vector<std::thread> threads;
 };
 
-FakeHost::FakeHost() : loop_(std::make_unique<Loop>()) {
+FakeHost::FakeHost()
+    : admission_(std::make_unique<kernel::admission::ClientAdmissionService>(
+          kernel::admission::AdmissionSettings{}, logger_, metrics_)),
+      loop_(std::make_unique<Loop>()) {
   for (int i = 0; i < 2; ++i) loop_->threads.emplace_back([this] { loop_->io.run(); });
 }
 
@@ -66,6 +70,13 @@ FakeHost::~FakeHost() {
   loop_->io.stop();
   for (auto& thread : loop_->threads) thread.join();
   loop_->pool.join();
+}
+
+void FakeHost::setAdmissionSettings(kernel::admission::AdmissionSettings settings) {
+  admission_ = std::make_unique<kernel::admission::ClientAdmissionService>(std::move(settings),
+                                                                           logger_, metrics_);
+  const sdk::Status started = admission_->start();
+  if (!started.isOk()) throw std::runtime_error(started.toString());
 }
 
 boost::asio::io_context& FakeHost::ioContext() noexcept { return loop_->io; }

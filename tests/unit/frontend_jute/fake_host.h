@@ -1,5 +1,6 @@
 // A minimal sdk::Host for frontend.jute tests: an io_context run on two threads, a one-thread
-// blocking pool, a capturing logger, and plain metrics and command registries.
+// blocking pool, a capturing logger, plain metrics and command registries, and the kernel's
+// own client admission (kernel/admission) so limits behave exactly as in the server.
 #pragma once
 
 #include <initializer_list>
@@ -13,6 +14,7 @@
 #include "corral/basic_metrics_registry.h"
 #include "corral/admin.h"
 #include "corral/host.h"
+#include "kernel/admission/client_admission_service.h"
 
 namespace corral::plugins::jute::testing {
 
@@ -52,6 +54,12 @@ class FakeHost final : public sdk::Host {
   boost::asio::thread_pool& blockingPool() noexcept override;
   sdk::CommandRegistry& commands() noexcept override { return commands_; }
   int64_t serverId() const noexcept override { return 0; }
+  sdk::ClientAdmission& admission() noexcept override { return *admission_; }
+
+  // Replaces the admission with one built from `settings`; only before a front end is made.
+  // A TLS context is built when settings.tls is set (start() must succeed).
+  void setAdmissionSettings(kernel::admission::AdmissionSettings settings);
+  kernel::admission::ClientAdmissionService& admissionService() { return *admission_; }
 
   CapturingLogger& log() { return logger_; }
   SimpleMetrics& simpleMetrics() { return metrics_; }
@@ -61,6 +69,7 @@ class FakeHost final : public sdk::Host {
   CapturingLogger logger_;
   SimpleMetrics metrics_;
   SimpleCommands commands_;
+  std::unique_ptr<kernel::admission::ClientAdmissionService> admission_;
   std::unique_ptr<Loop> loop_;
 };
 

@@ -16,8 +16,13 @@ class FrontendTest : public ::testing::Test {
  protected:
   // Override to change settings before start.
   virtual void configure(FrontendSettings& settings) {}
+  // Override to change the kernel's admission settings (limits) before start.
+  virtual void configureAdmission(kernel::admission::AdmissionSettings& settings) {}
 
   void SetUp() override {
+    kernel::admission::AdmissionSettings admission;
+    configureAdmission(admission);
+    host_.setAdmissionSettings(std::move(admission));
     FrontendSettings settings;
     settings.client_port = 0;
     settings.client_port_address = "127.0.0.1";

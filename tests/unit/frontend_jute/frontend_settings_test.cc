@@ -15,9 +15,6 @@ TEST(FrontendSettings, Defaults) {
   EXPECT_FALSE(settings->client_port.has_value());  // no clientPort: no listener
   EXPECT_EQ(settings->client_port_address, "0.0.0.0");
   EXPECT_EQ(settings->max_buffer, 1048575);
-  EXPECT_EQ(settings->max_client_cnxns, 60);
-  EXPECT_EQ(settings->max_cnxns, 0);
-  EXPECT_EQ(settings->global_outstanding_limit, 1000);
   EXPECT_EQ(settings->handshake_timeout_ms, 10000);
   EXPECT_TRUE(settings->whitelist.allows("srvr"));
   EXPECT_FALSE(settings->whitelist.allows("ruok"));
@@ -27,9 +24,8 @@ TEST(FrontendSettings, Defaults) {
 TEST(FrontendSettings, ZooKeeperKeys) {
   auto settings = parseSettings(MapConfig({{"clientPort", "2181"},
                                            {"clientPortAddress", "127.0.0.1"},
-                                           {"maxClientCnxns", "0"},
-                                           {"zookeeper.maxCnxns", "100"},
-                                           {"globalOutstandingLimit", "5"},
+                                           {"secureClientPort", "2281"},
+                                           {"secureClientPortAddress", "127.0.0.2"},
                                            {"jute.maxbuffer", "4096"},
                                            {"zookeeper.4lw.commands.whitelist", "ruok, stat ,,"},
                                            {"readonlymode.enabled", "true"},
@@ -37,9 +33,8 @@ TEST(FrontendSettings, ZooKeeperKeys) {
   ASSERT_TRUE(settings.isOk()) << settings.status().toString();
   EXPECT_EQ(settings->client_port, 2181);
   EXPECT_EQ(settings->client_port_address, "127.0.0.1");
-  EXPECT_EQ(settings->max_client_cnxns, 0);
-  EXPECT_EQ(settings->max_cnxns, 100);
-  EXPECT_EQ(settings->global_outstanding_limit, 5);
+  EXPECT_EQ(settings->secure_client_port, 2281);
+  EXPECT_EQ(settings->secure_client_port_address, "127.0.0.2");
   EXPECT_EQ(settings->max_buffer, 4096);
   EXPECT_TRUE(settings->whitelist.allows("ruok"));
   EXPECT_TRUE(settings->whitelist.allows("stat"));
@@ -58,8 +53,7 @@ TEST(FrontendSettings, ClientPortZeroMeansNone) {
 TEST(FrontendSettings, BadValuesNameTheKey) {
   for (auto [key, value] : std::vector<std::pair<std::string, std::string>>{
            {"clientPort", "65536"}, {"clientPort", "-1"}, {"clientPort", "abc"},
-           {"maxClientCnxns", "-1"}, {"jute.maxbuffer", "0"}, {"secureClientPort", "70000"},
-           {"globalOutstandingLimit", "x"}}) {
+           {"jute.maxbuffer", "0"}, {"secureClientPort", "70000"}}) {
     auto settings = parseSettings(MapConfig({{key, value}}));
     ASSERT_FALSE(settings.isOk()) << key << "=" << value;
     EXPECT_EQ(settings.status().code(), sdk::Code::kInvalidConfig);
@@ -69,6 +63,10 @@ TEST(FrontendSettings, BadValuesNameTheKey) {
   auto address_only = parseSettings(MapConfig({{"clientPortAddress", "127.0.0.1"}}));
   ASSERT_FALSE(address_only.isOk());
   EXPECT_NE(address_only.status().message().find("clientPort is not set"), std::string::npos);
+  auto secure_address_only = parseSettings(MapConfig({{"secureClientPortAddress", "127.0.0.1"}}));
+  ASSERT_FALSE(secure_address_only.isOk());
+  EXPECT_NE(secure_address_only.status().message().find("secureClientPort is not set"),
+            std::string::npos);
 }
 
 TEST(FourLetterWhitelist, Rules) {

@@ -12,7 +12,9 @@ using sdk::OpCode;
 
 class MaxClientCnxnsTest : public FrontendTest {
  protected:
-  void configure(FrontendSettings& settings) override { settings.max_client_cnxns = 2; }
+  void configureAdmission(kernel::admission::AdmissionSettings& settings) override {
+    settings.max_client_cnxns = 2;
+  }
 };
 
 TEST_F(MaxClientCnxnsTest, ThirdConnectionFromOneAddressIsClosed) {
@@ -38,7 +40,9 @@ TEST_F(MaxClientCnxnsTest, ThirdConnectionFromOneAddressIsClosed) {
 
 class OutstandingLimitTest : public FrontendTest {
  protected:
-  void configure(FrontendSettings& settings) override { settings.global_outstanding_limit = 2; }
+  void configureAdmission(kernel::admission::AdmissionSettings& settings) override {
+    settings.global_outstanding_limit = 2;
+  }
 };
 
 TEST_F(OutstandingLimitTest, ReadingPausesOverTheLimitAndResumes) {

@@ -97,7 +97,12 @@ TEST(Catalog, ImplementedFlags) {
       "4lw.commands.whitelist", "extendedTypesEnabled", "znode.container.checkIntervalMs",
       "standaloneEnabled", "storage", "consensus", "frontends", "acl.schemes", "admin",
       "plugin.dir", "log.file", "log.level", "threads", "maxCnxns", "nio.sessionlessCnxnTimeout",
-      "skipACL", "znode.container.maxPerMinute", "enforce.auth.enabled", "enforce.auth.schemes"};
+      "skipACL", "znode.container.maxPerMinute", "enforce.auth.enabled", "enforce.auth.schemes",
+      // kernel/admission: TLS of secureClientPort
+      "secureClientPort", "ssl.keyStore.location", "ssl.keyStore.password",
+      "ssl.keyStore.passwordPath", "ssl.keyStore.type", "ssl.trustStore.location",
+      "ssl.trustStore.type", "ssl.protocol", "ssl.enabledProtocols", "ssl.ciphersuites",
+      "ssl.hostnameVerification", "ssl.crl", "ssl.ocsp", "ssl.clientAuth"};
   EXPECT_EQ(implemented, expected);
 }
 

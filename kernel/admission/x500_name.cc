@@ -1,4 +1,4 @@
-#include "x500_name.h"
+#include "kernel/admission/x500_name.h"
 
 #include <openssl/asn1.h>
 #include <openssl/objects.h>
@@ -7,7 +7,7 @@
 #include <memory>
 #include <string_view>
 
-namespace corral::plugins::jute {
+namespace corral::kernel::admission {
 namespace {
 
 // Java's AVAKeyword table, restricted to the keywords it uses for RFC 2253 output.
@@ -123,4 +123,4 @@ std::string rfc2253Name(const X509_name_st* name) {
   return out;
 }
 
-}  // namespace corral::plugins::jute
+}  // namespace corral::kernel::admission

@@ -6,7 +6,7 @@
 
 struct X509_name_st;
 
-namespace corral::plugins::jute {
+namespace corral::kernel::admission {
 
 // The RFC 2253 string of `name`, byte for byte as Java's X500Principal.getName():
 // - RDNs from the last to the first (RFC 2253 order), joined by ',' without spaces; the AVAs of
@@ -18,4 +18,4 @@ namespace corral::plugins::jute {
 //   , = + < > # ; " \ escaped by a backslash, NUL as \00, and leading/trailing spaces escaped.
 std::string rfc2253Name(const X509_name_st* name);
 
-}  // namespace corral::plugins::jute
+}  // namespace corral::kernel::admission

@@ -1,4 +1,4 @@
-#include "tls_context.h"
+#include "kernel/admission/tls_context.h"
 
 #include <openssl/err.h>
 #include <openssl/pem.h>
@@ -20,9 +20,9 @@
 
 #include <fmt/format.h>
 
-#include "x500_name.h"
+#include "kernel/admission/x500_name.h"
 
-namespace corral::plugins::jute {
+namespace corral::kernel::admission {
 namespace ssl = boost::asio::ssl;
 
 namespace {
@@ -53,7 +53,7 @@ std::string openSslErrors() {
 }
 
 sdk::Status failure(std::string message) {
-  return sdk::Status(sdk::Code::kInvalidConfig, "frontend.jute: " + std::move(message));
+  return sdk::Status(sdk::Code::kInvalidConfig, "secureClientPort: " + std::move(message));
 }
 
 sdk::Result<std::string> readFile(std::string_view key, const std::string& path) {
@@ -314,7 +314,7 @@ sdk::Result<std::shared_ptr<ssl::context>> makeTlsContext(const TlsSettings& set
   SSL_CTX_set_options(context, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION |
                                    SSL_OP_CIPHER_SERVER_PREFERENCE);
   // Needed for session resumption once client certificates are verified.
-  static constexpr unsigned char kSessionContext[] = "corral.frontend.jute";
+  static constexpr unsigned char kSessionContext[] = "corral.secureClientPort";
   SSL_CTX_set_session_id_context(context, kSessionContext, sizeof kSessionContext - 1);
 
   if (auto status = applyProtocols(context, settings); !status.isOk()) return status;
@@ -344,4 +344,4 @@ std::string verifiedPeerSubject(ssl_st* ssl) {
   return rfc2253Name(X509_get_subject_name(peer.get()));
 }
 
-}  // namespace corral::plugins::jute
+}  // namespace corral::kernel::admission

@@ -8,12 +8,12 @@
 
 #include <gtest/gtest.h>
 
-#include "fake_host.h"
-#include "frontend_settings.h"
-#include "tls_context.h"
-#include "x500_name.h"
+#include "kernel/admission/admission_settings.h"
+#include "kernel/admission/tls_context.h"
+#include "kernel/admission/x500_name.h"
+#include "test_config.h"
 
-namespace corral::plugins::jute {
+namespace corral::kernel::admission {
 namespace {
 
 using testing::MapConfig;
@@ -69,20 +69,18 @@ TEST(Rfc2253Name, Empty) {
 }
 
 TEST(TlsSettings, DefaultsAndKeys) {
-  auto settings = parseSettings(MapConfig({{"secureClientPort", "2281"},
-                                           {"secureClientPortAddress", "127.0.0.1"},
-                                           {"ssl.keyStore.location", "/k.pem"},
-                                           {"zookeeper.ssl.trustStore.location", "/ca.pem"}}));
+  auto settings = parseAdmissionSettings(MapConfig({{"secureClientPort", "2281"},
+                                                    {"ssl.keyStore.location", "/k.pem"},
+                                                    {"zookeeper.ssl.trustStore.location", "/ca.pem"}}));
   ASSERT_TRUE(settings.isOk()) << settings.status().toString();
-  EXPECT_EQ(settings->secure_client_port, 2281);
-  EXPECT_EQ(settings->secure_client_port_address, "127.0.0.1");
-  EXPECT_EQ(settings->tls.key_store_location, "/k.pem");
-  EXPECT_EQ(settings->tls.trust_store_location, "/ca.pem");
-  EXPECT_EQ(settings->tls.client_auth, TlsSettings::ClientAuth::kNeed);
-  EXPECT_EQ(settings->tls.protocols, std::vector<std::string>{"TLSv1.2"});
-  EXPECT_TRUE(settings->tls.cipher_suites.empty());
+  ASSERT_TRUE(settings->tls.has_value());
+  EXPECT_EQ(settings->tls->key_store_location, "/k.pem");
+  EXPECT_EQ(settings->tls->trust_store_location, "/ca.pem");
+  EXPECT_EQ(settings->tls->client_auth, TlsSettings::ClientAuth::kNeed);
+  EXPECT_EQ(settings->tls->protocols, std::vector<std::string>{"TLSv1.2"});
+  EXPECT_TRUE(settings->tls->cipher_suites.empty());
 
-  auto custom = parseSettings(MapConfig({{"secureClientPort", "2281"},
+  auto custom = parseAdmissionSettings(MapConfig({{"secureClientPort", "2281"},
                                          {"ssl.keyStore.location", "/k.crt"},
                                          {"ssl.keyStore.type", "pem"},
                                          {"ssl.clientAuth", "WANT"},
@@ -90,19 +88,19 @@ TEST(TlsSettings, DefaultsAndKeys) {
                                          {"ssl.enabledProtocols", "TLSv1.3, TLSv1.2"},
                                          {"ssl.ciphersuites", "TLS_AES_128_GCM_SHA256,x"}}));
   ASSERT_TRUE(custom.isOk()) << custom.status().toString();
-  EXPECT_EQ(custom->tls.client_auth, TlsSettings::ClientAuth::kWant);
-  EXPECT_EQ(custom->tls.protocols, (std::vector<std::string>{"TLSv1.3", "TLSv1.2"}));
-  EXPECT_EQ(custom->tls.cipher_suites, (std::vector<std::string>{"TLS_AES_128_GCM_SHA256", "x"}));
+  EXPECT_EQ(custom->tls->client_auth, TlsSettings::ClientAuth::kWant);
+  EXPECT_EQ(custom->tls->protocols, (std::vector<std::string>{"TLSv1.3", "TLSv1.2"}));
+  EXPECT_EQ(custom->tls->cipher_suites, (std::vector<std::string>{"TLS_AES_128_GCM_SHA256", "x"}));
 
-  auto none = parseSettings(MapConfig({{"clientPort", "2181"}, {"ssl.keyStore.location", "/x.jks"}}));
+  auto none = parseAdmissionSettings(
+      MapConfig({{"clientPort", "2181"}, {"ssl.keyStore.location", "/x.jks"}}));
   ASSERT_TRUE(none.isOk());  // ssl.* are only read with a secureClientPort
-  EXPECT_FALSE(none->secure_client_port.has_value());
+  EXPECT_FALSE(none->tls.has_value());
 }
 
 TEST(TlsSettings, BadValuesNameTheKey) {
   const std::vector<std::pair<std::vector<std::pair<std::string, std::string>>, std::string>> cases = {
       {{{"secureClientPort", "2281"}}, "ssl.keyStore.location is not"},
-      {{{"secureClientPortAddress", "127.0.0.1"}}, "secureClientPort is not set"},
       {{{"secureClientPort", "2281"}, {"ssl.keyStore.location", "/k.jks"}}, "PEM files only"},
       {{{"secureClientPort", "2281"}, {"ssl.keyStore.location", "/k"}}, "set ssl.keyStore.type=PEM"},
       {{{"secureClientPort", "2281"}, {"ssl.keyStore.location", "/k.pem"}, {"ssl.keyStore.type", "JKS"}},
@@ -119,7 +117,7 @@ TEST(TlsSettings, BadValuesNameTheKey) {
        "ssl.context.supplier.class"},
   };
   for (const auto& [entries, expected] : cases) {
-    auto settings = parseSettings(MapConfig(entries));
+    auto settings = parseAdmissionSettings(MapConfig(entries));
     ASSERT_FALSE(settings.isOk()) << expected;
     EXPECT_EQ(settings.status().code(), sdk::Code::kInvalidConfig);
     EXPECT_NE(settings.status().message().find(expected), std::string::npos)
@@ -160,4 +158,4 @@ TEST(TlsContext, BadFilesAreStartErrors) {
 }
 
 }  // namespace
-}  // namespace corral::plugins::jute
+}  // namespace corral::kernel::admission

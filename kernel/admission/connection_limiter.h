@@ -6,19 +6,20 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <string_view>
 
-namespace corral::plugins::jute {
+#include "corral/admission.h"
+
+namespace corral::kernel::admission {
 
 class ConnectionLimiter {
  public:
-  enum class Admission { kAdmitted, kTooManyFromAddress, kTooManyTotal };
-
   ConnectionLimiter(int64_t max_per_address, int64_t max_total)
       : max_per_address_(max_per_address), max_total_(max_total) {}
 
   // Counts the connection when it is admitted; every admitted connection is release()d once.
-  Admission admit(const std::string& address);
-  void release(const std::string& address);
+  sdk::Admission admit(std::string_view address);
+  void release(std::string_view address);
 
   int64_t maxPerAddress() const noexcept { return max_per_address_; }
   int64_t maxTotal() const noexcept { return max_total_; }
@@ -31,4 +32,4 @@ class ConnectionLimiter {
   int64_t total_ = 0;
 };
 
-}  // namespace corral::plugins::jute
+}  // namespace corral::kernel::admission

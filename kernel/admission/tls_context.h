@@ -1,20 +1,21 @@
-// The OpenSSL server context of secureClientPort, built from ZooKeeper's ssl.* settings.
-// Only the two Asio translation units (jute_frontend.cc, jute_connection.cc) and the unit tests
-// include this header.
+// The OpenSSL server context of secureClientPort, built from ZooKeeper's ssl.* settings, and
+// the identity of a verified client certificate. Front ends get both through
+// sdk::ClientAdmission (client_admission_service.h); this header is the kernel's.
 #pragma once
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <boost/asio/ssl/context.hpp>
 
 #include "corral/host.h"
 #include "corral/status.h"
-#include "frontend_settings.h"
+#include "kernel/admission/tls_settings.h"
 
 struct ssl_st;
 
-namespace corral::plugins::jute {
+namespace corral::kernel::admission {
 
 // Reads the PEM key store (private key + certificate chain) and trust store and applies
 // ssl.clientAuth, the protocol versions and cipher suites. Any problem (missing or unreadable
@@ -31,4 +32,4 @@ std::string verifiedPeerSubject(ssl_st* ssl);
 std::string openSslCipherList(const std::vector<std::string>& java_names,
                               std::vector<std::string>* unknown = nullptr);
 
-}  // namespace corral::plugins::jute
+}  // namespace corral::kernel::admission
