@@ -37,6 +37,7 @@ class ClientAdmissionService final : public sdk::ClientAdmission {
   bool shouldThrottle(int64_t own_outstanding) const noexcept override {
     return outstanding_.shouldThrottle(own_outstanding);
   }
+  sdk::OutputLimits outputLimits() const noexcept override { return settings_.output; }
   std::shared_ptr<boost::asio::ssl::context> tlsContext() const noexcept override { return tls_; }
   std::string verifiedPeerSubject(ssl_st* ssl) const noexcept override;
 

@@ -39,6 +39,10 @@ std::optional<std::string> sameAsInitLimit(const Config& c) { return c.get("init
 std::optional<std::string> sameAsJuteMaxbuffer(const Config& c) {
   return std::to_string(c.getInt("jute.maxbuffer"));
 }
+// kernel/admission's defaultOutputHardLimit: 64 MiB, or 4 x jute.maxbuffer when larger.
+std::optional<std::string> outputHardLimitDefault(const Config& c) {
+  return std::to_string(std::max<int64_t>(int64_t{64} * 1024 * 1024, 4 * c.getInt("jute.maxbuffer")));
+}
 std::optional<std::string> consensusForServers(const Config& c) {
   return std::string(c.isDistributed() ? "zab" : "single");
 }
@@ -401,6 +405,12 @@ std::vector<KeySpec> standardSpecs() {
        .choices = "trace,debug,info,warn,error"},
       {.name = "threads", .type = kInt, .default_value = "1", .flags = kImpl, .min = 1,
        .max = 1024},
+      // Unsent output of one client connection (kernel/admission): above the soft limit it
+      // stops taking requests, above the hard limit it is closed. ZooKeeper has no bound.
+      {.name = "clientOutput.softLimitBytes", .type = kInt, .default_value = "4194304",
+       .flags = kImpl, .min = 1, .max = kNoMax},
+      {.name = "clientOutput.hardLimitBytes", .type = kInt, .flags = kImpl, .min = 1,
+       .max = kNoMax, .derived = outputHardLimitDefault},
   };
 }
 

@@ -47,7 +47,8 @@ FrontendContext::FrontendContext(FrontendSettings settings_in, sdk::Host& host)
       commands(host.commands()),
       blocking_pool(host.blockingPool()),
       metrics(host.metrics()),
-      admission(host.admission()) {}
+      admission(host.admission()),
+      output_limits(admission.outputLimits()) {}
 
 bool FrontendContext::track(std::shared_ptr<JuteConnection> connection) {
   std::lock_guard lock(mutex_);

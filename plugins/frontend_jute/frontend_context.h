@@ -1,7 +1,7 @@
 // What every connection of one frontend.jute instance shares. Connections and the listener
 // hold it by shared_ptr, so it outlives the plugin object if the kernel keeps a connection
 // (it drops them after close()) or a late completion handler runs after stop().
-// Connection limits, globalOutstandingLimit and TLS are the server's,
+// Connection limits, globalOutstandingLimit, the output limits and TLS are the server's,
 // shared with every other front end: `admission` (Host::admission()).
 #pragma once
 
@@ -61,6 +61,7 @@ class FrontendContext {
   boost::asio::thread_pool& blocking_pool;
   FrontendMetrics metrics;
   sdk::ClientAdmission& admission;
+  const sdk::OutputLimits output_limits;  // admission.outputLimits(), read once
   std::atomic<sdk::ClientService*> service{nullptr};
 
   // Live connections and other pending work (the accept loop), so stop() can wait for both.

@@ -38,7 +38,7 @@ sdk::Plugin* create(sdk::Host& host, const sdk::PluginConfig& config, sdk::Statu
 // Keys: none of its own. It reads ZooKeeper's clientPort, clientPortAddress, secureClientPort,
 // secureClientPortAddress, clientPortListenBacklog, jute.maxbuffer, nio.sessionlessCnxnTimeout,
 // 4lw.commands.whitelist and readonlymode.enabled (see README.md); maxClientCnxns, maxCnxns,
-// globalOutstandingLimit and ssl.* are the kernel's (Host::admission()).
+// globalOutstandingLimit, clientOutput.* and ssl.* are the kernel's (Host::admission()).
 // ZooKeeper keys this plugin acts on beyond the kernel's (claiming them marks them
 // implemented in the config catalog).
 constexpr const char* kKeys[] = {"secureClientPortAddress", "serverCnxnFactory", nullptr};

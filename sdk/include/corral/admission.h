@@ -10,6 +10,8 @@
 //   returns; the front end only closes the socket (RST, as ZooKeeper).
 // - globalOutstandingLimit: requests submitted to the kernel and not answered yet, over every
 //   connection, with ZooKeeper's throttle rule (shouldThrottle).
+// - Output limits: how much unsent output (replies and watch events) one connection may hold
+//   before it stops taking requests, and before it is closed (OutputLimits).
 // - TLS for secureClientPort: the server context built from ZooKeeper's ssl.* keys (before
 //   any front end starts; a bad key store stops the server), and the x509 identity of a
 //   verified client certificate.
@@ -37,6 +39,21 @@ enum class Admission {
   kTooManyTotal,        // maxCnxns
 };
 
+// Bounds on one connection's unsent output. ZooKeeper 3.8 has none (its NIO and Netty
+// connections queue replies without limit, so a client that sends requests and never reads
+// grows the server's heap until it runs out); Corral applies these to every front end:
+// - above `soft_bytes` the connection takes no new request (it stops reading its socket, as
+//   ZooKeeper's throttle does) until half of that has drained;
+// - above `hard_bytes` it is closed at once and its queued output dropped, whatever caused
+//   it (replies to requests already taken, watch events);
+// - a connection whose output makes no progress for its session timeout (before the
+//   handshake: nio.sessionlessCnxnTimeout) is closed as well: its client cannot have heard
+//   from the server for that long, and a paused connection's session is not touched.
+struct OutputLimits {
+  int64_t soft_bytes = 4 * 1024 * 1024;   // clientOutputSoftLimit
+  int64_t hard_bytes = 64 * 1024 * 1024;  // clientOutputHardLimit
+};
+
 class ClientAdmission {
  public:
   virtual ~ClientAdmission() = default;
@@ -61,6 +78,9 @@ class ClientAdmission {
   // never waits for another connection's replies.
   virtual bool shouldThrottle(int64_t own_outstanding) const noexcept = 0;
 
+  // --- Output
+  virtual OutputLimits outputLimits() const noexcept = 0;
+
   // --- TLS (secureClientPort)
   // The server context built from ssl.*; null when no secureClientPort is configured. One
   // context serves every TLS listener; a stream keeps it alive through the shared_ptr.
@@ -81,6 +101,7 @@ class UnlimitedAdmission final : public ClientAdmission {
   void requestsAnswered(int64_t) noexcept override {}
   int64_t outstandingRequests() const noexcept override { return 0; }
   bool shouldThrottle(int64_t) const noexcept override { return false; }
+  OutputLimits outputLimits() const noexcept override { return {}; }
   std::shared_ptr<boost::asio::ssl::context> tlsContext() const noexcept override { return nullptr; }
   std::string verifiedPeerSubject(ssl_st*) const noexcept override { return {}; }
 };

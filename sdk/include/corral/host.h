@@ -93,7 +93,7 @@ class Host {
   virtual CommandRegistry& commands() noexcept = 0;
   // The server id (myid); 0 for a standalone server.
   virtual int64_t serverId() const noexcept = 0;
-  // Connection limits, globalOutstandingLimit and TLS shared by every front
+  // Connection limits, globalOutstandingLimit, output limits and TLS shared by every front
   // end (admission.h). The kernel's host always provides the server's one; the default is
   // for hosts that serve no clients (tests of storage or ACL plugins).
   virtual ClientAdmission& admission() noexcept {

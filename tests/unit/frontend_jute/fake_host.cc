@@ -10,12 +10,24 @@
 namespace corral::plugins::jute::testing {
 
 void CapturingLogger::log(sdk::LogLevel, std::string_view message) noexcept {
-  std::lock_guard lock(mutex_);
-  lines_.emplace_back(message);
+  {
+    std::lock_guard lock(mutex_);
+    lines_.emplace_back(message);
+  }
+  logged_.notify_all();
 }
 
 bool CapturingLogger::contains(std::string_view text) const {
   std::lock_guard lock(mutex_);
+  return containsLocked(text);
+}
+
+bool CapturingLogger::waitFor(std::string_view text, std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mutex_);
+  return logged_.wait_for(lock, timeout, [&] { return containsLocked(text); });
+}
+
+bool CapturingLogger::containsLocked(std::string_view text) const {
   for (const auto& line : lines_) {
     if (line.find(text) != std::string::npos) return true;
   }

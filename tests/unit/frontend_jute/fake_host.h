@@ -3,6 +3,8 @@
 // own client admission (kernel/admission) so limits behave exactly as in the server.
 #pragma once
 
+#include <chrono>
+#include <condition_variable>
 #include <initializer_list>
 #include <map>
 #include <memory>
@@ -23,10 +25,15 @@ class CapturingLogger final : public sdk::Logger {
   void log(sdk::LogLevel level, std::string_view message) noexcept override;
   bool enabled(sdk::LogLevel) const noexcept override { return true; }
   bool contains(std::string_view text) const;
+  // Waits until a line containing `text` is logged; false on timeout.
+  bool waitFor(std::string_view text, std::chrono::milliseconds timeout);
   std::vector<std::string> lines() const;
 
  private:
+  bool containsLocked(std::string_view text) const;
+
   mutable std::mutex mutex_;
+  std::condition_variable logged_;
   std::vector<std::string> lines_;
 };
 

@@ -12,8 +12,11 @@
 
 namespace corral::plugins::jute::testing {
 
-RawClient::RawClient(uint16_t port) {
+RawClient::RawClient(uint16_t port, int receive_buffer_bytes) {
   fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (receive_buffer_bytes > 0) {
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &receive_buffer_bytes, sizeof receive_buffer_bytes);
+  }
   sockaddr_in address{};
   address.sin_family = AF_INET;
   address.sin_port = htons(port);
@@ -89,6 +92,16 @@ std::string RawClient::readUntilClosed(std::chrono::milliseconds timeout) {
     const long n = readSome(buffer, sizeof buffer, deadline);
     if (n <= 0) return out;
     out.append(buffer, static_cast<size_t>(n));
+  }
+}
+
+bool RawClient::drainUntilClosed(std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  char buffer[65536];
+  while (true) {
+    const long n = readSome(buffer, sizeof buffer, deadline);
+    if (n == 0) return true;
+    if (n < 0) return false;
   }
 }
 

@@ -15,7 +15,9 @@ using namespace std::chrono_literals;
 
 class RawClient {
  public:
-  explicit RawClient(uint16_t port);
+  // `receive_buffer_bytes` > 0 sets SO_RCVBUF before connecting: a client that does not read
+  // then holds little in the kernel, so the server's own output buffer fills sooner.
+  explicit RawClient(uint16_t port, int receive_buffer_bytes = 0);
   ~RawClient();
   RawClient(const RawClient&) = delete;
   RawClient& operator=(const RawClient&) = delete;
@@ -26,6 +28,8 @@ class RawClient {
   std::optional<std::string> readFrame(std::chrono::milliseconds timeout = 3s);
   // Everything until the server closes (or the timeout).
   std::string readUntilClosed(std::chrono::milliseconds timeout = 3s);
+  // Reads and discards until the server closes (true) or the timeout passes (false).
+  bool drainUntilClosed(std::chrono::milliseconds timeout = 3s);
   // True when the server closed (EOF or RST) with no data before it.
   bool closedWithoutData(std::chrono::milliseconds timeout = 3s);
   // True when nothing at all arrives within `wait` and the socket is still open.

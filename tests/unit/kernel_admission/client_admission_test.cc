@@ -73,6 +73,7 @@ TEST(ClientAdmission, NoTlsWithoutSecureClientPort) {
   EXPECT_TRUE(f.service.start().isOk());
   EXPECT_EQ(f.service.tlsContext(), nullptr);
   EXPECT_EQ(f.service.verifiedPeerSubject(nullptr), "");
+  EXPECT_EQ(f.service.outputLimits().soft_bytes, sdk::OutputLimits{}.soft_bytes);
 }
 
 TEST(ClientAdmission, BadKeyStoreFailsStart) {

@@ -98,11 +98,12 @@ TEST(Catalog, ImplementedFlags) {
       "standaloneEnabled", "storage", "consensus", "frontends", "acl.schemes", "admin",
       "plugin.dir", "log.file", "log.level", "threads", "maxCnxns", "nio.sessionlessCnxnTimeout",
       "skipACL", "znode.container.maxPerMinute", "enforce.auth.enabled", "enforce.auth.schemes",
-      // kernel/admission: TLS of secureClientPort
+      // kernel/admission: TLS of secureClientPort and the output limits of a connection
       "secureClientPort", "ssl.keyStore.location", "ssl.keyStore.password",
       "ssl.keyStore.passwordPath", "ssl.keyStore.type", "ssl.trustStore.location",
       "ssl.trustStore.type", "ssl.protocol", "ssl.enabledProtocols", "ssl.ciphersuites",
-      "ssl.hostnameVerification", "ssl.crl", "ssl.ocsp", "ssl.clientAuth"};
+      "ssl.hostnameVerification", "ssl.crl", "ssl.ocsp", "ssl.clientAuth",
+      "clientOutput.softLimitBytes", "clientOutput.hardLimitBytes"};
   EXPECT_EQ(implemented, expected);
 }
 
