@@ -273,15 +273,17 @@ void ClientPipeline::onRequest(const std::shared_ptr<ConnectionState>& connectio
   // Pings do not wait behind writes: the client matches them by their special xid.
   const bool bypass = item.request.op == OpCode::kPing;
   const bool upstream_op = goesUpstream(item.request.op, upstream_->forwardsSync());
+  if (!bypass && session->queue.size() + session->writes.size() >= settings_.max_queued_per_session) {
+    // Writes in flight and requests behind them are bounded per session whatever the xids
+    // (requests with xid <= 0 escape the front end's outstanding count).
+    log_.warn("closing the connection of session 0x{:x}: {} writes in flight and {} requests behind them",
+              session->id, session->writes.size(), session->queue.size());
+    stats_.outstanding.fetch_sub(1, std::memory_order_relaxed);
+    connection->link->close();
+    onConnectionClosed(connection);
+    return;
+  }
   if (!bypass && (!session->queue.empty() || (!session->writes.empty() && !upstream_op))) {
-    if (session->queue.size() >= settings_.max_queued_per_session) {
-      log_.warn("closing the connection of session 0x{:x}: {} requests wait behind its writes",
-                session->id, session->queue.size());
-      stats_.outstanding.fetch_sub(1, std::memory_order_relaxed);
-      connection->link->close();
-      onConnectionClosed(connection);
-      return;
-    }
     session->queue.push_back(std::move(item));
     return;
   }

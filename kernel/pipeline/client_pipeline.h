@@ -46,7 +46,7 @@ struct PipelineSettings {
   // enforce.auth.*: every request but auth/sasl needs an id of one of these schemes.
   bool enforce_auth = false;
   std::vector<std::string> enforce_auth_schemes;
-  // Requests one session may have waiting behind its own pending writes; past it the
+  // Writes one session may have in flight plus requests waiting behind them; past it the
   // connection is closed (a client that pipelines without bound must not grow the server).
   size_t max_queued_per_session = 10000;
 };

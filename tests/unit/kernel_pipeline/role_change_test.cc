@@ -189,10 +189,30 @@ TEST_F(RoleChangeTest, AClientThatQueuesWithoutBoundIsDisconnected) {
   auto client = connectThroughLeader();
   ASSERT_TRUE(client && client->session);
   submit(*client, OpCode::kCreate, createRequest("/held"));  // the leader never commits it
-  for (int i = 0; i < 8; ++i) submit(*client, OpCode::kExists, sdk::ExistsRequest{"/", false});
+  for (int i = 0; i < 7; ++i) submit(*client, OpCode::kExists, sdk::ExistsRequest{"/", false});
+  // Everything submitted so far is on the strand once a ping (which bypasses the queue) is answered.
+  client->session->submit(sdk::ClientRequest{sdk::xids::kPing, OpCode::kPing, std::monostate{}, Code::kOk});
+  ASSERT_TRUE(reply(*client, sdk::xids::kPing));
   EXPECT_FALSE(client->connection->closed());
   submit(*client, OpCode::kExists, sdk::ExistsRequest{"/", false});
   ASSERT_TRUE(waiter_.waitFor([&] { return client->connection->closed(); }));
+}
+
+TEST_F(RoleChangeTest, WritesInFlightAreBoundedPerSessionWhateverTheirXids) {
+  RoleSettings settings;
+  settings.pipeline.max_queued_per_session = 8;
+  startAs(sdk::Role::kFollower, settings);
+  auto client = connectThroughLeader();
+  ASSERT_TRUE(client && client->session);
+  // Negative xids escape a front end's outstanding count; the kernel bounds them anyway.
+  for (int i = 0; i < 8; ++i) {
+    client->session->submit(sdk::ClientRequest{-100 - i, OpCode::kCreate, createRequest("/w" + std::to_string(i)), Code::kOk});
+  }
+  ASSERT_TRUE(waiter_.waitFor([&] { return consensus_.forwarded().size() == 9; }));  // + createSession
+  EXPECT_FALSE(client->connection->closed());
+  client->session->submit(sdk::ClientRequest{-200, OpCode::kCreate, createRequest("/w8"), Code::kOk});
+  ASSERT_TRUE(waiter_.waitFor([&] { return client->connection->closed(); }));
+  EXPECT_EQ(consensus_.forwarded().size(), 9u);
 }
 
 }  // namespace
