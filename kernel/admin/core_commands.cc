@@ -184,13 +184,17 @@ bool needsServingRole(const std::string& name) {
   return kNames.count(name) != 0;
 }
 
+// Checked against a 3.8.0 member stuck in LOOKING: every one of these prints the line, `hash`
+// without its newline (DigestCommand uses print, the others println).
 std::function<sdk::CommandOutput(const sdk::CommandArgs&)> unlessNotServing(
-    const ServerInfo& info, std::function<sdk::CommandOutput(const sdk::CommandArgs&)> run) {
-  return [info, run = std::move(run)](const sdk::CommandArgs& args) {
+    const ServerInfo& info, const std::string& name,
+    std::function<sdk::CommandOutput(const sdk::CommandArgs&)> run) {
+  const bool newline = name != "hash";
+  return [info, newline, run = std::move(run)](const sdk::CommandArgs& args) {
     if (info.processor->serving()) return run(args);
     static constexpr const char* kNotServing = "This ZooKeeper instance is not currently serving requests";
     sdk::CommandOutput output;
-    output.text = std::string(kNotServing) + "\n";
+    output.text = std::string(kNotServing) + (newline ? "\n" : "");
     output.status = sdk::Status(sdk::Code::kUnimplemented, kNotServing);
     return output;
   };
@@ -620,7 +624,7 @@ sdk::Status registerCoreCommands(sdk::CommandRegistry& registry, ServerInfo info
                         return output;
                       }});
   for (auto& command : commands) {
-    if (needsServingRole(command.name)) command.run = unlessNotServing(info, std::move(command.run));
+    if (needsServingRole(command.name)) command.run = unlessNotServing(info, command.name, std::move(command.run));
     if (auto status = registry.add(std::move(command)); !status.isOk()) return status;
   }
   return sdk::Status::ok();

@@ -27,21 +27,26 @@ namespace corral::kernel::pipeline::testing {
 using corral::testing::QuietLogger;
 using TestHost = corral::testing::RuntimeTestHost;
 
-// Waits (bounded) until `done()` holds; every state change notifies.
+// Waits (bounded) until `done()` holds.
 class Waiter {
  public:
   void notify() {
     std::lock_guard lock(mutex_);
     changed_.notify_all();
   }
+  // Woken by every notify(), and every 5 ms for state nobody notifies about (a role change
+  // the strand has applied).
   bool waitFor(const std::function<bool()>& done, std::chrono::milliseconds limit = std::chrono::seconds(5)) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
     std::unique_lock lock(mutex_);
-    return changed_.wait_for(lock, limit, [&] {
+    for (;;) {
       lock.unlock();
-      bool ok = done();
+      const bool ok = done();
       lock.lock();
-      return ok;
-    });
+      if (ok) return true;
+      if (std::chrono::steady_clock::now() >= deadline) return false;
+      changed_.wait_for(lock, std::chrono::milliseconds(5));
+    }
   }
 
  private:

@@ -1,6 +1,7 @@
 // Roles at run time: the forwarder of a learner (writes, sync, session create/reattach and
 // touches go to the leader), the sequencer of a leader taking requests from learners with
 // their auth ids, and the changes between roles (connections closed, sessions kept).
+#include "kernel/admin/core_commands.h"
 #include "pipeline_fixture.h"
 
 namespace corral::kernel::pipeline::testing {
@@ -213,6 +214,33 @@ TEST_F(RoleChangeTest, WritesInFlightAreBoundedPerSessionWhateverTheirXids) {
   client->session->submit(sdk::ClientRequest{-200, OpCode::kCreate, createRequest("/w8"), Code::kOk});
   ASSERT_TRUE(waiter_.waitFor([&] { return client->connection->closed(); }));
   EXPECT_EQ(consensus_.forwarded().size(), 9u);
+}
+
+}  // namespace
+}  // namespace corral::kernel::pipeline::testing
+
+namespace corral::kernel::pipeline::testing {
+namespace {
+
+// What a 3.8.0 member stuck in LOOKING prints (captured from the real server): the words that
+// need a running server say so, the others answer as usual.
+TEST_F(RoleChangeTest, FourLetterWordsWhileNoRoleServes) {
+  startAs(sdk::Role::kLooking);
+  runtime::CommandRegistryImpl registry;
+  admin::ServerInfo info{nullptr, &host_.registry(), wiring_.get(), &storage_, &consensus_, {}};
+  ASSERT_TRUE(admin::registerCoreCommands(registry, info).isOk());
+  auto text = [&](const char* word) { return registry.find(word)->run(sdk::CommandArgs{}).text; };
+  const std::string not_serving = "This ZooKeeper instance is not currently serving requests";
+  for (const char* word : {"srvr", "stat", "mntr", "conf", "cons", "dump", "wchs", "wchc", "wchp", "dirs", "crst", "srst"}) {
+    EXPECT_EQ(text(word), not_serving + "\n") << word;
+  }
+  EXPECT_EQ(text("hash"), not_serving);
+  EXPECT_EQ(text("ruok"), "imok");
+  EXPECT_EQ(text("isro"), "null");
+  EXPECT_EQ(text("gtmk"), "306");
+  consensus_.become(sdk::Role::kStandalone, 0);
+  ASSERT_TRUE(waiter_.waitFor([&] { return wiring_->serving(); }));
+  EXPECT_EQ(text("isro"), "rw");
 }
 
 }  // namespace
