@@ -14,7 +14,7 @@ import urllib.request
 
 import pytest
 
-from harness.servers import Server, ServerStartError, free_port
+from harness.servers import free_port
 from harness.util import wait_until
 
 pytestmark = pytest.mark.corral_only
@@ -114,7 +114,7 @@ def cross_check(text):
 
 # --------------------------------------------------------------------------- helpers
 def metrics_settings(port, **extra):
-    settings = {"admin": "metrics", "metricsProvider.className": PROMETHEUS,
+    settings = {"metricsProvider.className": PROMETHEUS,
                 "metricsProvider.httpHost": "127.0.0.1", "metricsProvider.httpPort": port,
                 "zookeeper.4lw.commands.whitelist": "*"}
     settings.update(extra)
@@ -299,8 +299,8 @@ def test_export_jvm_info_false_drops_process_metrics(start_server):
 
 def test_http_and_metrics_together(start_server):
     metrics_port, admin_port = free_port(), free_port()
-    srv = start_server(metrics_settings(metrics_port, admin="http,metrics", **{
-        "admin.serverAddress": "127.0.0.1", "admin.serverPort": admin_port}))
+    srv = start_server(metrics_settings(metrics_port, **{
+        "admin.enableServer": True, "admin.serverAddress": "127.0.0.1", "admin.serverPort": admin_port}))
     families = scrape(metrics_port)
     _, _, body = http_get(admin_port, "/commands/mntr")
     data = json.loads(body)
@@ -308,23 +308,3 @@ def test_http_and_metrics_together(start_server):
     assert data["znode_count"] == value(families, "znode_count")
     assert srv.alive()
 
-
-def test_default_provider_class_serves_nothing(start_server):
-    """className=DefaultMetricsProvider (ZooKeeper's default) means no Prometheus endpoint."""
-    port = free_port()
-    srv = start_server(metrics_settings(
-        port, **{"metricsProvider.className": "org.apache.zookeeper.metrics.impl.DefaultMetricsProvider"}))
-    assert srv.four_letter("ruok") == "imok"
-    with pytest.raises(OSError):
-        http_get(port, "/metrics")
-
-
-def test_unknown_provider_class_is_refused(server_factory):
-    settings = metrics_settings(free_port(), **{"metricsProvider.className": "com.example.NoSuchProvider"})
-    srv = Server("corral", settings, corral_bin=server_factory.corral_bin, name="bad-provider")
-    try:
-        with pytest.raises(ServerStartError) as failure:
-            srv.start(timeout=30)
-        assert "metricsProvider.className" in str(failure.value)
-    finally:
-        srv.cleanup(keep=server_factory.keep)
