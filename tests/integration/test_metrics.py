@@ -173,6 +173,13 @@ def _answers(port):
         return False
 
 
+def _admin_answers(port):
+    try:
+        return http_get(port, "/commands/ruok")[0] == 200
+    except OSError:
+        return False
+
+
 # --------------------------------------------------------------------------- tests
 def test_exposition_is_valid_and_names_are_zookeepers(metrics_server):
     families = scrape(metrics_server.metrics_port)
@@ -292,6 +299,8 @@ def test_other_paths_and_methods(metrics_server):
 def test_export_jvm_info_false_drops_process_metrics(start_server):
     port = free_port()
     start_server(metrics_settings(port, **{"metricsProvider.exportJvmInfo": False}))
+    # Corral's admin plugins start after the client port answers.
+    wait_until(lambda: _answers(port), timeout=30)
     families = scrape(port)
     assert "znode_count" in families
     assert not [n for n in families if n.startswith(("process_", "jemalloc_"))]
@@ -301,6 +310,9 @@ def test_http_and_metrics_together(start_server):
     metrics_port, admin_port = free_port(), free_port()
     srv = start_server(metrics_settings(metrics_port, **{
         "admin.enableServer": True, "admin.serverAddress": "127.0.0.1", "admin.serverPort": admin_port}))
+    # Corral's admin plugins start after the client port answers (metrics first, then http).
+    wait_until(lambda: _answers(metrics_port), timeout=30)
+    wait_until(lambda: _admin_answers(admin_port), timeout=30)
     families = scrape(metrics_port)
     _, _, body = http_get(admin_port, "/commands/mntr")
     data = json.loads(body)
