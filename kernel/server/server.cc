@@ -24,6 +24,7 @@
 #include "kernel/runtime/host_services.h"
 #include "kernel/runtime/logging.h"
 #include "kernel/runtime/server_metrics.h"
+#include "kernel/server/admin_plugins.h"
 #include "kernel/server/exit_codes.h"
 #include "kernel/server/plugin_set.h"
 
@@ -327,9 +328,15 @@ int runServer(int argc, char** argv) {
   });
   if (status.isOk()) status = startPipeline();
   if (!status.isOk()) {
-    log.error("{}", status.message().empty() ? status.toString() : status.message());
+    const std::string reason = status.message().empty() ? status.toString() : status.message();
     components.stopAll();
     context.stopThreads();
+    // The AdminServer and the metrics provider end the process as ZooKeeper's do.
+    if (auto zookeeper = zooKeeperStartFailure(components.failedComponent())) {
+      log.error("{}: {}", zookeeper->text, reason);
+      return static_cast<int>(zookeeper->code);
+    }
+    log.error("{}", reason);
     return static_cast<int>(loader::LoadFailure::kStartFailed);
   }
   auto ready_ms = std::chrono::duration_cast<std::chrono::milliseconds>(

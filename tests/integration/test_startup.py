@@ -45,8 +45,11 @@ def port_open(port):
 
 def write_config(tmp_path, lines, port=None):
     port = port or free_port()
+    # The AdminServer is on by default (as in ZooKeeper) on 8080; these servers do not need
+    # it. Last, so that the tests' own lines keep their numbers (5, 6, ...).
     text = "\n".join([f"dataDir={tmp_path / 'data'}", f"clientPort={port}",
-                      "clientPortAddress=127.0.0.1", "tickTime=2000"] + lines) + "\n"
+                      "clientPortAddress=127.0.0.1", "tickTime=2000"] + lines
+                     + ["admin.enableServer=false"]) + "\n"
     path = tmp_path / "corral.cfg"
     path.write_text(text)
     return path, port

@@ -97,7 +97,9 @@ TEST(Catalog, ImplementedFlags) {
       "4lw.commands.whitelist", "extendedTypesEnabled", "znode.container.checkIntervalMs",
       "standaloneEnabled", "storage", "consensus", "frontends", "acl.schemes", "admin",
       "plugin.dir", "log.file", "log.level", "threads", "maxCnxns", "nio.sessionlessCnxnTimeout",
-      "skipACL", "znode.container.maxPerMinute", "enforce.auth.enabled", "enforce.auth.schemes"};
+      "skipACL", "znode.container.maxPerMinute", "enforce.auth.enabled", "enforce.auth.schemes",
+      // The kernel chooses the admin plugins with these (kernel/server/admin_plugins.h).
+      "admin.enableServer", "metricsProvider.className"};
   EXPECT_EQ(implemented, expected);
 }
 
