@@ -8,9 +8,10 @@ build_packages=(
   libboost1.74-dev libspdlog-dev libfmt-dev libjemalloc-dev nlohmann-json3-dev zlib1g-dev libssl-dev libsnappy-dev
   googletest libgtest-dev libgmock-dev
 )
-# The reference server and real clients the tests compare against.
+# The reference server and real clients the tests compare against (the JDK compiles the
+# stand-in metrics provider of tests/integration/java for the reference server).
 test_packages=(
-  zookeeper zookeeper-bin libzookeeper-mt-dev
+  zookeeper zookeeper-bin libzookeeper-mt-dev openjdk-17-jdk-headless
   python3 python3-kazoo python3-pytest
   python3-matplotlib openssl
 )

@@ -1,11 +1,14 @@
 #include "kernel/admin/core_commands.h"
 
+#include <set>
 #include <sys/resource.h>
 #include <unistd.h>
 
 #include <cstdlib>
 #include <dirent.h>
+#include <charconv>
 #include <filesystem>
+#include <set>
 #include <fmt/format.h>
 #include <ctime>
 
@@ -168,11 +171,33 @@ void appendServerMetrics(const ServerInfo& info, std::vector<std::pair<std::stri
 
 int64_t watchCount(const ServerInfo& info) {
   int64_t count = 0;
-  info.processor->inspect([&] {
-    count = static_cast<int64_t>(info.processor->dataWatches().watchCount() +
-                                 info.processor->childWatches().watchCount());
-  });
+  info.processor->inspect([&] { count = static_cast<int64_t>(info.processor->watchCount()); });
   return count;
+}
+
+// The commands ZooKeeper 3.8 answers with ZK_NOT_SERVING while no role serves (its
+// isZKServerRunning() checks; ruok, envi, isro, gtmk and stmk answer in every state).
+bool needsServingRole(const std::string& name) {
+  static const std::set<std::string> kNames = {
+      "server_stats", "stats",   "configuration",   "monitor", "connections", "connection_stat_reset",
+      "stat_reset",   "dirs",    "watch_summary",   "watches", "watches_by_path", "dump", "hash"};
+  return kNames.count(name) != 0;
+}
+
+// Checked against a 3.8.0 member stuck in LOOKING: every one of these prints the line, `hash`
+// without its newline (DigestCommand uses print, the others println).
+std::function<sdk::CommandOutput(const sdk::CommandArgs&)> unlessNotServing(
+    const ServerInfo& info, const std::string& name,
+    std::function<sdk::CommandOutput(const sdk::CommandArgs&)> run) {
+  const bool newline = name != "hash";
+  return [info, newline, run = std::move(run)](const sdk::CommandArgs& args) {
+    if (info.processor->serving()) return run(args);
+    static constexpr const char* kNotServing = "This ZooKeeper instance is not currently serving requests";
+    sdk::CommandOutput output;
+    output.text = std::string(kNotServing) + (newline ? "\n" : "");
+    output.status = sdk::Status(sdk::Code::kUnimplemented, kNotServing);
+    return output;
+  };
 }
 
 std::string briefConnection(const pipeline::ConnectionView& c) {
@@ -328,7 +353,6 @@ sdk::Status registerCoreCommands(sdk::CommandRegistry& registry, ServerInfo info
   commands.push_back({"monitor", {"mntr"}, "Metrics for monitoring.", true, [info](const sdk::CommandArgs&) {
                         auto view = statsOf(info);
                         auto tree = info.storage->stats();
-                        auto& stats = info.processor->stats();
                         rlimit limit{};
                         getrlimit(RLIMIT_NOFILE, &limit);
                         auto uptime = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -348,7 +372,7 @@ sdk::Status registerCoreCommands(sdk::CommandRegistry& registry, ServerInfo info
                             {"watch_count", watchCount(info)},
                             {"ephemerals_count", tree.ephemeral_count},
                             {"approximate_data_size", tree.approximate_data_size},
-                            {"global_sessions", stats.session_count.load()},
+                            {"global_sessions", static_cast<int64_t>(info.processor->sessionCount())},
                             {"local_sessions", 0},
                             {"open_file_descriptor_count", openFileCount()},
                             {"max_file_descriptor_count", static_cast<int64_t>(limit.rlim_cur)},
@@ -360,6 +384,17 @@ sdk::Status registerCoreCommands(sdk::CommandRegistry& registry, ServerInfo info
                             {"auth_failed_count", registryValue(info, "unsuccessful_handshake")},
                             {"non_mtls_remote_conn_count", 0},
                             {"non_mtls_local_conn_count", 0}};
+                        // Role-specific figures (leader: learners, synced followers, pending
+                        // syncs...) come from the consensus, where ZooKeeper prints them.
+                        for (const auto& [key, value] : info.consensus->report().fields) {
+                          int64_t number = 0;
+                          auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), number);
+                          if (error == std::errc() && end == value.data() + value.size()) {
+                            metrics.emplace_back(key, number);
+                          } else {
+                            metrics.emplace_back(key, value);
+                          }
+                        }
                         appendServerMetrics(info, metrics);
                         sdk::CommandOutput output;
                         for (const auto& [key, value] : metrics) {
@@ -372,10 +407,11 @@ sdk::Status registerCoreCommands(sdk::CommandRegistry& registry, ServerInfo info
                         return output;
                       }});
   commands.push_back({"is_read_only", {"isro"}, "Whether the server is in read-only mode.", true,
-                      [](const sdk::CommandArgs&) {
+                      [info](const sdk::CommandArgs&) {
                         sdk::CommandOutput output;
                         output.data["read_only"] = false;
-                        output.text = "rw";
+                        // ZooKeeper's IsroCommand prints "null" while no role serves.
+                        output.text = info.processor->serving() ? "rw" : "null";
                         return output;
                       }});
   commands.push_back({"connections", {"cons"}, "Connections and their statistics.", true,
@@ -588,6 +624,7 @@ sdk::Status registerCoreCommands(sdk::CommandRegistry& registry, ServerInfo info
                         return output;
                       }});
   for (auto& command : commands) {
+    if (needsServingRole(command.name)) command.run = unlessNotServing(info, command.name, std::move(command.run));
     if (auto status = registry.add(std::move(command)); !status.isOk()) return status;
   }
   return sdk::Status::ok();

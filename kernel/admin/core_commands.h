@@ -11,14 +11,14 @@
 #include "corral/host.h"
 #include "corral/storage.h"
 #include "kernel/config/config.h"
-#include "kernel/pipeline/request_processor.h"
+#include "kernel/pipeline/role_wiring.h"
 
 namespace corral::kernel::admin {
 
 struct ServerInfo {
   const config::Config* config = nullptr;
   sdk::MetricsRegistry* metrics = nullptr;
-  pipeline::RequestProcessor* processor = nullptr;
+  pipeline::RoleWiring* processor = nullptr;
   sdk::Storage* storage = nullptr;
   sdk::Consensus* consensus = nullptr;
   std::chrono::steady_clock::time_point started_at;

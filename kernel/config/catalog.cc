@@ -332,7 +332,9 @@ std::vector<KeySpec> standardSpecs() {
       {.name = "admin.forceHttps", .type = kBool, .default_value = "false", .flags = kSys},
       {.name = "admin.portUnification", .type = kBool, .default_value = "false",
        .flags = kSys},
-      {.name = "admin.enableServer", .type = kBool, .default_value = "true", .flags = kSys},
+      // The kernel reads these two to choose the admin plugins (kernel/server/admin_plugins.h).
+      {.name = "admin.enableServer", .type = kBool, .default_value = "true",
+       .flags = kSys | kImpl},
       {.name = "admin.serverAddress", .type = kHost, .default_value = "0.0.0.0",
        .flags = kSys},
       {.name = "admin.serverPort", .type = kInt, .default_value = "8080", .flags = kSys,
@@ -345,7 +347,8 @@ std::vector<KeySpec> standardSpecs() {
 
       // --- Metrics providers (metricsProvider.* is handed to the provider as is)
       {.name = "metricsProvider.className", .type = kString,
-       .default_value = "org.apache.zookeeper.metrics.impl.DefaultMetricsProvider"},
+       .default_value = "org.apache.zookeeper.metrics.impl.DefaultMetricsProvider",
+       .flags = kImpl},
       {.name = "metricsProvider.httpHost", .type = kHost, .default_value = "0.0.0.0"},
       {.name = "metricsProvider.httpPort", .type = kInt, .default_value = "7000", .min = 0,
        .max = 65535},

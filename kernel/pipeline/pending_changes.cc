@@ -1,15 +1,24 @@
 #include "kernel/pipeline/pending_changes.h"
 
 namespace corral::kernel::pipeline {
+namespace {
 
-NodeState PendingChanges::get(const std::string& path) const {
+// ZooKeeper names the root "" as well as "/" (the parent of "/a" is ""): one key for both,
+// or a change recorded under one name is missed when the next txn looks under the other.
+const std::string& keyOf(const std::string& path) {
+  static const std::string kRoot = "/";
+  return path.empty() ? kRoot : path;
+}
+
+}  // namespace
+
+NodeState PendingChanges::get(const std::string& path_in) const {
+  const std::string& path = keyOf(path_in);
   auto it = changes_.find(path);
   if (it != changes_.end()) return it->second.state;
   NodeState state;
   sdk::NodeRead read;
-  // ZooKeeper keys the root as "" as well as "/".
-  const std::string& lookup = path.empty() ? std::string("/") : path;
-  if (storage_.read(lookup, sdk::NodeRead::kStat | sdk::NodeRead::kAcl, read)) {
+  if (storage_.read(path, sdk::NodeRead::kStat | sdk::NodeRead::kAcl, read)) {
     state.exists = true;
     state.version = read.stat.version;
     state.stored_cversion = read.stored_cversion;
@@ -22,12 +31,15 @@ NodeState PendingChanges::get(const std::string& path) const {
 }
 
 std::optional<NodeState> PendingChanges::peek(const std::string& path) const {
-  auto it = changes_.find(path);
+  auto it = changes_.find(keyOf(path));
   if (it == changes_.end()) return std::nullopt;
   return it->second.state;
 }
 
-void PendingChanges::put(const std::string& path, NodeState state, sdk::Zxid zxid) {
+bool PendingChanges::has(const std::string& path) const { return changes_.count(keyOf(path)) != 0; }
+
+void PendingChanges::put(const std::string& path_in, NodeState state, sdk::Zxid zxid) {
+  const std::string& path = keyOf(path_in);
   changes_[path] = Change{std::move(state), zxid};
   order_.emplace_back(zxid, path);
   if (queued_ != nullptr) queued_->add();
@@ -45,7 +57,8 @@ void PendingChanges::applied(sdk::Zxid zxid) {
 void PendingChanges::rollback(sdk::Zxid zxid,
                               const std::unordered_map<std::string, std::optional<NodeState>>& saved) {
   while (!order_.empty() && order_.back().first == zxid) order_.pop_back();
-  for (const auto& [path, state] : saved) {
+  for (const auto& [path_in, state] : saved) {
+    const std::string& path = keyOf(path_in);
     if (state) {
       // The earlier change keeps its own zxid; find it in the order queue.
       sdk::Zxid earlier = 0;

@@ -47,7 +47,7 @@ class PendingChanges {
   void rollback(sdk::Zxid zxid, const std::unordered_map<std::string, std::optional<NodeState>>& saved);
   // What put() would overwrite, for rollback.
   std::optional<NodeState> peek(const std::string& path) const;
-  bool has(const std::string& path) const { return changes_.count(path) != 0; }
+  bool has(const std::string& path) const;
   size_t size() const { return changes_.size(); }
 
  private:

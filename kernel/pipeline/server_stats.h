@@ -18,7 +18,6 @@ struct ServerStats {
   std::atomic<int64_t> latency_max_ms{0};
   std::atomic<int64_t> connections{0};
   std::atomic<int64_t> watch_count{0};
-  std::atomic<int64_t> session_count{0};
 
   void recordLatency(int64_t ms) {
     latency_total_ms.fetch_add(ms, std::memory_order_relaxed);

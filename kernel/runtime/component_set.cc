@@ -37,6 +37,7 @@ sdk::Status ComponentSet::startAll(const std::function<sdk::Status(sdk::PluginKi
     return startRank(a.kind) < startRank(b.kind);
   });
   int last_rank = -1;
+  failed_.clear();
   for (started_ = 0; started_ < components_.size(); ++started_) {
     auto& component = components_[started_];
     if (before_kind && startRank(component.kind) != last_rank) {
@@ -52,7 +53,8 @@ sdk::Status ComponentSet::startAll(const std::function<sdk::Status(sdk::PluginKi
       // Stop the failed component too: stop() must be safe after a failed start.
       component.plugin->stop();
       stopAll();
-      return {status.code(), component.name + " failed to start: " + status.toString()};
+      failed_ = component.name;
+      return {status.code(), failed_ + " failed to start: " + status.toString()};
     }
   }
   return sdk::Status::ok();

@@ -33,6 +33,9 @@ class ComponentSet {
   // of each kind stops.
   void stopAll(const std::function<void(sdk::PluginKind)>& before_kind = {});
   const std::vector<Component>& components() const { return components_; }
+  // The component whose start() failed in the last startAll(), or empty (the kernel maps
+  // some plugins' failures to ZooKeeper's exit codes).
+  const std::string& failedComponent() const noexcept { return failed_; }
   sdk::Plugin* find(std::string_view name) const;
 
   static int startRank(sdk::PluginKind kind);
@@ -40,6 +43,7 @@ class ComponentSet {
  private:
   std::vector<Component> components_;
   size_t started_ = 0;
+  std::string failed_;
 };
 
 }  // namespace corral::kernel::runtime

@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include "kernel/server/admin_plugins.h"
+
 namespace corral::kernel::server {
 namespace {
 
@@ -24,8 +26,7 @@ sdk::Result<std::vector<loader::PluginRequest>> pluginRequests(const config::Con
   for (auto [kind, key] : {std::pair{sdk::PluginKind::kStorage, "storage"},
                            std::pair{sdk::PluginKind::kConsensus, "consensus"},
                            std::pair{sdk::PluginKind::kAcl, "acl.schemes"},
-                           std::pair{sdk::PluginKind::kFrontend, "frontends"},
-                           std::pair{sdk::PluginKind::kAdmin, "admin"}}) {
+                           std::pair{sdk::PluginKind::kFrontend, "frontends"}}) {
     std::string where = config.where(key);
     auto names = config.getList(key);
     // As ZooKeeper's configureSSLAuth: a secure client port brings the x509 scheme.
@@ -34,9 +35,6 @@ sdk::Result<std::vector<loader::PluginRequest>> pluginRequests(const config::Con
       names.push_back("x509");
     }
     for (const auto& name : names) {
-      // Four-letter words are the kernel's own commands, served by frontend.jute on the
-      // client port; "admin=4lw" (as in DESIGN.md's example) names them and loads nothing.
-      if (kind == sdk::PluginKind::kAdmin && name == "4lw") continue;
       if (!isPluginName(name)) {
         return sdk::Status(sdk::Code::kInvalidConfig,
                            fmt::format("{}: {}: '{}' is not a plugin name (letters, digits, _)", where, key, name));
@@ -44,6 +42,10 @@ sdk::Result<std::vector<loader::PluginRequest>> pluginRequests(const config::Con
       requests.push_back({kind, name, where});
     }
   }
+  // Admin plugins also follow from ZooKeeper's own keys (admin_plugins.h).
+  auto admin = adminPluginRequests(config);
+  if (!admin) return admin.status();
+  requests.insert(requests.end(), admin->begin(), admin->end());
   int storage_count = 0;
   int consensus_count = 0;
   for (const auto& request : requests) {

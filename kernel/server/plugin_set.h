@@ -1,5 +1,6 @@
 // Which plugins a config asks for: one storage, one consensus, the front ends, the ACL
-// schemes and the admin surfaces (DESIGN.md §4). Missing keys take the standard assembly.
+// schemes and the admin surfaces (DESIGN.md §4; admin_plugins.h). Missing keys take the
+// standard assembly.
 #pragma once
 
 #include <vector>

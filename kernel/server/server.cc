@@ -18,12 +18,14 @@
 #include "kernel/admin/core_commands.h"
 #include "kernel/admission/client_admission_service.h"
 #include "kernel/config/config.h"
+#include "kernel/config/ensemble_view.h"
 #include "kernel/loader/plugin_loader.h"
-#include "kernel/pipeline/request_processor.h"
+#include "kernel/pipeline/role_wiring.h"
 #include "kernel/runtime/component_set.h"
 #include "kernel/runtime/host_services.h"
 #include "kernel/runtime/logging.h"
 #include "kernel/runtime/server_metrics.h"
+#include "kernel/server/admin_plugins.h"
 #include "kernel/server/exit_codes.h"
 #include "kernel/server/plugin_set.h"
 
@@ -272,25 +274,24 @@ int runServer(int argc, char** argv) {
       case sdk::PluginKind::kAdmin: break;
     }
   }
-  pipeline::ProcessorSettings settings;
-  settings.tick_ms = static_cast<int32_t>(cfg.getInt("tickTime"));
-  settings.min_session_timeout_ms = static_cast<int32_t>(cfg.getInt("minSessionTimeout"));
-  settings.max_session_timeout_ms = static_cast<int32_t>(cfg.getInt("maxSessionTimeout"));
-  settings.extended_types = cfg.getBool("zookeeper.extendedTypesEnabled", false);
-  settings.skip_acl = cfg.getBool("skipACL", false);
-  settings.server_id = cfg.serverId();
-  settings.container_check_ms = cfg.getInt("znode.container.checkIntervalMs", 60000);
-  settings.container_max_per_minute = cfg.getInt("znode.container.maxPerMinute", 10000);
-  settings.enforce_auth = cfg.getBool("enforce.auth.enabled", false);
-  settings.enforce_auth_schemes = cfg.getList("enforce.auth.schemes");
-  if (settings.enforce_auth) {
+  pipeline::RoleSettings settings;
+  settings.pipeline.min_session_timeout_ms = static_cast<int32_t>(cfg.getInt("minSessionTimeout"));
+  settings.pipeline.max_session_timeout_ms = static_cast<int32_t>(cfg.getInt("maxSessionTimeout"));
+  settings.pipeline.server_id = cfg.serverId();
+  settings.pipeline.enforce_auth = cfg.getBool("enforce.auth.enabled", false);
+  settings.pipeline.enforce_auth_schemes = cfg.getList("enforce.auth.schemes");
+  settings.sequencer.tick_ms = static_cast<int32_t>(cfg.getInt("tickTime"));
+  settings.sequencer.extended_types = cfg.getBool("zookeeper.extendedTypesEnabled", false);
+  settings.sequencer.container_check_ms = cfg.getInt("znode.container.checkIntervalMs", 60000);
+  settings.sequencer.container_max_per_minute = cfg.getInt("znode.container.maxPerMinute", 10000);
+  if (settings.pipeline.enforce_auth) {
     // As ZooKeeper's AuthenticationHelper: the schemes must be set and available.
-    if (settings.enforce_auth_schemes.empty()) {
+    if (settings.pipeline.enforce_auth_schemes.empty()) {
       return failConfig({sdk::Code::kInvalidConfig,
                          cfg.where("enforce.auth.enabled") +
                              ": enforce.auth.enabled is true, enforce.auth.schemes must be configured"});
     }
-    for (const auto& scheme : settings.enforce_auth_schemes) {
+    for (const auto& scheme : settings.pipeline.enforce_auth_schemes) {
       if (!acl_checker.hasScheme(scheme)) {
         return failConfig({sdk::Code::kInvalidConfig,
                            cfg.where("enforce.auth.schemes") + ": authentication scheme " + scheme +
@@ -299,10 +300,11 @@ int runServer(int argc, char** argv) {
     }
   }
   runtime::SpdLogger pipeline_log(runtime::namedLog("pipeline"));
-  pipeline::RequestProcessor processor(context.io(), *storage, *consensus, acl_checker, settings,
-                                       pipeline_log, context.metrics());
-  consensus->attach(*storage, processor);
-  for (auto* frontend : frontends) frontend->attach(processor);
+  pipeline::RoleWiring processor(context.io(), *storage, *consensus, acl_checker, settings, pipeline_log,
+                                 context.metrics());
+  const sdk::Ensemble ensemble = config::ensembleOf(cfg);
+  consensus->attach(*storage, processor, ensemble);
+  for (auto* frontend : frontends) frontend->attach(processor.clientService());
   admin::ServerInfo server_info{&cfg, &context.metrics(), &processor, storage, consensus, started_at};
   if (auto status = admin::registerCoreCommands(context.commands(), server_info); !status.isOk()) {
     log.error("cannot register admin commands: {}", status.toString());
@@ -341,9 +343,15 @@ int runServer(int argc, char** argv) {
   });
   if (status.isOk()) status = startPipeline();
   if (!status.isOk()) {
-    log.error("{}", status.message().empty() ? status.toString() : status.message());
+    const std::string reason = status.message().empty() ? status.toString() : status.message();
     components.stopAll();
     context.stopThreads();
+    // The AdminServer and the metrics provider end the process as ZooKeeper's do.
+    if (auto zookeeper = zooKeeperStartFailure(components.failedComponent())) {
+      log.error("{}: {}", zookeeper->text, reason);
+      return static_cast<int>(zookeeper->code);
+    }
+    log.error("{}", reason);
     return static_cast<int>(loader::LoadFailure::kStartFailed);
   }
   auto ready_ms = std::chrono::duration_cast<std::chrono::milliseconds>(

@@ -19,5 +19,7 @@ std::string sessionPassword(sdk::SessionId id);
 
 // Milliseconds since boot (what Java's System.nanoTime()/1e6 gives on Linux).
 int64_t monotonicMs();
+// Milliseconds since the epoch (txn header times, connection establishment times).
+int64_t wallMs();
 
 }  // namespace corral::kernel::session

@@ -1,5 +1,6 @@
 // The admin.http descriptor: ZooKeeper's AdminServer (Jetty in 3.8) over the kernel's
-// command registry. Chosen with `admin=http` (plus any other admin plugins).
+// command registry. Loaded when admin.enableServer is true (ZooKeeper's default) or
+// `admin=http` names it (kernel/server/admin_plugins.h).
 #include <chrono>
 #include <memory>
 #include <new>
@@ -90,7 +91,10 @@ class AdminHttp final : public sdk::Plugin {
     }
     if (auto status = server_->start(); !status.isOk()) {
       server_.reset();
-      return status;
+      // ZooKeeper's AdminServerException text, then the cause.
+      return sdk::Status(status.code(),
+                         fmt::format("Problem starting AdminServer on address {}, port {} and command URL {}: {}",
+                                     settings_.address, settings_.port, settings_.command_url, status.message()));
     }
     router_.setStopping(false);
     log.info("Started AdminServer on address {}, port {} and command URL {}", settings_.address,

@@ -1,7 +1,9 @@
 // The admin.metrics descriptor: the Prometheus endpoint of ZooKeeper's
 // PrometheusMetricsProvider (metricsProvider.httpHost:httpPort/metrics), fed by the
 // kernel's `monitor` command (the view 4lw mntr and HTTP /commands/monitor print), the
-// metrics registry, and process statistics. Chosen with `admin=metrics`.
+// metrics registry, and process statistics. Loaded when metricsProvider.className names
+// ZooKeeper's PrometheusMetricsProvider or `admin=metrics` names it
+// (kernel/server/admin_plugins.h).
 #include <chrono>
 #include <memory>
 #include <new>
@@ -94,7 +96,8 @@ class AdminMetrics final : public sdk::Plugin {
     }
     if (auto status = server_->start(); !status.isOk()) {
       server_.reset();
-      return status;
+      // PrometheusMetricsProvider's log text, then the cause.
+      return sdk::Status(status.code(), fmt::format("Cannot start /metrics server: {}", status.message()));
     }
     log.info("Starting /metrics HTTP endpoint at host: {}, port: {}, exportJvmInfo: {}", settings_.host,
              server_->port(), settings_.export_process);

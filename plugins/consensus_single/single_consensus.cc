@@ -1,56 +1,57 @@
-// consensus.single: the standalone server's consensus. A txn is committed as soon as the
-// local storage has made it durable; there is no one else to ask.
-//
-// Order: propose() calls arrive in zxid order (the kernel's prepare stage is serial) and the
-// storage calls `done` in append order, so commits come out in zxid order exactly once.
+#include "single_consensus.h"
+
 #include <new>
+#include <span>
 #include <utility>
 
-#include "corral/consensus.h"
-#include "corral/host.h"
-#include "corral/storage.h"
-
 namespace corral::plugins::single {
-namespace {
 
-class SingleConsensus final : public sdk::Consensus {
- public:
-  void attach(sdk::Storage& storage, sdk::CommitSink& sink) noexcept override {
-    storage_ = &storage;
-    sink_ = &sink;
-  }
-
-  void propose(sdk::TxnEntry txn) noexcept override {
-    auto* entry = new (std::nothrow) sdk::TxnEntry(std::move(txn));
-    if (entry == nullptr) return;  // out of memory: the request times out, the session survives
-    storage_->append(std::span<const sdk::TxnEntry>(entry, 1), [sink = sink_, entry](sdk::Status status) {
-      sink->commit(std::move(*entry), std::move(status));
-      delete entry;
-    });
-  }
-
-  sdk::Role role() const noexcept override { return sdk::Role::kStandalone; }
-  int64_t epoch() const noexcept override { return 0; }
-
- private:
-  sdk::Storage* storage_ = nullptr;
-  sdk::CommitSink* sink_ = nullptr;
-};
-
-sdk::Status validate(const sdk::PluginConfig&) noexcept { return sdk::Status::ok(); }
-
-sdk::Plugin* create(sdk::Host&, const sdk::PluginConfig&, sdk::Status* error) noexcept {
-  auto* plugin = new (std::nothrow) SingleConsensus();
-  if (plugin == nullptr) *error = sdk::Status(sdk::Code::kSystemError, "out of memory");
-  return plugin;
+void SingleConsensus::attach(sdk::Storage& storage, sdk::ConsensusHost& host, const sdk::Ensemble&) noexcept {
+  storage_ = &storage;
+  host_ = &host;
 }
 
-}  // namespace
+void SingleConsensus::revalidate(sdk::SessionId, int32_t, std::function<void(bool)> done) noexcept {
+  done(false);
+}
 
-const sdk::PluginDescriptor descriptor{
-    sdk::kAbiVersion, sdk::PluginKind::kConsensus, "consensus.single", "0.1.0",
-    "standalone: commit on local durability", nullptr, validate, create};
+void SingleConsensus::enqueue(sdk::TxnEntry&& txn) { appending_.push_back(std::move(txn)); }
+
+void SingleConsensus::fail(sdk::TxnEntry txn, sdk::Status status) noexcept {
+  host_->commit(std::move(txn), std::move(status));
+}
+
+void SingleConsensus::propose(sdk::TxnEntry txn) noexcept {
+  const sdk::TxnEntry* queued = nullptr;
+  {
+    std::lock_guard lock(mutex_);
+    if (!failed_.isOk()) {
+      sdk::Status status = failed_;
+      return fail(std::move(txn), std::move(status));
+    }
+    try {
+      enqueue(std::move(txn));
+      queued = &appending_.back();
+    } catch (const std::bad_alloc&) {
+      failed_ = sdk::Status(sdk::Code::kSystemError, "out of memory queueing a txn for the log");
+    }
+  }
+  if (queued == nullptr) return fail(std::move(txn), failed_);
+  // deque::push_back never moves existing elements, so `queued` stays valid until onDurable
+  // pops it; the callback captures only `this` (no allocation in std::function).
+  storage_->append(std::span<const sdk::TxnEntry>(queued, 1), [this](sdk::Status status) { onDurable(std::move(status)); });
+}
+
+void SingleConsensus::onDurable(sdk::Status status) noexcept {
+  sdk::TxnEntry txn;
+  {
+    std::lock_guard lock(mutex_);
+    if (appending_.empty()) return;
+    txn = std::move(appending_.front());
+    appending_.pop_front();
+    if (!status.isOk() && failed_.isOk()) failed_ = status;
+  }
+  host_->commit(std::move(txn), std::move(status));
+}
 
 }  // namespace corral::plugins::single
-
-CORRAL_PLUGIN(corral::plugins::single::descriptor)

@@ -58,6 +58,10 @@ void StreamConnection<Stream>::scheduleFlush() {
 
 template <typename Stream>
 void StreamConnection<Stream>::sendResponse(sdk::ClientResponse response) noexcept {
+  if (response.silent) {
+    if (response.xid > 0) releaseOutstanding();
+    return;
+  }
   int64_t size = queueFrame([&response](std::string& out) { appendResponseFrame(out, response); },
                             response.close_after);
   if (size >= 0) {

@@ -212,8 +212,9 @@ class Server:
         return f"127.0.0.1:{self.port}"
 
     def _write_config(self):
+        # Both servers would open the AdminServer on 8080 by default; neither needs it here.
         lines = [f"dataDir={self.data_dir}", f"clientPort={self.port}",
-                 "clientPortAddress=127.0.0.1"]
+                 "clientPortAddress=127.0.0.1", "admin.enableServer=false"]
         lines += [f"{k}={v}" for k, v in self.settings.items()]
         cfg = os.path.join(self.dir, "zoo.cfg")
         with open(cfg, "w") as f:
@@ -227,8 +228,7 @@ class Server:
         with open(os.path.join(self.dir, "log4j.properties"), "w") as f:
             f.write(LOG4J)
         cp = ":".join([self.dir] + [os.path.join(JAVA_DIR, j) for j in ZK_JARS])
-        return ["java", f"-Xmx{self.heap}", f"-Dzookeeper.log.dir={self.dir}/logs",
-                "-Dzookeeper.admin.enableServer=false", "-cp", cp,
+        return ["java", f"-Xmx{self.heap}", f"-Dzookeeper.log.dir={self.dir}/logs", "-cp", cp,
                 "org.apache.zookeeper.server.quorum.QuorumPeerMain", cfg]
 
     def start(self, ready_path="/", timeout=120.0):

@@ -118,10 +118,9 @@ ALIAS_GAPS = set()
 
 # --------------------------------------------------------------------------- helpers
 def admin_settings(impl, port, **extra):
+    # The same zoo.cfg for both servers: admin.enableServer loads Corral's admin.http.
     settings = {"admin.enableServer": True, "admin.serverAddress": "127.0.0.1",
                 "admin.serverPort": port, "zookeeper.4lw.commands.whitelist": "*"}
-    if impl == "corral":
-        settings["admin"] = "http"
     settings.update(extra)
     return settings
 

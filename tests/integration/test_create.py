@@ -222,3 +222,23 @@ def test_kazoo_create_variants(zk, node):
         zk.create(f"{e}/child")
     path, stat = zk.create(f"{node}/withstat", b"12", include_data=True)
     assert path == f"{node}/withstat" and stat.dataLength == 2 and stat.version == 0
+
+
+def test_pipelined_sequential_creates_under_the_root(make_zk):
+    """Four sequential creates directly under "/", pipelined with kazoo's async API as a new
+    user would, get four consecutive names, and the root's cversion/pzxid follow them.
+    (Corral once named two of them alike and answered NodeExists.)"""
+    zk = make_zk()
+    before = zk.exists("/")
+    prefix = f"/pipelined-root-{before.cversion}-"
+    pending = [zk.create_async(prefix, b"", sequence=True) for _ in range(4)]
+    names = [p.get(timeout=10) for p in pending]
+    try:
+        counters = [int(name[len(prefix):]) for name in names]
+        assert counters == list(range(counters[0], counters[0] + 4)), names
+        after = zk.exists("/")
+        assert after.cversion == before.cversion + 4
+        assert after.pzxid == zk.exists(names[-1]).czxid
+    finally:
+        for name in names:
+            zk.delete(name)

@@ -14,7 +14,7 @@ import urllib.request
 
 import pytest
 
-from harness.servers import Server, ServerStartError, free_port
+from harness.servers import free_port
 from harness.util import wait_until
 
 pytestmark = pytest.mark.corral_only
@@ -114,7 +114,7 @@ def cross_check(text):
 
 # --------------------------------------------------------------------------- helpers
 def metrics_settings(port, **extra):
-    settings = {"admin": "metrics", "metricsProvider.className": PROMETHEUS,
+    settings = {"metricsProvider.className": PROMETHEUS,
                 "metricsProvider.httpHost": "127.0.0.1", "metricsProvider.httpPort": port,
                 "zookeeper.4lw.commands.whitelist": "*"}
     settings.update(extra)
@@ -169,6 +169,13 @@ def metrics_server(server_factory):
 def _answers(port):
     try:
         return http_get(port, "/metrics")[0] == 200
+    except OSError:
+        return False
+
+
+def _admin_answers(port):
+    try:
+        return http_get(port, "/commands/ruok")[0] == 200
     except OSError:
         return False
 
@@ -292,6 +299,8 @@ def test_other_paths_and_methods(metrics_server):
 def test_export_jvm_info_false_drops_process_metrics(start_server):
     port = free_port()
     start_server(metrics_settings(port, **{"metricsProvider.exportJvmInfo": False}))
+    # Corral's admin plugins start after the client port answers.
+    wait_until(lambda: _answers(port), timeout=30)
     families = scrape(port)
     assert "znode_count" in families
     assert not [n for n in families if n.startswith(("process_", "jemalloc_"))]
@@ -299,8 +308,11 @@ def test_export_jvm_info_false_drops_process_metrics(start_server):
 
 def test_http_and_metrics_together(start_server):
     metrics_port, admin_port = free_port(), free_port()
-    srv = start_server(metrics_settings(metrics_port, admin="http,metrics", **{
-        "admin.serverAddress": "127.0.0.1", "admin.serverPort": admin_port}))
+    srv = start_server(metrics_settings(metrics_port, **{
+        "admin.enableServer": True, "admin.serverAddress": "127.0.0.1", "admin.serverPort": admin_port}))
+    # Corral's admin plugins start after the client port answers (metrics first, then http).
+    wait_until(lambda: _answers(metrics_port), timeout=30)
+    wait_until(lambda: _admin_answers(admin_port), timeout=30)
     families = scrape(metrics_port)
     _, _, body = http_get(admin_port, "/commands/mntr")
     data = json.loads(body)
@@ -308,23 +320,3 @@ def test_http_and_metrics_together(start_server):
     assert data["znode_count"] == value(families, "znode_count")
     assert srv.alive()
 
-
-def test_default_provider_class_serves_nothing(start_server):
-    """className=DefaultMetricsProvider (ZooKeeper's default) means no Prometheus endpoint."""
-    port = free_port()
-    srv = start_server(metrics_settings(
-        port, **{"metricsProvider.className": "org.apache.zookeeper.metrics.impl.DefaultMetricsProvider"}))
-    assert srv.four_letter("ruok") == "imok"
-    with pytest.raises(OSError):
-        http_get(port, "/metrics")
-
-
-def test_unknown_provider_class_is_refused(server_factory):
-    settings = metrics_settings(free_port(), **{"metricsProvider.className": "com.example.NoSuchProvider"})
-    srv = Server("corral", settings, corral_bin=server_factory.corral_bin, name="bad-provider")
-    try:
-        with pytest.raises(ServerStartError) as failure:
-            srv.start(timeout=30)
-        assert "metricsProvider.className" in str(failure.value)
-    finally:
-        srv.cleanup(keep=server_factory.keep)

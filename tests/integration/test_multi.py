@@ -234,3 +234,26 @@ def test_check_sub_op_needs_read(rc, base):
     assert rc.create(readonly, acl=[raw.ACL(raw.Perm.READ, "world", "anyone")])[0] == 0
     assert rc.multi([raw.m_check(noread, 0)]) == (0, [MultiResult(-1, Err.NOAUTH, Err.NOAUTH)])
     assert rc.multi([raw.m_check(readonly, 0)]) == (0, [MultiResult(Op.CHECK, 0, None)])
+
+
+def test_bare_checks_never_block_the_connection(start_server):
+    """A check outside multi is not answered by ZooKeeper 3.8, yet it must not hold an
+    outstanding slot for ever: past globalOutstandingLimit (default 1000) of them a getData
+    on the same connection is still answered (Corral once stopped reading the connection for
+    good). The checks go in batches of 100, each followed by a getData: ZooKeeper 3.8's own
+    throttle counts requests in process and is released only by replies, so a single burst
+    far above the limit can stall ZooKeeper itself on a busy machine."""
+    from harness.raw import RawConnection
+    srv = start_server(globalOutstandingLimit=1000)
+    conn = RawConnection(srv.port)
+    try:
+        conn.handshake()
+        assert conn.create("/checked", b"x")[0] == 0
+        for batch in range(12):
+            for _ in range(100):
+                conn.send_request(Op.CHECK, raw.check_body("/checked", 0))
+            rep = conn.call(Op.GET_DATA, raw.path_watch_body("/checked", False), timeout=10)
+            assert rep.err == 0, batch
+            assert rep.r.buffer() == b"x"
+    finally:
+        conn.close()

@@ -47,8 +47,7 @@ def summary_keys(name, percentiles=False):
 @pytest.fixture(scope="module")
 def metrics_server(server_factory):
     admin_port = free_port()
-    settings = {WHITELIST: "*", "admin.enableServer": "true", "admin.serverPort": admin_port,
-                "admin": "http"}
+    settings = {WHITELIST: "*", "admin.enableServer": "true", "admin.serverPort": admin_port}
     with server_factory.running(settings, name="server-metrics") as srv:
         srv.admin_port = admin_port
         yield srv

@@ -4,6 +4,7 @@ These exercise Corral's own assembly (plugins chosen by config, each load failur
 own message and exit code, before any port opens), so they run only against Corral.
 """
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -44,8 +45,11 @@ def port_open(port):
 
 def write_config(tmp_path, lines, port=None):
     port = port or free_port()
+    # The AdminServer is on by default (as in ZooKeeper) on 8080; these servers do not need
+    # it. Last, so that the tests' own lines keep their numbers (5, 6, ...).
     text = "\n".join([f"dataDir={tmp_path / 'data'}", f"clientPort={port}",
-                      "clientPortAddress=127.0.0.1", "tickTime=2000"] + lines) + "\n"
+                      "clientPortAddress=127.0.0.1", "tickTime=2000"] + lines
+                     + ["admin.enableServer=false"]) + "\n"
     path = tmp_path / "corral.cfg"
     path.write_text(text)
     return path, port
@@ -158,7 +162,8 @@ LOAD_FAILURES = [
     ("fixture_garbage", 11, "cannot load plugin file "),
     ("fixture_unresolved", 11, "undefined symbol: corral_fixture_function_nobody_defines"),
     ("fixture_no_descriptor", 12, "is not a Corral plugin: it exports no 'corral_plugin' descriptor"),
-    ("fixture_abi_mismatch", 13, "was built against Corral SDK ABI 1001, but this corral-server has ABI 3"),
+    # The fixture declares the server's ABI + 998 (see tests/fixtures/plugins).
+    ("fixture_abi_mismatch", 13, "was built against Corral SDK ABI {mismatch}, but this corral-server has ABI {abi}"),
     ("fixture_bad_descriptor", 14, "has a malformed descriptor: it needs a name, validate() and create()"),
     ("fixture_wrong_kind", 15, "is a storage plugin, not a admin plugin"),
     ("fixture_misnamed", 15, "declares the name 'admin.somebody_else'"),
@@ -173,6 +178,10 @@ def test_each_load_failure_has_its_own_message_and_exit_code(tmp_path, corral_bi
     config, port = write_config(tmp_path, [f"plugin.dir={fixture_dir}", f"admin={plugin}"])
     exit_code, stderr = run_to_exit(corral_bin, config)
     assert exit_code == code, stderr
+    if "{abi}" in text:
+        version = subprocess.run([corral_bin, "--version"], capture_output=True, text=True, check=True).stdout
+        abi = int(re.search(r"SDK ABI (\d+)", version).group(1))
+        text = text.format(abi=abi, mismatch=abi + 998)
     assert text in stderr, stderr
     # Every failure names the config line that asked for the plugin, except start failures.
     if code < 17:

@@ -51,7 +51,9 @@ class Proc:
         self.dir = tempfile.mkdtemp(prefix=f"bench-{impl}-", dir=root)
         cfg = os.path.join(self.dir, "zoo.cfg")
         lines = [f"tickTime=2000", f"dataDir={data_dir}", f"clientPort={self.port}",
-                 "clientPortAddress=127.0.0.1", "maxSessionTimeout=600000"]
+                 "clientPortAddress=127.0.0.1", "maxSessionTimeout=600000",
+                 # Both servers would open the AdminServer on 8080 by default.
+                 "admin.enableServer=false"]
         lines += [f"{k}={v}" for k, v in (extra or {}).items()]
         with open(cfg, "w") as f:
             f.write("\n".join(lines) + "\n")
@@ -62,7 +64,7 @@ class Proc:
                 f.write(LOG4J)
             cp = ":".join([self.dir] + [os.path.join(JAVA_DIR, j) for j in
                                         ("zookeeper.jar", "slf4j-log4j12.jar", "log4j-1.2.jar")])
-            cmd = ["java", "-Xmx3g", "-Dzookeeper.admin.enableServer=false",
+            cmd = ["java", "-Xmx3g",
                    f"-Dzookeeper.log.dir={self.dir}", "-cp", cp,
                    "org.apache.zookeeper.server.quorum.QuorumPeerMain", cfg]
         self.log_path = os.path.join(self.dir, "server.log")

@@ -61,12 +61,17 @@ struct ClientResponse {
   Code err = Code::kOk;
   ResponseBody body;         // written only when err == 0 (multi: always)
   bool close_after = false;  // close the connection once this frame is written
+  // Nothing is written, but the request is done: its slot in the front end's outstanding
+  // count is released (a check outside multi, which ZooKeeper 3.8 never answers).
+  bool silent = false;
 };
 
 // Implemented by the front end: one per client connection.
 class ClientConnection {
  public:
   virtual ~ClientConnection() = default;
+  // Every request gets exactly one sendResponse (possibly `silent`), except those dropped
+  // because the connection closed first.
   virtual void sendResponse(ClientResponse response) noexcept = 0;
   virtual void sendEvent(const WatcherEvent& event) noexcept = 0;
   // Flush what was already queued, then close. Idempotent.

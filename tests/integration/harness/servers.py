@@ -8,7 +8,12 @@ Settings are given by their ZooKeeper names:
     `znode.container.checkIntervalMs`, `zookeeper.4lw.commands.whitelist`,
     `zookeeper.DigestAuthenticationProvider.superDigest`).
 For ZooKeeper the system properties are passed as -D flags and the rest goes into zoo.cfg;
-for Corral every setting goes into the config file verbatim, under the same name.
+for Corral every setting goes into the config file verbatim, under the same name. A setting
+whose value is None is left out (the server's default applies).
+
+Both servers serve ZooKeeper's AdminServer on 0.0.0.0:8080 by default, which parallel test
+servers would fight over: unless a test sets admin.enableServer (either spelling), the
+harness writes `admin.enableServer=false` into zoo.cfg, for both implementations alike.
 """
 import os
 import shutil
@@ -29,8 +34,8 @@ ZK_CLASSPATH_JARS = ["zookeeper.jar", "slf4j-log4j12.jar", "log4j-1.2.jar"]
 # serverCnxnFactory=NettyServerCnxnFactory (needed for TLS) uses Netty jars that the manifest
 # of Debian's zookeeper.jar does not list.
 ZK_NETTY_JARS = ["netty-codec.jar", "netty-resolver.jar", "netty-transport-native-unix-common.jar"]
-# The AdminServer (Jetty) is not on the Debian classpath; added when a test sets
-# admin.enableServer=true (reference-server.md).
+# The AdminServer (Jetty) is not on the Debian classpath; added when a test enables the
+# AdminServer (reference-server.md).
 ZK_ADMIN_JARS = ["jetty9-server.jar", "jetty9-servlet.jar", "jetty9-http.jar", "jetty9-io.jar",
                  "jetty9-util.jar", "jetty9-security.jar", "servlet-api.jar", "jackson-core.jar",
                  "jackson-databind.jar", "jackson-annotations.jar"]
@@ -67,6 +72,26 @@ def is_jvm_property(name):
     return name.startswith(JVM_PROPERTY_PREFIXES)
 
 
+ADMIN_ENABLE_KEYS = ("admin.enableServer", "zookeeper.admin.enableServer")
+
+
+def with_admin_default(settings):
+    """`settings` plus admin.enableServer=false unless the test chose (either spelling)."""
+    settings = dict(settings or {})
+    if not any(k in settings for k in ADMIN_ENABLE_KEYS):
+        settings["admin.enableServer"] = False
+    return settings
+
+
+def admin_server_enabled(settings):
+    """As ZooKeeper's AdminServerFactory: on unless the property is exactly "false". The
+    zoo.cfg line wins over the -D flag (QuorumPeerConfig sets the property after start)."""
+    for key in ("admin.enableServer", "zookeeper.admin.enableServer"):
+        if settings.get(key) is not None:
+            return _fmt(settings[key]) != "false"
+    return True
+
+
 class ServerStartError(RuntimeError):
     pass
 
@@ -80,7 +105,7 @@ class Server:
         self.impl = impl
         self.corral_bin = corral_bin
         self.name = name
-        self.settings = dict(settings or {})
+        self.settings = with_admin_default(settings)
         self.host = "127.0.0.1"
         self.port = None
         self.proc = None
@@ -123,7 +148,7 @@ class Server:
             f"clientPortAddress={self.host}",
         ]
         for k in keys:
-            if k == "tickTime":
+            if k == "tickTime" or self.settings[k] is None:
                 continue
             lines.append(f"{k}={_fmt(self.settings[k])}")
         return "\n".join(lines) + "\n"
@@ -133,10 +158,12 @@ class Server:
             with open(self.config_path, "w") as f:
                 f.write(self._config_lines(sorted(self.settings)))
             return [self.corral_bin, "--config", self.config_path]
-        admin = _fmt(self.settings.get("admin.enableServer", False)) == "true"
-        props = {} if admin else {"zookeeper.admin.enableServer": "false"}
+        admin = admin_server_enabled(self.settings)
+        props = {}
         cfg_keys = []
         for k in sorted(self.settings):
+            if self.settings[k] is None:
+                continue
             if is_jvm_property(k):
                 props[k] = _fmt(self.settings[k])
             else:

@@ -98,6 +98,8 @@ TEST(Catalog, ImplementedFlags) {
       "standaloneEnabled", "storage", "consensus", "frontends", "acl.schemes", "admin",
       "plugin.dir", "log.file", "log.level", "threads", "maxCnxns", "nio.sessionlessCnxnTimeout",
       "skipACL", "znode.container.maxPerMinute", "enforce.auth.enabled", "enforce.auth.schemes",
+      // The kernel chooses the admin plugins with these (kernel/server/admin_plugins.h).
+      "admin.enableServer", "metricsProvider.className",
       // kernel/admission: TLS of secureClientPort and the output limits of a connection
       "secureClientPort", "ssl.keyStore.location", "ssl.keyStore.password",
       "ssl.keyStore.passwordPath", "ssl.keyStore.type", "ssl.trustStore.location",

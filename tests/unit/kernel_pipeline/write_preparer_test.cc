@@ -9,40 +9,15 @@
 #include <boost/asio/thread_pool.hpp>
 
 #include "digest_scheme.h"
-#include "kernel/runtime/command_registry.h"
-#include "kernel/runtime/metrics_registry.h"
 #include "memlog_storage.h"
+#include "tests/support/runtime_test_host.h"
 
 namespace corral::kernel::pipeline {
 namespace {
 
+using TestHost = corral::testing::RuntimeTestHost;
 using sdk::Code;
 using sdk::OpCode;
-
-// A host whose logger discards; the storage runs memory-only, so nothing else is used.
-class QuietLogger final : public sdk::Logger {
- public:
-  void log(sdk::LogLevel, std::string_view) noexcept override {}
-  bool enabled(sdk::LogLevel) const noexcept override { return false; }
-};
-
-// The kernel's own registries; the storage runs memory-only, so no thread is needed.
-class TestHost final : public sdk::Host {
- public:
-  sdk::Logger& logger() noexcept override { return logger_; }
-  sdk::MetricsRegistry& metrics() noexcept override { return metrics_; }
-  boost::asio::io_context& ioContext() noexcept override { return io_; }
-  boost::asio::thread_pool& blockingPool() noexcept override { return pool_; }
-  sdk::CommandRegistry& commands() noexcept override { return commands_; }
-  int64_t serverId() const noexcept override { return 0; }
-
- private:
-  QuietLogger logger_;
-  runtime::MetricsRegistryImpl metrics_;
-  runtime::CommandRegistryImpl commands_;
-  boost::asio::io_context io_;
-  boost::asio::thread_pool pool_{1};
-};
 
 class WritePreparerTest : public ::testing::Test {
  protected:
@@ -104,6 +79,22 @@ TEST_F(WritePreparerTest, SequentialNamesFollowTheParentCounterAcrossPendingCrea
   EXPECT_EQ(std::get<sdk::CreateTxn>(plain.body).parent_cversion, 3);
   auto existing = create("/a/x", 0, false);
   EXPECT_EQ(errorOf(existing), Code::kNodeExists);  // seen through the pending change
+}
+
+// Regression: the root is "" as a parent and "/" as a node; a pending change of the root
+// recorded under one name was missed under the other, so pipelined sequential creates
+// directly under "/" reused the same counter (/s-0000000000, NodeExists, ...).
+TEST_F(WritePreparerTest, SequentialNamesUnderTheRootFollowPendingCreates) {
+  std::vector<std::string> names;
+  for (int i = 0; i < 4; ++i) {
+    auto txn = create("/s-", 2, false);
+    ASSERT_EQ(txn.header.type, OpCode::kCreate) << i;
+    names.push_back(std::get<sdk::CreateTxn>(txn.body).path);
+  }
+  EXPECT_EQ(names, (std::vector<std::string>{"/s-0000000000", "/s-0000000001", "/s-0000000002",
+                                             "/s-0000000003"}));
+  auto plain = create("/plain", 0, false);
+  EXPECT_EQ(std::get<sdk::CreateTxn>(plain.body).parent_cversion, 5);
 }
 
 TEST_F(WritePreparerTest, CheckOrderMatchesZooKeeper) {

@@ -1,0 +1,15 @@
+// What the pipeline needs to know of an opcode: whether it carries a txn, and the name
+// ZooKeeper's `cons` prints for it.
+#pragma once
+
+#include "corral/types.h"
+
+namespace corral::kernel::pipeline {
+
+// Ops that become a txn (a client's createSession and closeSession are handled apart).
+bool isWrite(sdk::OpCode op);
+
+// ZooKeeper's Request.op2String abbreviations, as cons prints them (lop=...).
+const char* opName(sdk::OpCode op);
+
+}  // namespace corral::kernel::pipeline

@@ -1,0 +1,106 @@
+// RoleWiring: the kernel's side of consensus (sdk::ConsensusHost) and the one place where
+// each role is assembled out of parts (DESIGN.md §11):
+//
+//   standalone, leader   client pipeline + sequencer + consensus
+//   follower, observer   client pipeline + forwarder + consensus
+//   looking              client pipeline serving nobody (sessions refused)
+//
+// It applies every committed txn to the storage (in zxid order, on the kernel's strand),
+// then lets the sequencer forget its pending changes and the pipeline fire watches and
+// answer its clients. It also keeps the ensemble's session list (from recovery and from
+// committed createSession/closeSession txns), which a new leader's sequencer takes over.
+//
+// Threading: ConsensusHost methods may be called from any thread; each is posted to the
+// strand in call order, so commits, syncs and role changes stay ordered as the consensus
+// issued them. Admin views run on the strand through inspect().
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <unordered_map>
+#include <vector>
+
+#include "corral/consensus.h"
+#include "corral/host.h"
+#include "corral/storage.h"
+#include "kernel/pipeline/acl_checker.h"
+#include "kernel/pipeline/client_pipeline.h"
+#include "kernel/pipeline/forwarder.h"
+#include "kernel/pipeline/sequencer.h"
+#include "kernel/pipeline/strand.h"
+#include "kernel/runtime/server_metrics.h"
+#include "kernel/session/touch_table.h"
+
+namespace corral::kernel::pipeline {
+
+struct RoleSettings {
+  PipelineSettings pipeline;
+  SequencerSettings sequencer;
+};
+
+class RoleWiring final : public sdk::ConsensusHost {
+ public:
+  RoleWiring(boost::asio::io_context& io, sdk::Storage& storage, sdk::Consensus& consensus, AclChecker& acl,
+             RoleSettings settings, sdk::Logger& log, sdk::MetricsRegistry& metrics);
+  ~RoleWiring() override;
+
+  // Takes the sessions recovery found and wires the role the consensus is in now (before
+  // any front end accepts a connection). Waits until that is done.
+  void start(const std::vector<sdk::RecoveredSession>& sessions);
+  // Closes every client connection and stops the sequencer's timers. Waits.
+  void stop();
+
+  sdk::ClientService& clientService() { return pipeline_; }
+
+  // sdk::ConsensusHost (any thread)
+  void commit(sdk::TxnEntry txn, sdk::Status status) noexcept override;
+  void roleChanged(sdk::Role role, int64_t epoch) noexcept override;
+  void syncCompleted() noexcept override;
+  std::vector<sdk::SessionTouch> takeSessionTouches() noexcept override;
+  void submitForwarded(sdk::ForwardedRequest request) noexcept override;
+  void touchSessions(std::span<const sdk::SessionTouch> touches) noexcept override;
+  void revalidateSession(sdk::SessionId id, int32_t timeout_ms, std::function<void(bool)> done) noexcept override;
+
+  // ---- views for admin commands (any thread) ----
+  sdk::Role role() const { return role_.load(); }
+  // Whether a role serves clients now (ZooKeeper: "not currently serving requests" otherwise).
+  bool serving() const { return serving_.load(); }
+  ServerStats& stats() { return pipeline_.stats(); }
+  sdk::Zxid lastProcessedZxid() const { return pipeline_.lastProcessedZxid(); }
+  // Runs `visit` on the strand and waits for it.
+  void inspect(const std::function<void()>& visit);
+  std::vector<ConnectionView> connections();
+  WatchReport watchReport();
+  SessionReport sessionReport();
+  void resetConnectionStats();
+  // Data and child watches in total (strand only, via inspect()).
+  size_t watchCount() const;
+  size_t sessionCount() const { return session_count_.load(); }
+
+ private:
+  void onCommit(sdk::TxnEntry txn, sdk::Status status);
+  void wire(sdk::Role role, int64_t epoch);
+  void countWrites(const sdk::TxnEntry& txn);
+
+  Strand strand_;
+  sdk::Storage& storage_;
+  sdk::Consensus& consensus_;
+  AclChecker& acl_;
+  RoleSettings settings_;
+  sdk::Logger& log_;
+  runtime::KernelMetrics metrics_;
+  ClientPipeline pipeline_;
+  std::unique_ptr<Sequencer> sequencer_;
+  std::unique_ptr<Forwarder> forwarder_;
+  session::TouchTable touches_;
+  // Every global session of the ensemble and its timeout (ZooKeeper's sessionsWithTimeouts).
+  std::unordered_map<sdk::SessionId, int32_t> known_sessions_;
+  std::atomic<sdk::Role> role_{sdk::Role::kLooking};
+  std::atomic<bool> serving_{false};
+  std::atomic<size_t> session_count_{0};
+  bool stopped_ = false;
+};
+
+}  // namespace corral::kernel::pipeline

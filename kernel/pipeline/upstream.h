@@ -1,0 +1,29 @@
+// Upstream: where the client pipeline sends what one server may not decide alone — writes,
+// session create/close, reattachment of a session, client activity, and (on a learner) sync.
+// The sequencer is the upstream of a standalone server or a leader; the forwarder (to the
+// leader, through consensus) is the upstream of a follower or an observer. Strand only.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+
+#include "corral/consensus.h"
+
+namespace corral::kernel::pipeline {
+
+class Upstream {
+ public:
+  virtual ~Upstream() = default;
+  // A write, createSession, closeSession or (when forwardsSync()) sync of a local client.
+  // Its txn comes back through the commit path, matched by (session, cxid).
+  virtual void submit(sdk::ForwardedRequest request) = 0;
+  // Client activity on a session (a request or a ping).
+  virtual void touch(sdk::SessionId id, int32_t timeout_ms) = 0;
+  // A client reattaches to session `id`: whether it is alive (and now owned here). `done` runs
+  // exactly once, on the strand, possibly before revalidate() returns.
+  virtual void revalidate(sdk::SessionId id, int32_t timeout_ms, std::function<void(bool valid)> done) = 0;
+  // Whether sync goes to the leader (learner) or is answered as a local read.
+  virtual bool forwardsSync() const = 0;
+};
+
+}  // namespace corral::kernel::pipeline
