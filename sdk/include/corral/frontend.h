@@ -104,7 +104,9 @@ class ClientService {
  public:
   virtual ~ClientService() = default;
   // Creates or reattaches a session for `connection`; `done` runs exactly once, on any
-  // thread. Requests that arrived behind the ConnectRequest are submitted after `done`.
+  // thread. Requests that arrived behind the ConnectRequest are submitted after `done`: the
+  // only way to submit is the ClientSession the outcome carries, so every front end keeps
+  // (or does not read) such frames until then, and drops them when the session is refused.
   virtual void connect(const ConnectRequest& request, std::shared_ptr<ClientConnection> connection,
                        std::function<void(ConnectOutcome)> done) noexcept = 0;
   // The last applied zxid (for replies that carry "the current zxid").
