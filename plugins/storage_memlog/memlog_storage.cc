@@ -312,6 +312,8 @@ sdk::TreeStats MemlogStorage::stats() const noexcept {
   stats.ephemeral_count = static_cast<int64_t>(tree_->ephemeralsCount());
   stats.approximate_data_size = tree_->approximateDataSize();
   stats.last_applied_zxid = last_applied_.load();
+  stats.last_snapshot_zxid = last_snapshot_zxid_.load();
+  stats.last_snapshot_time_ms = last_snapshot_time_ms_.load();
   return stats;
 }
 
@@ -662,6 +664,9 @@ sdk::Result<std::filesystem::path> MemlogStorage::snapshotNow() {
     return written.status();
   }
   const double total_s = secondsSince(start);
+  last_snapshot_zxid_ = zxid;
+  last_snapshot_time_ms_ = std::chrono::duration_cast<std::chrono::milliseconds>(
+                               std::chrono::system_clock::now().time_since_epoch()).count();
   metrics_.snapshot_count.add();
   metrics_.snapshot_time.add(static_cast<int64_t>(total_s * 1000));
   host_.logger().info("Snapshot {} written: {} nodes, {} ({} on disk) in {:.3f} s (tree copied in {:.3f} s "
@@ -956,6 +961,13 @@ Status MemlogStorage::recoverLocked(std::vector<sdk::RecoveredSession>& sessions
   for (const auto& [id, timeout] : sessions_) sessions.push_back({id, timeout});
   report_.snapshot_loaded = loaded;
   report_.snapshot = loaded ? loaded_file.path : std::filesystem::path();
+  if (loaded) {
+    struct stat file_stat {};
+    if (::stat(loaded_file.path.c_str(), &file_stat) == 0) {
+      last_snapshot_time_ms_ = static_cast<int64_t>(file_stat.st_mtim.tv_sec) * 1000 + file_stat.st_mtim.tv_nsec / 1000000;
+    }
+    last_snapshot_zxid_ = snap_zxid;
+  }
   report_.snapshot_zxid = snap_zxid;
   report_.last_zxid = last;
   report_.replayed = replayed;

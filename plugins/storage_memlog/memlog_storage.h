@@ -140,6 +140,10 @@ class MemlogStorage final : public sdk::Storage {
   DurabilitySettings settings_;
   std::unique_ptr<DataTree> tree_;
   std::atomic<sdk::Zxid> last_applied_{0};
+  // The newest snapshot on disk: written by us, or loaded at recovery (its file's mtime), as
+  // ZooKeeper's FileSnap.getLastSnapshotInfo reports it (lsnp / last_snapshot).
+  std::atomic<sdk::Zxid> last_snapshot_zxid_{0};
+  std::atomic<int64_t> last_snapshot_time_ms_{0};
 
   // apply() and the snapshot copy exclude each other, so a snapshot holds whole txns and the
   // session table matches the tree.

@@ -439,6 +439,34 @@ TEST(TxnLogFile, FreshLogIsHeaderPlusPreallocation) {
   EXPECT_EQ(disk::paddedFileSize(70000, 65552, 65536), 131072);
 }
 
+// Regression: lsnp / last_snapshot reported zxid 0 because the storage never said which
+// snapshot it had. Now: the one it wrote last, or the one it loaded at recovery.
+TEST(Snapshot, StatsNameTheNewestSnapshotWrittenOrLoaded) {
+  TestHost host;
+  TempDir dir;
+  const int64_t before_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                std::chrono::system_clock::now().time_since_epoch()).count();
+  {
+    MemlogStorage storage(host, durableIn(dir.path));
+    ASSERT_TRUE(storage.start().isOk());
+    std::vector<sdk::RecoveredSession> sessions;
+    ASSERT_TRUE(storage.recover(sessions).isOk());
+    appendApply(storage, createTxn(1, "/a", "x", 1));
+    appendApply(storage, createTxn(2, "/b", "y", 2));
+    ASSERT_TRUE(storage.snapshotNow().isOk());
+    EXPECT_EQ(storage.stats().last_snapshot_zxid, 2);
+    EXPECT_GE(storage.stats().last_snapshot_time_ms, before_ms - 1000);
+    storage.stop();
+  }
+  MemlogStorage restarted(host, durableIn(dir.path));
+  ASSERT_TRUE(restarted.start().isOk());
+  std::vector<sdk::RecoveredSession> sessions;
+  ASSERT_TRUE(restarted.recover(sessions).isOk());
+  EXPECT_EQ(restarted.stats().last_snapshot_zxid, 2);
+  EXPECT_GE(restarted.stats().last_snapshot_time_ms, before_ms - 1000);  // the file's mtime
+  restarted.stop();
+}
+
 TEST(Snapshot, RoundTripEveryCompression) {
   TestHost host;
   TempDir dir;
