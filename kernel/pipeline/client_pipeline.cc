@@ -20,6 +20,12 @@ bool goesUpstream(OpCode op, bool forwards_sync) {
   return isWrite(op) || op == OpCode::kCloseSession || (forwards_sync && op == OpCode::kSync);
 }
 
+// While the session has writes upstream, writes are pipelined behind them; everything else
+// (reads, and closeSession, which must come after every write) waits for them to commit.
+bool waitsForWrites(OpCode op, bool forwards_sync) {
+  return op == OpCode::kCloseSession || !goesUpstream(op, forwards_sync);
+}
+
 }  // namespace
 
 // The front end's handle on a session. It holds the pipeline and the connection, never
@@ -195,7 +201,7 @@ void ClientPipeline::onConnect(sdk::ConnectRequest request, std::shared_ptr<sdk:
   create.session = id;
   create.request.op = OpCode::kCreateSession;
   create.session_timeout_ms = timeout;
-  upstream_->submit(std::move(create));
+  upstream_->submit(std::move(create), connection->ids);
 }
 
 void ClientPipeline::finishReattach(const std::shared_ptr<PendingConnect>& pending, bool valid) {
@@ -272,7 +278,6 @@ void ClientPipeline::onRequest(const std::shared_ptr<ConnectionState>& connectio
   Queued item{connection, std::move(request), received_at};
   // Pings do not wait behind writes: the client matches them by their special xid.
   const bool bypass = item.request.op == OpCode::kPing;
-  const bool upstream_op = goesUpstream(item.request.op, upstream_->forwardsSync());
   if (!bypass && session->queue.size() + session->writes.size() >= settings_.max_queued_per_session) {
     // Writes in flight and requests behind them are bounded per session whatever the xids
     // (requests with xid <= 0 escape the front end's outstanding count).
@@ -283,7 +288,8 @@ void ClientPipeline::onRequest(const std::shared_ptr<ConnectionState>& connectio
     onConnectionClosed(connection);
     return;
   }
-  if (!bypass && (!session->queue.empty() || (!session->writes.empty() && !upstream_op))) {
+  const bool waits = !session->writes.empty() && waitsForWrites(item.request.op, upstream_->forwardsSync());
+  if (!bypass && (!session->queue.empty() || waits)) {
     session->queue.push_back(std::move(item));
     return;
   }
@@ -292,10 +298,6 @@ void ClientPipeline::onRequest(const std::shared_ptr<ConnectionState>& connectio
 
 void ClientPipeline::process(LocalSession& session, Queued item) {
   if (item.received_at != 0) metrics_.prep_processor_queue_time.add(session::monotonicMs() - item.received_at);
-  if (item.request.op == OpCode::kCloseSession && !session.writes.empty()) {
-    session.queue.push_front(std::move(item));  // after every earlier write of the session
-    return;
-  }
   if (goesUpstream(item.request.op, upstream_->forwardsSync())) {
     sendUpstream(session, std::move(item));
   } else {
@@ -306,9 +308,7 @@ void ClientPipeline::process(LocalSession& session, Queued item) {
 void ClientPipeline::drain(LocalSession& session) {
   while (!session.queue.empty()) {
     auto& front = session.queue.front();
-    const OpCode op = front.request.op;
-    const bool upstream_op = goesUpstream(op, upstream_->forwardsSync());
-    if (!session.writes.empty() && (!upstream_op || op == OpCode::kCloseSession)) return;
+    if (!session.writes.empty() && waitsForWrites(front.request.op, upstream_->forwardsSync())) return;
     Queued item = std::move(front);
     session.queue.pop_front();
     process(session, std::move(item));
@@ -328,9 +328,8 @@ void ClientPipeline::sendUpstream(LocalSession& session, Queued item) {
   sdk::ForwardedRequest forwarded;
   forwarded.session = session.id;
   forwarded.request = std::move(item.request);
-  forwarded.auth_ids = item.connection->ids;
   forwarded.session_timeout_ms = session.timeout_ms;
-  upstream_->submit(std::move(forwarded));
+  upstream_->submit(std::move(forwarded), item.connection->ids);
 }
 
 void ClientPipeline::answerRead(const Queued& item) {

@@ -4,7 +4,9 @@
 
 namespace corral::kernel::pipeline {
 
-void Forwarder::submit(sdk::ForwardedRequest request) {
+void Forwarder::submit(sdk::ForwardedRequest request, const std::vector<sdk::Id>& auth_ids) {
+  // ZooKeeper's learners send createSession without auth ids.
+  if (request.request.op != sdk::OpCode::kCreateSession) request.auth_ids = auth_ids;
   consensus_.forward(std::move(request));
 }
 

@@ -19,7 +19,7 @@ class Forwarder final : public Upstream {
   Forwarder(Strand& strand, sdk::Consensus& consensus, session::TouchTable& touches)
       : strand_(strand), consensus_(consensus), touches_(touches) {}
 
-  void submit(sdk::ForwardedRequest request) override;
+  void submit(sdk::ForwardedRequest request, const std::vector<sdk::Id>& auth_ids) override;
   void touch(sdk::SessionId id, int32_t timeout_ms) override { touches_.touch(id, timeout_ms); }
   void revalidate(sdk::SessionId id, int32_t timeout_ms, std::function<void(bool)> done) override;
   bool forwardsSync() const override { return true; }

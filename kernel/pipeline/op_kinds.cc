@@ -23,6 +23,41 @@ bool isWrite(OpCode op) {
   }
 }
 
+namespace {
+
+template <typename Variant>
+bool fits(OpCode op, const Variant& body) {
+  switch (op) {
+    case OpCode::kCreate:
+    case OpCode::kCreate2:
+    case OpCode::kCreateContainer: return std::holds_alternative<sdk::CreateRequest>(body);
+    case OpCode::kCreateTtl: return std::holds_alternative<sdk::CreateTtlRequest>(body);
+    case OpCode::kDelete: return std::holds_alternative<sdk::DeleteRequest>(body);
+    case OpCode::kSetData: return std::holds_alternative<sdk::SetDataRequest>(body);
+    case OpCode::kCheck: return std::holds_alternative<sdk::CheckVersionRequest>(body);
+    default: return false;
+  }
+}
+
+}  // namespace
+
+bool writeBodyFitsOp(const sdk::ClientRequest& request) {
+  switch (request.op) {
+    case OpCode::kSetAcl: return std::holds_alternative<sdk::SetAclRequest>(request.body);
+    case OpCode::kReconfig:
+    case OpCode::kDeleteContainer: return true;  // answered without reading the body
+    case OpCode::kMulti: {
+      const auto* multi = std::get_if<sdk::MultiRequest>(&request.body);
+      if (multi == nullptr) return false;
+      for (const auto& sub : multi->ops) {
+        if (!fits(sub.type, sub.op)) return false;
+      }
+      return true;
+    }
+    default: return fits(request.op, request.body);
+  }
+}
+
 const char* opName(OpCode op) {
   switch (op) {
     case OpCode::kCreate: return "CREA";

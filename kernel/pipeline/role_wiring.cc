@@ -106,7 +106,9 @@ std::vector<sdk::SessionTouch> RoleWiring::takeSessionTouches() noexcept {
 
 void RoleWiring::submitForwarded(sdk::ForwardedRequest request) noexcept {
   boost::asio::post(strand_, [this, request = std::move(request)]() mutable {
-    if (sequencer_) sequencer_->submit(std::move(request));
+    if (!sequencer_) return;
+    const std::vector<sdk::Id> ids = std::move(request.auth_ids);
+    sequencer_->submit(std::move(request), ids);
   });
 }
 

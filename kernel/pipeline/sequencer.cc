@@ -2,6 +2,8 @@
 
 #include <chrono>
 
+#include "kernel/pipeline/op_kinds.h"
+
 #include "kernel/session/session_ids.h"
 
 namespace corral::kernel::pipeline {
@@ -51,10 +53,10 @@ sdk::TxnEntry Sequencer::errorTxn(const sdk::ForwardedRequest& request, Code cod
   return txn;
 }
 
-void Sequencer::submit(sdk::ForwardedRequest request) {
+void Sequencer::submit(sdk::ForwardedRequest request, const std::vector<sdk::Id>& auth_ids) {
   const OpCode op = request.request.op;
   const int64_t now = session::wallMs();
-  PrepareContext context{request.session, request.request.xid, &request.auth_ids, next_zxid_, now};
+  PrepareContext context{request.session, request.request.xid, &auth_ids, next_zxid_, now};
   switch (op) {
     case OpCode::kCreateSession:
       // Tracked from now on, as ZooKeeper's PrepRequestProcessor does: the client's first
@@ -73,6 +75,13 @@ void Sequencer::submit(sdk::ForwardedRequest request) {
     case OpCode::kSync:
       return;  // never sequenced: local syncs are reads, a learner's are the consensus' own
     default:
+      if (!isWrite(op)) {
+        // Only a learner can send this (the local pipeline answers reads itself): ZooKeeper
+        // logs no txn for a request that carries none.
+        log_.warn("session 0x{:x}: ignoring a forwarded op {} that carries no txn", request.session,
+                  static_cast<int32_t>(op));
+        return;
+      }
       break;
   }
   const auto* entry = sessions_.find(request.session);
@@ -81,7 +90,12 @@ void Sequencer::submit(sdk::ForwardedRequest request) {
     return propose(errorTxn(request, Code::kSessionExpired, now));
   }
   const int64_t started = session::monotonicMs();
-  auto txn = preparer_.prepare(context, request.request);
+  // A body that does not match its op (a front end's decoder never makes one; a peer could)
+  // is what ZooKeeper answers for a request it cannot deserialize; checked before preparing,
+  // so no half-prepared change is left behind.
+  auto txn = request.request.decode_error != Code::kOk || writeBodyFitsOp(request.request)
+                 ? preparer_.prepare(context, request.request)
+                 : errorTxn(request, Code::kMarshallingError, now);
   metrics_.prep_process_time.add(session::monotonicMs() - started);
   propose(std::move(txn));
 }

@@ -47,7 +47,7 @@ class Sequencer final : public Upstream {
              int64_t epoch);
 
   // Upstream
-  void submit(sdk::ForwardedRequest request) override;
+  void submit(sdk::ForwardedRequest request, const std::vector<sdk::Id>& auth_ids) override;
   void touch(sdk::SessionId id, int32_t timeout_ms) override;
   void revalidate(sdk::SessionId id, int32_t timeout_ms, std::function<void(bool)> done) override;
   bool forwardsSync() const override { return false; }

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <vector>
 
 #include "corral/consensus.h"
 
@@ -14,9 +15,11 @@ namespace corral::kernel::pipeline {
 class Upstream {
  public:
   virtual ~Upstream() = default;
-  // A write, createSession, closeSession or (when forwardsSync()) sync of a local client.
+  // A write, createSession, closeSession or (when forwardsSync()) sync of a local client, with
+  // the auth ids of its connection (by reference: the sequencer only reads them while it
+  // prepares, so the every-write path copies nothing; the forwarder copies them onto the wire).
   // Its txn comes back through the commit path, matched by (session, cxid).
-  virtual void submit(sdk::ForwardedRequest request) = 0;
+  virtual void submit(sdk::ForwardedRequest request, const std::vector<sdk::Id>& auth_ids) = 0;
   // Client activity on a session (a request or a ping).
   virtual void touch(sdk::SessionId id, int32_t timeout_ms) = 0;
   // A client reattaches to session `id`: whether it is alive (and now owned here). `done` runs

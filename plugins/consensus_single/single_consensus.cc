@@ -17,26 +17,24 @@ void SingleConsensus::revalidate(sdk::SessionId, int32_t, std::function<void(boo
 
 void SingleConsensus::enqueue(sdk::TxnEntry&& txn) { appending_.push_back(std::move(txn)); }
 
-void SingleConsensus::fail(sdk::TxnEntry txn, sdk::Status status) noexcept {
-  host_->commit(std::move(txn), std::move(status));
-}
-
 void SingleConsensus::propose(sdk::TxnEntry txn) noexcept {
   const sdk::TxnEntry* queued = nullptr;
+  sdk::Status refused;
   {
     std::lock_guard lock(mutex_);
-    if (!failed_.isOk()) {
-      sdk::Status status = failed_;
-      return fail(std::move(txn), std::move(status));
+    if (failed_.isOk()) {
+      try {
+        // push_back allocates before it moves, so `txn` is intact when this throws.
+        enqueue(std::move(txn));
+        queued = &appending_.back();
+      } catch (const std::bad_alloc&) {
+        failed_ = sdk::Status(sdk::Code::kSystemError, "out of memory queueing a txn for the log");
+      }
     }
-    try {
-      enqueue(std::move(txn));
-      queued = &appending_.back();
-    } catch (const std::bad_alloc&) {
-      failed_ = sdk::Status(sdk::Code::kSystemError, "out of memory queueing a txn for the log");
-    }
+    if (queued == nullptr) refused = failed_;
   }
-  if (queued == nullptr) return fail(std::move(txn), failed_);
+  // Outside the lock: the kernel's commit must never run under the consensus' mutex.
+  if (queued == nullptr) return host_->commit(std::move(txn), std::move(refused));
   // deque::push_back never moves existing elements, so `queued` stays valid until onDurable
   // pops it; the callback captures only `this` (no allocation in std::function).
   storage_->append(std::span<const sdk::TxnEntry>(queued, 1), [this](sdk::Status status) { onDurable(std::move(status)); });

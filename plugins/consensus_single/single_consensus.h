@@ -36,7 +36,6 @@ class SingleConsensus : public sdk::Consensus {
 
  private:
   void onDurable(sdk::Status status) noexcept;
-  void fail(sdk::TxnEntry txn, sdk::Status status) noexcept;
 
   sdk::Storage* storage_ = nullptr;
   sdk::ConsensusHost* host_ = nullptr;

@@ -183,6 +183,40 @@ TEST_F(RoleChangeTest, LeaderSequencesALearnersRequestWithItsAuthIds) {
   EXPECT_EQ(proposed[before + 2].header.type, OpCode::kCreate);
 }
 
+// A peer is not a decoder: a forwarded write whose body is not its op's record becomes a
+// MarshallingError txn (nothing half-prepared stays behind), and a forwarded read is ignored.
+TEST_F(RoleChangeTest, LeaderRefusesMalformedForwardedRequests) {
+  startAs(sdk::Role::kLeader);
+  sdk::ForwardedRequest create_session;
+  create_session.session = 0x0600000000000001;
+  create_session.request.op = OpCode::kCreateSession;
+  create_session.session_timeout_ms = 5000;
+  wiring_->submitForwarded(create_session);
+  auto forward = [&](int32_t cxid, OpCode op, sdk::RequestBody body) {
+    sdk::ForwardedRequest request;
+    request.session = create_session.session;
+    request.request = sdk::ClientRequest{cxid, op, std::move(body), Code::kOk};
+    request.auth_ids = {{"ip", "127.0.0.2"}};
+    wiring_->submitForwarded(std::move(request));
+  };
+  forward(1, OpCode::kCreate, sdk::DeleteRequest{"/x", -1});
+  sdk::MultiRequest multi;
+  multi.ops.push_back({OpCode::kCreate, sdk::CreateRequest{"/m", std::nullopt, sdk::openAclUnsafe(), false, 0}});
+  multi.ops.push_back({OpCode::kSetData, sdk::DeleteRequest{"/m", -1}});
+  forward(2, OpCode::kMulti, multi);
+  forward(3, OpCode::kGetData, sdk::GetDataRequest{"/", false});
+  forward(4, OpCode::kCreate, createRequest("/ok"));
+  ASSERT_TRUE(waiter_.waitFor([&] { return consensus_.proposed().size() == 4; }));
+  auto proposed = consensus_.proposed();
+  for (int i : {1, 2}) {
+    ASSERT_EQ(proposed[i].header.type, OpCode::kError) << i;
+    EXPECT_EQ(std::get<sdk::ErrorTxn>(proposed[i].body).err, Code::kMarshallingError);
+  }
+  EXPECT_EQ(proposed[3].header.cxid, 4);  // the getData made no txn
+  EXPECT_EQ(proposed[3].header.type, OpCode::kCreate);
+  EXPECT_EQ(std::get<sdk::CreateTxn>(proposed[3].body).path, "/ok");
+}
+
 TEST_F(RoleChangeTest, AClientThatQueuesWithoutBoundIsDisconnected) {
   RoleSettings settings;
   settings.pipeline.max_queued_per_session = 8;
