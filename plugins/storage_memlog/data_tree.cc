@@ -1,7 +1,6 @@
 #include "data_tree.h"
 
 #include <malloc.h>
-#include <zlib.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -284,13 +283,6 @@ ChildTable* tableEraseAt(ChildTable* t, uint32_t i, uint32_t name_offset) {
   return t;
 }
 
-void putLong(unsigned char*& p, int64_t v) {
-  for (int shift = 56; shift >= 0; shift -= 8) *p++ = static_cast<unsigned char>(v >> shift);
-}
-void putInt(unsigned char*& p, int32_t v) {
-  for (int shift = 24; shift >= 0; shift -= 8) *p++ = static_cast<unsigned char>(v >> shift);
-}
-
 inline int32_t wrapIncrement(int32_t v) {
   return static_cast<int32_t>(static_cast<uint32_t>(v) + 1u);
 }
@@ -453,40 +445,6 @@ DataTree::Node* DataTree::relocate(Node* node, Node* parent, uint32_t new_data_s
   indexReplace(node, fresh);
   std::free(node);
   return fresh;
-}
-
-uint64_t znodeDigest(std::string_view path, std::string_view data, const StatPersisted& stat) {
-  // DigestCalculator.calculateDigest (v2): nodes under "/zookeeper/" are excluded.
-  if (path.size() > 11 && path.substr(0, 11) == "/zookeeper/") return 0;
-  unsigned char blob[60];
-  unsigned char* p = blob;
-  putLong(p, stat.czxid);
-  putLong(p, stat.mzxid);
-  putLong(p, stat.pzxid);
-  putLong(p, stat.ctime);
-  putLong(p, stat.mtime);
-  putInt(p, stat.version);
-  putInt(p, stat.cversion);
-  putInt(p, stat.aversion);
-  putLong(p, stat.ephemeral_owner);
-  // crc32(path + data + blob). A typical znode fits a stack buffer, and one zlib call over it
-  // costs ~170 ns where three calls cost ~280 ns (zlib's word-at-a-time loop needs ~50 bytes
-  // to pay off); the digest is computed for every node loaded and three times per create.
-  constexpr size_t kContiguousDigest = 512;
-  if (path.size() + data.size() + sizeof(blob) <= kContiguousDigest) {
-    unsigned char buffer[kContiguousDigest];
-    std::memcpy(buffer, path.data(), path.size());
-    if (!data.empty()) std::memcpy(buffer + path.size(), data.data(), data.size());
-    std::memcpy(buffer + path.size() + data.size(), blob, sizeof(blob));
-    return crc32(0L, buffer, static_cast<uInt>(path.size() + data.size() + sizeof(blob)));
-  }
-  uLong crc = crc32(0L, Z_NULL, 0);
-  crc = crc32(crc, reinterpret_cast<const Bytef*>(path.data()), static_cast<uInt>(path.size()));
-  if (!data.empty()) {
-    crc = crc32(crc, reinterpret_cast<const Bytef*>(data.data()), static_cast<uInt>(data.size()));
-  }
-  crc = crc32(crc, blob, sizeof(blob));
-  return static_cast<uint64_t>(crc);
 }
 
 uint64_t DataTree::nodeDigest(const Node* n) const { return znodeDigest(n->path(), n->data(), persistedOf(n)); }

@@ -36,6 +36,7 @@
 #include <vector>
 
 #include "acl_cache.h"
+#include "corral/formats/digest.h"
 #include "corral/status.h"
 #include "corral/types.h"
 
@@ -87,9 +88,7 @@ struct ReapInfo {
   sdk::TimeMs mtime = 0;
 };
 
-// DigestCalculator v2 of one znode as a snapshot stores it (0 under "/zookeeper/"); the tree
-// digest is the sum of these over all nodes. Null data digests like empty data.
-uint64_t znodeDigest(std::string_view path, std::string_view data, const sdk::StatPersisted& stat);
+using formats::znodeDigest;  // the digest of one znode (formats/digest.h)
 
 class DataTree {
  public:

@@ -90,14 +90,14 @@ struct SnapshotDigest {
 
 SnapshotDigest sumSnapshotDigest(std::string_view bytes, bool read_digest) {
   SnapshotDigest sum;
-  disk::SnapshotVisitor visitor;
+  formats::SnapshotVisitor visitor;
   visitor.on_node = [&](std::string_view path, std::optional<std::string_view> data, int64_t /*acl_key*/,
                         const sdk::StatPersisted& stat) {
     sum.digest += znodeDigest(path, data.value_or(std::string_view()), stat);
     return Status::ok();
   };
-  disk::SnapshotInfo info;
-  sum.status = disk::parseSnapshot(bytes, read_digest, visitor, info, disk::Checksums::kSkip);
+  formats::SnapshotInfo info;
+  sum.status = formats::parseSnapshot(bytes, read_digest, visitor, info, formats::Checksums::kSkip);
   return sum;
 }
 
@@ -154,7 +154,7 @@ sdk::Result<DurabilitySettings> DurabilitySettings::fromConfig(const sdk::Plugin
   s.snap_count = std::max<int64_t>(s.snap_count, 2);  // ZooKeeperServer.getSnapCount
   s.snap_retain_count = std::max<int64_t>(s.snap_retain_count, 3);
   s.max_batch = std::max<int64_t>(s.max_batch, 1);
-  s.compression = disk::compressionFromSetting(config.getOr("snapshot.compression.method", ""));
+  s.compression = formats::compressionFromSetting(config.getOr("snapshot.compression.method", ""));
   return s;
 }
 
@@ -453,7 +453,7 @@ void MemlogStorage::append(std::span<const sdk::TxnEntry> txns, std::function<vo
       entry.clear();
       sdk::JuteWriter w(entry);
       sdk::encode(w, txn);
-      disk::appendLogRecord(pending.records, entry);
+      formats::appendLogRecord(pending.records, entry);
     }
     pending.first_zxid = txns.empty() ? 0 : txns.front().header.zxid;
     pending.count = static_cast<int64_t>(txns.size());
@@ -630,7 +630,7 @@ Status MemlogStorage::writeBatch(std::vector<Pending>& batch) {
 sdk::Result<std::filesystem::path> MemlogStorage::snapshotNow() {
   std::lock_guard one_at_a_time(snapshot_write_mutex_);
   const auto start = Clock::now();
-  disk::SnapshotBody body;
+  formats::SnapshotBody body;
   {
     // path + data + 76 bytes of record per node, with 5% to spare.
     const double estimate = static_cast<double>(tree_->approximateDataSize()) +
@@ -657,8 +657,8 @@ sdk::Result<std::filesystem::path> MemlogStorage::snapshotNow() {
     zxid_digest = zxid == 0 ? std::make_pair<sdk::Zxid, int64_t>(0, 0) : std::make_pair(zxid, digest);
   }
   body.seal(zxid_digest);
-  const auto file = settings_.snapDir() / disk::snapshotFileName(zxid, settings_.compression);
-  auto written = disk::writeSnapshotFile(body, file, settings_.compression, settings_.force_sync);
+  const auto file = settings_.snapDir() / formats::snapshotFileName(zxid, settings_.compression);
+  auto written = formats::writeSnapshotFile(body, file, settings_.compression, settings_.force_sync);
   if (!written.isOk()) {
     host_.logger().error("snapshot {} failed: {}", file.string(), written.status().toString());
     return written.status();
@@ -676,8 +676,8 @@ sdk::Result<std::filesystem::path> MemlogStorage::snapshotNow() {
   return file;
 }
 
-sdk::Result<disk::PurgeResult> MemlogStorage::purgeNow(int64_t retain) {
-  auto result = disk::purge(settings_.snapDir(), settings_.logDir(), static_cast<int>(std::min<int64_t>(retain, INT32_MAX)));
+sdk::Result<PurgeResult> MemlogStorage::purgeNow(int64_t retain) {
+  auto result = purge(settings_.snapDir(), settings_.logDir(), static_cast<int>(std::min<int64_t>(retain, INT32_MAX)));
   if (result.isOk()) {
     host_.logger().info("purge: kept {} snapshots, removed {} files", result->kept_snapshots.size(),
                         result->removed.size());
@@ -721,16 +721,16 @@ void MemlogStorage::snapshotLoop() {
 
 // ---- recovery -------------------------------------------------------------------------------
 
-Status MemlogStorage::loadSnapshot(const disk::DataFile& file, disk::SnapshotInfo& info) {
+Status MemlogStorage::loadSnapshot(const formats::DataFile& file, formats::SnapshotInfo& info) {
   auto& log = host_.logger();
   const auto start = Clock::now();
-  auto bytes = disk::loadSnapshotBytes(file.path);
+  auto bytes = formats::loadSnapshotBytes(file.path);
   if (!bytes.isOk()) return bytes.status();
   auto digest = std::async(std::launch::async, sumSnapshotDigest, bytes->view(), settings_.digest_enabled);
   sessions_.clear();
   tree_->clearForLoad(DataTree::DigestSource::kSuppliedByCaller);
   Progress progress(log, "loading snapshot " + file.path.filename().string(), "bytes");
-  disk::SnapshotVisitor visitor;
+  formats::SnapshotVisitor visitor;
   visitor.on_session = [&](sdk::SessionId id, int32_t timeout) { sessions_[id] = timeout; };
   visitor.on_acl = [&](int64_t key, sdk::AclList acl) { return tree_->loadAcl(key, std::move(acl)); };
   visitor.on_node = [&](std::string_view path, std::optional<std::string_view> data, int64_t acl_key,
@@ -738,8 +738,8 @@ Status MemlogStorage::loadSnapshot(const disk::DataFile& file, disk::SnapshotInf
   visitor.on_progress = [&](uint64_t done, uint64_t total) {
     progress.update(static_cast<double>(done), static_cast<double>(total));
   };
-  info = disk::SnapshotInfo{};
-  const Status parsed = disk::parseSnapshot(bytes->view(), settings_.digest_enabled, visitor, info);
+  info = formats::SnapshotInfo{};
+  const Status parsed = formats::parseSnapshot(bytes->view(), settings_.digest_enabled, visitor, info);
   const SnapshotDigest summed = digest.get();  // joined before `bytes` is unmapped
   if (!parsed.isOk()) return parsed;
   if (!summed.status.isOk()) return summed.status;
@@ -783,18 +783,18 @@ Status MemlogStorage::recoverLocked(std::vector<sdk::RecoveredSession>& sessions
       }
     }
   }
-  const auto snaps = disk::listDataFiles(settings_.snapDir(), "snapshot");
-  const auto logs = disk::listDataFiles(settings_.logDir(), "log");
+  const auto snaps = formats::listDataFiles(settings_.snapDir(), "snapshot");
+  const auto logs = formats::listDataFiles(settings_.logDir(), "log");
 
   // 1. The newest valid snapshot (FileSnap.deserialize: up to 100, newest first).
   const auto snapshot_started = Clock::now();
   bool loaded = false;
   sdk::Zxid snap_zxid = 0;
-  disk::SnapshotInfo info;
-  disk::DataFile loaded_file;
+  formats::SnapshotInfo info;
+  formats::DataFile loaded_file;
   int tried = 0;
   for (auto it = snaps.rbegin(); it != snaps.rend() && tried < 100; ++it) {
-    if (!disk::looksLikeValidSnapshot(it->path)) {
+    if (!formats::looksLikeValidSnapshot(it->path)) {
       log.warn("skipping invalid snapshot {} (incomplete: no seal at its end)", it->path.string());
       continue;
     }
@@ -848,7 +848,7 @@ Status MemlogStorage::recoverLocked(std::vector<sdk::RecoveredSession>& sessions
   if (snapshot_digest && snapshot_digest->first == snap_zxid) snapshot_digest.reset();
 
   // 2. Replay the logs after it (FileTxnSnapLog.fastForwardFromEdits).
-  const auto files = disk::logsAfter(logs, loaded ? snap_zxid : 0);
+  const auto files = formats::logsAfter(logs, loaded ? snap_zxid : 0);
   double total_bytes = 0;
   for (const auto& f : files) total_bytes += static_cast<double>(allocatedBytes(f.path));
   Progress progress(log, "replaying txn logs", "bytes");
@@ -858,12 +858,12 @@ Status MemlogStorage::recoverLocked(std::vector<sdk::RecoveredSession>& sessions
   for (size_t i = 0; i < files.size(); ++i) {
     const auto& file = files[i];
     const bool last_file = i + 1 == files.size();
-    auto bytes = disk::mapLogFile(file.path);
+    auto bytes = formats::mapLogFile(file.path);
     if (!bytes.isOk()) return bytes.status();
     Status failure;
-    auto scan = disk::scanLog(bytes->view(), [&](const disk::LogRecord& record) {
+    auto scan = formats::scanLog(bytes->view(), [&](const formats::LogRecord& record) {
       sdk::TxnEntry txn;
-      if (auto st = disk::decodeEntry(record.entry, txn); !st.isOk()) {
+      if (auto st = formats::decodeEntry(record.entry, txn); !st.isOk()) {
         failure = Status(Code::kCorruptData, fmt::format("{}: undecodable txn at offset {} (checksum is valid)",
                                                          file.path.string(), record.offset));
         return false;
@@ -885,11 +885,11 @@ Status MemlogStorage::recoverLocked(std::vector<sdk::RecoveredSession>& sessions
       }
       auto st = applyLocked(txn, outcomes, true);
       if (!st.isOk() && st.code() != Code::kNoNode && st.code() != Code::kNodeExists) {
-        log.debug("replay of 0x{:x} ({}): {}", zxid, disk::opName(txn.header.type), st.toString());
+        log.debug("replay of 0x{:x} ({}): {}", zxid, formats::opName(txn.header.type), st.toString());
       }
       ++replayed;
       if (settings_.digest_enabled && txn.digest && txn.digest->version == sdk::kTxnDigestVersion) {
-        checkDigest(zxid, txn.digest->tree_digest, disk::opName(txn.header.type));
+        checkDigest(zxid, txn.digest->tree_digest, formats::opName(txn.header.type));
       }
       if (snapshot_digest && snapshot_digest->first == zxid) {
         checkDigest(zxid, snapshot_digest->second, "snapshot digest");
@@ -901,18 +901,18 @@ Status MemlogStorage::recoverLocked(std::vector<sdk::RecoveredSession>& sessions
     });
     if (!failure.isOk()) return failure;
     switch (scan.end) {
-      case disk::LogEnd::kClean:
-      case disk::LogEnd::kStopped:
+      case formats::LogEnd::kClean:
+      case formats::LogEnd::kStopped:
         break;
-      case disk::LogEnd::kEmpty:
+      case formats::LogEnd::kEmpty:
         log.warn("txn log {} is empty ({}); ignored", file.path.string(), scan.detail);
         break;
-      case disk::LogEnd::kBadHeader:
+      case formats::LogEnd::kBadHeader:
         return Status(Code::kCorruptData, fmt::format("txn log {}: {}", file.path.string(), scan.detail));
-      case disk::LogEnd::kCrcError:
+      case formats::LogEnd::kCrcError:
         return Status(Code::kCorruptData, fmt::format("txn log {} offset {}: {}", file.path.string(),
                                                       scan.offset, scan.detail));
-      case disk::LogEnd::kPartial:
+      case formats::LogEnd::kPartial:
         ++report_.partial_records;
         log.warn("Last transaction was partial: {} offset {} ({}); the {} complete txns before it are kept{}",
                  file.path.string(), scan.offset, scan.detail, scan.records,
@@ -942,7 +942,7 @@ Status MemlogStorage::recoverLocked(std::vector<sdk::RecoveredSession>& sessions
   // 3. A clean snapshot of the recovered state, as a standalone ZooKeeper takes at start
   // (ZooKeeperServer.loadData). Skipped when it would be identical to the one just loaded.
   const bool same = loaded && replayed == 0 && snap_zxid == last &&
-                    disk::compressionOfFile(loaded_file.path) == settings_.compression;
+                    formats::compressionOfFile(loaded_file.path) == settings_.compression;
   if (!same) {
     if (!loaded && replayed == 0) {
       // A brand-new data dir: snapshot.0 at once, as ZooKeeper writes it before serving.

@@ -42,7 +42,13 @@
 #include "corral/host.h"
 #include "corral/storage.h"
 #include "data_tree.h"
-#include "disk_format.h"
+#include "corral/formats/checksum.h"
+#include "corral/formats/compression.h"
+#include "corral/formats/data_files.h"
+#include "corral/formats/file_bytes.h"
+#include "corral/formats/snapshot_codec.h"
+#include "corral/formats/txn_log.h"
+#include "purge.h"
 #include "storage_metrics.h"
 #include "txn_log_file.h"
 
@@ -59,7 +65,7 @@ struct DurabilitySettings {
   bool force_sync = true;                // forceSync
   int64_t snap_retain_count = 3;         // autopurge.snapRetainCount (>= 3)
   int64_t purge_interval_hours = 0;      // autopurge.purgeInterval (0: off)
-  disk::Compression compression = disk::Compression::kNone;  // snapshot.compression.method
+  formats::Compression compression = formats::Compression::kNone;  // snapshot.compression.method
   bool digest_enabled = true;            // digest.enabled
   bool trust_empty_snapshot = false;     // snapshot.trust.empty
   bool autocreate = true;                // datadir.autocreate
@@ -107,7 +113,7 @@ class MemlogStorage final : public sdk::Storage {
   // Takes a snapshot now, on the calling thread (tests, the startup snapshot).
   sdk::Result<std::filesystem::path> snapshotNow();
   // PurgeTxnLog with `retain` snapshots (autopurge and the "purge" command).
-  sdk::Result<disk::PurgeResult> purgeNow(int64_t retain);
+  sdk::Result<PurgeResult> purgeNow(int64_t retain);
   const DurabilitySettings& settings() const { return settings_; }
   const RecoveryReport& lastRecovery() const { return report_; }
 
@@ -124,7 +130,7 @@ class MemlogStorage final : public sdk::Storage {
   sdk::Status applyOne(sdk::OpCode type, const sdk::TxnBody& body, const sdk::TxnHeader& header,
                        sdk::OpOutcome& outcome);
   sdk::Status recoverLocked(std::vector<sdk::RecoveredSession>& sessions);
-  sdk::Status loadSnapshot(const disk::DataFile& file, disk::SnapshotInfo& info);
+  sdk::Status loadSnapshot(const formats::DataFile& file, formats::SnapshotInfo& info);
   void registerCommands();
 
   void awaitWorkBriefly();

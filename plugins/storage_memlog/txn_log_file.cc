@@ -9,7 +9,9 @@
 
 #include <fmt/format.h>
 
-#include "disk_format.h"
+#include "corral/formats/data_files.h"
+#include "corral/formats/file_bytes.h"
+#include "corral/formats/txn_log.h"
 
 namespace corral::plugins::memlog {
 
@@ -28,24 +30,21 @@ TxnLogFile::~TxnLogFile() { close(); }
 
 Status TxnLogFile::open(const std::filesystem::path& dir, sdk::Zxid first_zxid, int64_t prealloc) {
   close();
-  path_ = dir / disk::logFileName(first_zxid);
+  path_ = dir / formats::logFileName(first_zxid);
   fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd_ < 0) return ioError("cannot create txn log", path_);
   prealloc_ = prealloc;
   std::string header;
-  disk::appendLogFileHeader(header);
+  formats::appendLogFileHeader(header);
   position_ = 0;
   if (auto st = writeAt(header); !st.isOk()) return st;
   // FileTxnLog: the padding's current size starts at the header's end, so the first padFile
   // makes a fresh log 16 + preAllocSize bytes long.
   file_size_ = position_;
   // The new directory entry must survive a crash once a txn in it is acknowledged.
-  int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir_fd >= 0) {
-    ::fsync(dir_fd);
-    ::close(dir_fd);
-  }
-  return Status::ok();
+  // A failure is the append's failure: acknowledging txns in a file whose name may vanish
+  // with a crash would lose them.
+  return formats::fsyncDir(dir);
 }
 
 Status TxnLogFile::writeAt(std::string_view bytes) {
@@ -67,7 +66,7 @@ Status TxnLogFile::writeAt(std::string_view bytes) {
 Status TxnLogFile::write(std::string_view records) {
   if (fd_ < 0) return Status(Code::kIoError, "txn log not open");
   // FilePadding.padFile before the append: sparse zeros up to the next preallocation step.
-  const int64_t padded = disk::paddedFileSize(position_, file_size_, prealloc_);
+  const int64_t padded = formats::paddedFileSize(position_, file_size_, prealloc_);
   if (padded != file_size_) {
     if (::ftruncate(fd_, padded) != 0) return ioError("cannot preallocate", path_);
     file_size_ = padded;

@@ -18,9 +18,15 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "disk_format.h"
+#include "corral/formats/checksum.h"
+#include "corral/formats/compression.h"
+#include "corral/formats/data_files.h"
+#include "corral/formats/file_bytes.h"
+#include "corral/formats/snapshot_codec.h"
+#include "corral/formats/txn_log.h"
+#include "purge.h"
 
-namespace disk = corral::plugins::memlog::disk;
+namespace formats = corral::formats;
 namespace sdk = corral::sdk;
 using nlohmann::json;
 
@@ -90,7 +96,7 @@ json aclJson(const sdk::AclList& acl) {
 void describeBody(sdk::OpCode type, const sdk::TxnBody& body, std::string& text, json& j);
 
 void describeBody(sdk::OpCode type, const sdk::TxnBody& body, std::string& text, json& j) {
-  j["type"] = disk::opName(type);
+  j["type"] = formats::opName(type);
   if (const auto* v = std::get_if<sdk::CreateSessionTxn>(&body)) {
     text = fmt::format("{}", v->timeout);
     j["timeout"] = v->timeout;
@@ -135,10 +141,10 @@ void describeBody(sdk::OpCode type, const sdk::TxnBody& body, std::string& text,
       if (sdk::decodeSubTxn(sub, sub_body)) {
         describeBody(sub.type, sub_body, sub_text, sub_json);
       } else {
-        sub_json["type"] = disk::opName(sub.type);
+        sub_json["type"] = formats::opName(sub.type);
         sub_json["undecodable"] = true;
       }
-      parts.push_back(fmt::format("{}:{}", disk::opName(sub.type), sub_text));
+      parts.push_back(fmt::format("{}:{}", formats::opName(sub.type), sub_text));
       ops.push_back(sub_json);
     }
     text = fmt::format("[{}]", fmt::join(parts, "; "));
@@ -147,14 +153,14 @@ void describeBody(sdk::OpCode type, const sdk::TxnBody& body, std::string& text,
 }
 
 int dumpLog(const std::string& file, bool as_json, int64_t limit) {
-  auto bytes = disk::readLogFile(file);
+  auto bytes = formats::readLogFile(file);
   if (!bytes.isOk()) {
     std::fprintf(stderr, "%s\n", bytes.status().toString().c_str());
     return 1;
   }
-  if (!as_json && bytes->size() >= disk::kFileHeaderSize) {
+  if (!as_json && bytes->size() >= formats::kFileHeaderSize) {
     sdk::FileHeader header;
-    sdk::JuteReader r(std::string_view(*bytes).substr(0, disk::kFileHeaderSize));
+    sdk::JuteReader r(std::string_view(*bytes).substr(0, formats::kFileHeaderSize));
     sdk::decode(r, header);
     std::printf("ZooKeeper Transactional Log File with dbid %lld txnlog format version %d\n",
                 static_cast<long long>(header.dbid), header.version);
@@ -163,10 +169,10 @@ int dumpLog(const std::string& file, bool as_json, int64_t limit) {
   int64_t shown = 0;
   bool undecodable = false;
   uint64_t bad_offset = 0;
-  auto scan = disk::scanLog(*bytes, [&](const disk::LogRecord& record) {
+  auto scan = formats::scanLog(*bytes, [&](const formats::LogRecord& record) {
     if (limit >= 0 && shown >= limit) return false;
     sdk::TxnEntry txn;
-    if (!disk::decodeEntry(record.entry, txn).isOk()) {
+    if (!formats::decodeEntry(record.entry, txn).isOk()) {
       undecodable = true;
       bad_offset = record.offset;
       return false;
@@ -175,9 +181,9 @@ int dumpLog(const std::string& file, bool as_json, int64_t limit) {
     json j;
     describeBody(txn.header.type, txn.body, text, j);
     j["offset"] = record.offset;
-    j["session"] = disk::hex(txn.header.client_id);
-    j["cxid"] = disk::hex(txn.header.cxid);
-    j["zxid"] = disk::hex(txn.header.zxid);
+    j["session"] = formats::hex(txn.header.client_id);
+    j["cxid"] = formats::hex(txn.header.cxid);
+    j["zxid"] = formats::hex(txn.header.zxid);
     j["time"] = txn.header.time;
     if (txn.digest) j["digest"] = {{"version", txn.digest->version}, {"treeDigest", txn.digest->tree_digest}};
     if (as_json) {
@@ -185,7 +191,7 @@ int dumpLog(const std::string& file, bool as_json, int64_t limit) {
     } else {
       std::printf("%s session 0x%llx cxid 0x%x zxid 0x%llx %s %s%s\n", timeText(txn.header.time).c_str(),
                   static_cast<unsigned long long>(txn.header.client_id), static_cast<unsigned>(txn.header.cxid),
-                  static_cast<unsigned long long>(txn.header.zxid), disk::opName(txn.header.type).c_str(),
+                  static_cast<unsigned long long>(txn.header.zxid), formats::opName(txn.header.type).c_str(),
                   text.c_str(),
                   txn.digest ? fmt::format(" digest {}", txn.digest->tree_digest).c_str() : "");
     }
@@ -195,12 +201,12 @@ int dumpLog(const std::string& file, bool as_json, int64_t limit) {
   std::string end;
   int rc = 0;
   switch (scan.end) {
-    case disk::LogEnd::kClean: end = "clean"; break;
-    case disk::LogEnd::kStopped: end = undecodable ? "undecodable" : "limit"; break;
-    case disk::LogEnd::kPartial: end = "partial"; break;
-    case disk::LogEnd::kCrcError: end = "crc_error"; rc = 1; break;
-    case disk::LogEnd::kBadHeader: end = "bad_header"; rc = 1; break;
-    case disk::LogEnd::kEmpty: end = "empty"; break;
+    case formats::LogEnd::kClean: end = "clean"; break;
+    case formats::LogEnd::kStopped: end = undecodable ? "undecodable" : "limit"; break;
+    case formats::LogEnd::kPartial: end = "partial"; break;
+    case formats::LogEnd::kCrcError: end = "crc_error"; rc = 1; break;
+    case formats::LogEnd::kBadHeader: end = "bad_header"; rc = 1; break;
+    case formats::LogEnd::kEmpty: end = "empty"; break;
   }
   if (undecodable) rc = 1;
   const uint64_t end_offset = undecodable ? bad_offset : scan.offset;
@@ -223,7 +229,7 @@ int dumpLog(const std::string& file, bool as_json, int64_t limit) {
 }
 
 int dumpSnapshot(const std::string& file, bool as_json, bool with_data) {
-  auto bytes = disk::readSnapshotFile(file);
+  auto bytes = formats::readSnapshotFile(file);
   if (!bytes.isOk()) {
     std::fprintf(stderr, "%s\n", bytes.status().toString().c_str());
     return 1;
@@ -237,7 +243,7 @@ int dumpSnapshot(const std::string& file, bool as_json, bool with_data) {
   std::vector<Node> nodes;
   std::vector<std::pair<int64_t, int32_t>> sessions;
   std::map<int64_t, sdk::AclList> acls;
-  disk::SnapshotVisitor visitor;
+  formats::SnapshotVisitor visitor;
   visitor.on_session = [&](sdk::SessionId id, int32_t timeout) { sessions.emplace_back(id, timeout); };
   visitor.on_acl = [&](int64_t key, sdk::AclList acl) {
     acls[key] = std::move(acl);
@@ -248,8 +254,8 @@ int dumpSnapshot(const std::string& file, bool as_json, bool with_data) {
     nodes.push_back({std::string(path), data ? sdk::OptionalBytes(std::string(*data)) : std::nullopt, acl_key, stat});
     return sdk::Status::ok();
   };
-  disk::SnapshotInfo info;
-  auto status = disk::parseSnapshot(*bytes, true, visitor, info);
+  formats::SnapshotInfo info;
+  auto status = formats::parseSnapshot(*bytes, true, visitor, info);
   std::map<int64_t, int64_t> ephemerals;
   for (const auto& n : nodes) {
     if (n.stat.ephemeral_owner != 0 && !sdk::owner::isContainer(n.stat.ephemeral_owner) &&
@@ -261,23 +267,23 @@ int dumpSnapshot(const std::string& file, bool as_json, bool with_data) {
     json jnodes = json::array();
     for (const auto& n : nodes) {
       json j{{"path", n.path.empty() ? "/" : n.path},
-             {"czxid", disk::hex(n.stat.czxid)}, {"mzxid", disk::hex(n.stat.mzxid)},
-             {"pzxid", disk::hex(n.stat.pzxid)}, {"ctime", n.stat.ctime}, {"mtime", n.stat.mtime},
+             {"czxid", formats::hex(n.stat.czxid)}, {"mzxid", formats::hex(n.stat.mzxid)},
+             {"pzxid", formats::hex(n.stat.pzxid)}, {"ctime", n.stat.ctime}, {"mtime", n.stat.mtime},
              {"version", n.stat.version}, {"cversion", n.stat.cversion}, {"aversion", n.stat.aversion},
-             {"ephemeralOwner", disk::hex(n.stat.ephemeral_owner)},
+             {"ephemeralOwner", formats::hex(n.stat.ephemeral_owner)},
              {"dataLength", n.data ? n.data->size() : 0}, {"aclKey", n.acl_key}};
       if (with_data) j["data"] = bytesJson(n.data);
       jnodes.push_back(std::move(j));
     }
     json jsessions = json::array();
     for (const auto& [id, timeout] : sessions) {
-      jsessions.push_back({{"id", disk::hex(id)}, {"timeout", timeout}, {"ephemerals", ephemerals[id]}});
+      jsessions.push_back({{"id", formats::hex(id)}, {"timeout", timeout}, {"ephemerals", ephemerals[id]}});
     }
     json jacls = json::array();
     for (const auto& [key, acl] : acls) jacls.push_back({{"key", key}, {"acl", aclJson(acl)}});
     json out{{"file", file}, {"sessions", jsessions}, {"acls", jacls}, {"nodes", jnodes}, {"valid", status.isOk()}};
     if (info.has_digest) {
-      out["digest"] = {{"zxid", disk::hex(info.digest_zxid)}, {"version", info.digest_version}, {"digest", info.digest}};
+      out["digest"] = {{"zxid", formats::hex(info.digest_zxid)}, {"version", info.digest_version}, {"digest", info.digest}};
     }
     if (!status.isOk()) out["error"] = status.message();
     std::cout << out.dump(2) << "\n";
@@ -322,9 +328,9 @@ int purge(const std::vector<std::string>& args) {
     }
   }
   if (dirs.empty() || dirs.size() > 2) return usage();
-  const disk::fs::path data = disk::fs::path(dirs[0]) / "version-2";
-  const disk::fs::path logs = disk::fs::path(dirs.size() == 2 ? dirs[1] : dirs[0]) / "version-2";
-  auto result = disk::purge(data, logs, retain);
+  const formats::fs::path data = formats::fs::path(dirs[0]) / "version-2";
+  const formats::fs::path logs = formats::fs::path(dirs.size() == 2 ? dirs[1] : dirs[0]) / "version-2";
+  auto result = corral::plugins::memlog::purge(data, logs, retain);
   if (!result.isOk()) {
     std::fprintf(stderr, "%s\n", result.status().toString().c_str());
     return 1;

@@ -17,7 +17,14 @@
 #include "corral/basic_metrics_registry.h"
 #include "corral/admin.h"
 #include "corral/host.h"
-#include "disk_format.h"
+#include "corral/formats/checksum.h"
+#include "corral/formats/failpoints.h"
+#include "corral/formats/compression.h"
+#include "corral/formats/data_files.h"
+#include "corral/formats/file_bytes.h"
+#include "corral/formats/snapshot_codec.h"
+#include "corral/formats/txn_log.h"
+#include "purge.h"
 #include "memlog_storage.h"
 #include "txn_log_file.h"
 
@@ -98,7 +105,7 @@ class TestHost final : public sdk::Host {
 // ---- helpers ----------------------------------------------------------------------------------
 
 std::string readFile(const fs::path& p) {
-  auto bytes = disk::readWholeFile(p);
+  auto bytes = formats::readWholeFile(p);
   EXPECT_TRUE(bytes.isOk()) << p;
   return bytes.isOk() ? *bytes : std::string();
 }
@@ -131,14 +138,14 @@ struct ParsedSnapshot {
   };
   std::map<std::string, Node> nodes;
   std::vector<std::string> order;
-  disk::SnapshotInfo info;
+  formats::SnapshotInfo info;
   sdk::Status status;
 };
 
 ParsedSnapshot parse(std::string_view bytes, bool digest = true) {
   ParsedSnapshot out;
   std::map<std::string, int64_t> keys;
-  disk::SnapshotVisitor v;
+  formats::SnapshotVisitor v;
   v.on_session = [&](sdk::SessionId id, int32_t t) { out.sessions[id] = t; };
   v.on_acl = [&](int64_t key, sdk::AclList acl) {
     out.acls[key] = std::move(acl);
@@ -153,7 +160,7 @@ ParsedSnapshot parse(std::string_view bytes, bool digest = true) {
     out.order.emplace_back(path);
     return sdk::Status::ok();
   };
-  out.status = disk::parseSnapshot(bytes, digest, v, out.info);
+  out.status = formats::parseSnapshot(bytes, digest, v, out.info);
   for (auto& [path, node] : out.nodes) {
     const int64_t key = keys[path];
     node.acl = key == -1 ? sdk::AclList{{31, {"world", "anyone"}}} : out.acls[key];
@@ -161,11 +168,11 @@ ParsedSnapshot parse(std::string_view bytes, bool digest = true) {
   return out;
 }
 
-std::vector<std::pair<disk::LogRecord, sdk::TxnEntry>> readLog(std::string_view bytes, disk::LogScan* scan_out = nullptr) {
-  std::vector<std::pair<disk::LogRecord, sdk::TxnEntry>> out;
-  auto scan = disk::scanLog(bytes, [&](const disk::LogRecord& r) {
+std::vector<std::pair<formats::LogRecord, sdk::TxnEntry>> readLog(std::string_view bytes, formats::LogScan* scan_out = nullptr) {
+  std::vector<std::pair<formats::LogRecord, sdk::TxnEntry>> out;
+  auto scan = formats::scanLog(bytes, [&](const formats::LogRecord& r) {
     sdk::TxnEntry txn;
-    EXPECT_TRUE(disk::decodeEntry(r.entry, txn).isOk()) << "offset " << r.offset;
+    EXPECT_TRUE(formats::decodeEntry(r.entry, txn).isOk()) << "offset " << r.offset;
     out.emplace_back(r, std::move(txn));
     return true;
   });
@@ -220,9 +227,9 @@ void appendApply(MemlogStorage& storage, const sdk::TxnEntry& txn) {
 
 TEST(GoldenLog, EveryZooKeeperRecordDecodesAndReencodesByteForByte) {
   const std::string bytes = readFile(kGolden / "log.1");
-  disk::LogScan scan;
+  formats::LogScan scan;
   auto records = readLog(bytes, &scan);
-  EXPECT_EQ(scan.end, disk::LogEnd::kClean);
+  EXPECT_EQ(scan.end, formats::LogEnd::kClean);
   EXPECT_EQ(scan.header, (sdk::FileHeader{sdk::kTxnLogMagic, 2, 0}));
   ASSERT_GE(records.size(), 30u);
   std::set<OpCode> types;
@@ -231,36 +238,36 @@ TEST(GoldenLog, EveryZooKeeperRecordDecodesAndReencodesByteForByte) {
     EXPECT_EQ(txn.header.zxid, expected_zxid++);
     types.insert(txn.header.type);
     // Error txns carry no digest, every other txn does (digest.enabled default).
-    EXPECT_EQ(txn.digest.has_value(), txn.header.type != OpCode::kError) << disk::opName(txn.header.type);
+    EXPECT_EQ(txn.digest.has_value(), txn.header.type != OpCode::kError) << formats::opName(txn.header.type);
     std::string reencoded = sdk::encodeToString(txn);
     EXPECT_EQ(reencoded, record.entry) << "zxid " << txn.header.zxid;
     std::string framed;
-    disk::appendLogRecord(framed, record.entry);
+    formats::appendLogRecord(framed, record.entry);
     EXPECT_EQ(framed, bytes.substr(record.offset, framed.size()));
   }
   for (OpCode t : {OpCode::kCreateSession, OpCode::kCloseSession, OpCode::kCreate, OpCode::kCreate2,
                    OpCode::kCreateContainer, OpCode::kCreateTtl, OpCode::kDelete, OpCode::kSetData,
                    OpCode::kSetAcl, OpCode::kMulti, OpCode::kError}) {
-    EXPECT_TRUE(types.count(t)) << disk::opName(t);
+    EXPECT_TRUE(types.count(t)) << formats::opName(t);
   }
 }
 
 TEST(GoldenLog, LogNamesAndSelection) {
-  auto logs = disk::listDataFiles(kGolden, "log");
+  auto logs = formats::listDataFiles(kGolden, "log");
   ASSERT_EQ(logs.size(), 4u);
   EXPECT_EQ(logs[0].zxid, 1);
   EXPECT_EQ(logs[1].zxid, 0x29);
-  auto snaps = disk::listDataFiles(kGolden, "snapshot");
+  auto snaps = formats::listDataFiles(kGolden, "snapshot");
   ASSERT_EQ(snaps.size(), 4u);
   EXPECT_EQ(snaps.back().path.filename(), "snapshot.2c.snappy");
   // Util.getLogFiles: the newest log starting at or before the snapshot, and every later one.
-  auto after = disk::logsAfter(logs, 0x28);
+  auto after = formats::logsAfter(logs, 0x28);
   ASSERT_EQ(after.size(), 4u);
-  after = disk::logsAfter(logs, 0x2a);
+  after = formats::logsAfter(logs, 0x2a);
   ASSERT_EQ(after.size(), 3u);
   EXPECT_EQ(after[0].zxid, 0x29);
-  EXPECT_EQ(disk::logFileName(0x100000001), "log.100000001");
-  EXPECT_EQ(disk::snapshotFileName(0, disk::Compression::kGzip), "snapshot.0.gz");
+  EXPECT_EQ(formats::logFileName(0x100000001), "log.100000001");
+  EXPECT_EQ(formats::snapshotFileName(0, formats::Compression::kGzip), "snapshot.0.gz");
 }
 
 TEST(GoldenLog, CorruptionIsFoundWhereZooKeeperFindsIt) {
@@ -271,33 +278,33 @@ TEST(GoldenLog, CorruptionIsFoundWhereZooKeeperFindsIt) {
   {  // a flipped entry byte: CRC error at that record
     std::string bad = bytes;
     bad[third.offset + 12 + 5] ^= 0x01;
-    disk::LogScan scan;
+    formats::LogScan scan;
     auto got = readLog(bad, &scan);
-    EXPECT_EQ(scan.end, disk::LogEnd::kCrcError);
+    EXPECT_EQ(scan.end, formats::LogEnd::kCrcError);
     EXPECT_EQ(scan.offset, third.offset);
     EXPECT_EQ(got.size(), 2u);
   }
   {  // the end-of-record byte missing: partial, the records before it are kept
     std::string bad = bytes;
     bad[third.offset + 12 + third.entry.size()] = 0;
-    disk::LogScan scan;
+    formats::LogScan scan;
     auto got = readLog(bad, &scan);
-    EXPECT_EQ(scan.end, disk::LogEnd::kPartial);
+    EXPECT_EQ(scan.end, formats::LogEnd::kPartial);
     EXPECT_EQ(got.size(), 2u);
   }
   {  // torn in the middle of a record
     std::string bad = bytes.substr(0, third.offset + 20);
-    disk::LogScan scan;
+    formats::LogScan scan;
     auto got = readLog(bad, &scan);
-    EXPECT_EQ(scan.end, disk::LogEnd::kPartial);
+    EXPECT_EQ(scan.end, formats::LogEnd::kPartial);
     EXPECT_EQ(got.size(), 2u);
   }
   {  // wrong magic
     std::string bad = bytes;
     bad[0] = 'X';
-    disk::LogScan scan;
+    formats::LogScan scan;
     readLog(bad, &scan);
-    EXPECT_EQ(scan.end, disk::LogEnd::kBadHeader);
+    EXPECT_EQ(scan.end, formats::LogEnd::kBadHeader);
   }
 }
 
@@ -341,8 +348,8 @@ TEST(GoldenSnapshot, PlainGzipAndSnappyHoldTheSameTree) {
   EXPECT_TRUE(plain.info.has_digest);
   EXPECT_EQ(plain.info.digest_zxid, 0x28);
   for (const char* name : {"snapshot.2a.gz", "snapshot.2c.snappy"}) {
-    EXPECT_TRUE(disk::looksLikeValidSnapshot(kGolden / name)) << name;
-    auto bytes = disk::readSnapshotFile(kGolden / name);
+    EXPECT_TRUE(formats::looksLikeValidSnapshot(kGolden / name)) << name;
+    auto bytes = formats::readSnapshotFile(kGolden / name);
     ASSERT_TRUE(bytes.isOk()) << name << ": " << bytes.status().toString();
     auto other = parse(*bytes);
     ASSERT_TRUE(other.status.isOk()) << name;
@@ -364,7 +371,7 @@ TEST(GoldenSnapshot, DamageIsReportedWithOffset) {
   std::string cut = readFile(kGolden / "snapshot.28");
   cut.resize(cut.size() - 3);
   writeFile(fs::path(::testing::TempDir()) / "snapshot.1", cut);
-  EXPECT_FALSE(disk::looksLikeValidSnapshot(fs::path(::testing::TempDir()) / "snapshot.1"));
+  EXPECT_FALSE(formats::looksLikeValidSnapshot(fs::path(::testing::TempDir()) / "snapshot.1"));
 }
 
 // ---- golden: whole data dir recovery --------------------------------------------------------
@@ -389,7 +396,7 @@ TEST(GoldenRecovery, ZooKeeperDataDirRecoversWithEveryDigestMatching) {
   EXPECT_EQ(report.digest_mismatches, 0) << host.logger_.all();
   EXPECT_EQ(report.last_zxid, 0x2e);
   // The tree equals ZooKeeper's own snapshot of the same state.
-  auto zk = parse(*disk::readSnapshotFile(kGolden / "snapshot.2c.snappy"));
+  auto zk = parse(*formats::readSnapshotFile(kGolden / "snapshot.2c.snappy"));
   storage.stop();
   auto ours = parse(readFile(dir.path / "version-2" / "snapshot.2e"));
   ASSERT_TRUE(ours.status.isOk());
@@ -426,7 +433,7 @@ TEST(TxnLogFile, FreshLogIsHeaderPlusPreallocation) {
   ASSERT_TRUE(file.open(dir.path, 0x100000001, 64 * 1024).isOk());
   std::string records;
   sdk::TxnEntry txn = createTxn(0x100000001, "/a", "x", 1);
-  disk::appendLogRecord(records, sdk::encodeToString(txn));
+  formats::appendLogRecord(records, sdk::encodeToString(txn));
   ASSERT_TRUE(file.write(records).isOk());
   ASSERT_TRUE(file.sync().isOk());
   file.close();
@@ -435,8 +442,39 @@ TEST(TxnLogFile, FreshLogIsHeaderPlusPreallocation) {
   auto got = readLog(readFile(path));
   ASSERT_EQ(got.size(), 1u);
   EXPECT_EQ(got[0].second, txn);
-  EXPECT_EQ(disk::paddedFileSize(16, 16, 65536), 16 + 65536);
-  EXPECT_EQ(disk::paddedFileSize(70000, 65552, 65536), 131072);
+  EXPECT_EQ(formats::paddedFileSize(16, 16, 65536), 16 + 65536);
+  EXPECT_EQ(formats::paddedFileSize(70000, 65552, 65536), 131072);
+}
+
+// Regression (#12): a failed fsync of the log directory was ignored, so txns were acknowledged
+// in a file whose directory entry might not survive a crash. Now the open, and with it the
+// append, fails.
+TEST(TxnLogFile, DirectoryFsyncFailureFailsTheOpen) {
+  TempDir dir;
+  TxnLogFile file;
+  formats::failpoints::failDirectoryFsync(EIO);
+  const sdk::Status st = file.open(dir.path, 0x100000001, 4096);
+  formats::failpoints::clear();
+  EXPECT_EQ(st.code(), sdk::Code::kIoError) << st.toString();
+  EXPECT_NE(st.message().find("fsync directory"), std::string::npos) << st.message();
+  ASSERT_TRUE(file.open(dir.path, 0x100000001, 4096).isOk());
+}
+
+TEST(Storage, DirectoryFsyncFailureFailsTheAppend) {
+  TestHost host;
+  TempDir dir;
+  MemlogStorage storage(host, durableIn(dir.path));
+  ASSERT_TRUE(storage.start().isOk());
+  std::vector<sdk::RecoveredSession> sessions;
+  ASSERT_TRUE(storage.recover(sessions).isOk());
+  formats::failpoints::failDirectoryFsync(EIO);
+  const sdk::TxnEntry txn = createTxn(1, "/a", "x", 1);
+  std::promise<sdk::Status> done;
+  storage.append(std::span<const sdk::TxnEntry>(&txn, 1), [&](sdk::Status st) { done.set_value(st); });
+  const sdk::Status st = done.get_future().get();
+  formats::failpoints::clear();
+  EXPECT_EQ(st.code(), sdk::Code::kIoError) << st.toString();
+  storage.stop();
 }
 
 // Regression: lsnp / last_snapshot reported zxid 0 because the storage never said which
@@ -470,8 +508,8 @@ TEST(Snapshot, StatsNameTheNewestSnapshotWrittenOrLoaded) {
 TEST(Snapshot, RoundTripEveryCompression) {
   TestHost host;
   TempDir dir;
-  for (auto c : {disk::Compression::kNone, disk::Compression::kGzip, disk::Compression::kSnappy}) {
-    auto settings = durableIn(dir.path / std::string(disk::compressionName(c)));
+  for (auto c : {formats::Compression::kNone, formats::Compression::kGzip, formats::Compression::kSnappy}) {
+    auto settings = durableIn(dir.path / std::string(formats::compressionName(c)));
     settings.compression = c;
     MemlogStorage storage(host, settings);
     ASSERT_TRUE(storage.start().isOk());
@@ -482,9 +520,9 @@ TEST(Snapshot, RoundTripEveryCompression) {
     appendApply(storage, createTxn(3, "/a/e", "eph", 1, 0x77));
     auto file = storage.snapshotNow();
     ASSERT_TRUE(file.isOk());
-    EXPECT_EQ(disk::compressionOfFile(*file), c);
-    EXPECT_TRUE(disk::looksLikeValidSnapshot(*file));
-    auto bytes = disk::readSnapshotFile(*file);
+    EXPECT_EQ(formats::compressionOfFile(*file), c);
+    EXPECT_TRUE(formats::looksLikeValidSnapshot(*file));
+    auto bytes = formats::readSnapshotFile(*file);
     ASSERT_TRUE(bytes.isOk());
     auto parsed = parse(*bytes);
     ASSERT_TRUE(parsed.status.isOk());
@@ -566,10 +604,10 @@ TEST(Snapshot, DamagedNewestSnapshotFallsBackToAnOlderOne) {
 TEST(FileBytes, MappedFilesReadLikeCopiedOnes) {
   TempDir dir;
   writeFile(dir.path / "empty", "");
-  auto empty = disk::FileBytes::map(dir.path / "empty");
+  auto empty = formats::FileBytes::map(dir.path / "empty");
   ASSERT_TRUE(empty.isOk());
   EXPECT_TRUE(empty->view().empty());
-  EXPECT_FALSE(disk::FileBytes::map(dir.path / "missing").isOk());
+  EXPECT_FALSE(formats::FileBytes::map(dir.path / "missing").isOk());
   // A preallocated log: header and records, then a sparse zero tail.
   TxnLogFile log;
   ASSERT_TRUE(log.open(dir.path, 1, 64 * 1024).isOk());
@@ -578,33 +616,33 @@ TEST(FileBytes, MappedFilesReadLikeCopiedOnes) {
     std::string entry;
     sdk::JuteWriter w(entry);
     sdk::encode(w, createTxn(i, "/n" + std::to_string(i), "d", i));
-    disk::appendLogRecord(records, entry);
+    formats::appendLogRecord(records, entry);
   }
   ASSERT_TRUE(log.write(records).isOk());
   log.close();
-  const fs::path file = dir.path / disk::logFileName(1);
-  auto mapped = disk::mapLogFile(file);
+  const fs::path file = dir.path / formats::logFileName(1);
+  auto mapped = formats::mapLogFile(file);
   ASSERT_TRUE(mapped.isOk());
   EXPECT_TRUE(mapped->isMapped());
   EXPECT_EQ(mapped->size(), fs::file_size(file));
-  auto copied = disk::readLogFile(file);
+  auto copied = formats::readLogFile(file);
   ASSERT_TRUE(copied.isOk());
   EXPECT_EQ(mapped->view().substr(0, copied->size()), *copied);
-  disk::LogScan scan;
+  formats::LogScan scan;
   EXPECT_EQ(readLog(mapped->view(), &scan).size(), 3u);
-  EXPECT_EQ(scan.end, disk::LogEnd::kClean);
+  EXPECT_EQ(scan.end, formats::LogEnd::kClean);
   // Moving keeps the mapping valid.
-  disk::FileBytes moved = std::move(*mapped);
+  formats::FileBytes moved = std::move(*mapped);
   EXPECT_EQ(moved.view().substr(0, copied->size()), *copied);
 }
 
 TEST(Snappy, BlockCodecInteroperates) {
   std::string input;
   for (int i = 0; i < 10000; ++i) input += "abcabcabc" + std::to_string(i % 17);
-  auto back = disk::snappyUncompressBlock(disk::snappyCompressBlock(input));
+  auto back = formats::snappyUncompressBlock(formats::snappyCompressBlock(input));
   ASSERT_TRUE(back.isOk());
   EXPECT_EQ(*back, input);
-  EXPECT_FALSE(disk::snappyUncompressBlock("\x05\x10").isOk());
+  EXPECT_FALSE(formats::snappyUncompressBlock("\x05\x10").isOk());
 }
 
 // ---- storage: group commit, recovery, crash cases ------------------------------------------
@@ -665,7 +703,7 @@ TEST(Storage, SnapshotEverySnapCountAndPurge) {
   // A roll every 6..10 txns, with a snapshot unless the previous one is still being written
   // ("Too busy to snap"). Waiting for each window's snapshot keeps the count independent of
   // how busy the machine is.
-  auto snapshotCount = [&] { return disk::listDataFiles(dir.path / "version-2", "snapshot").size(); };
+  auto snapshotCount = [&] { return formats::listDataFiles(dir.path / "version-2", "snapshot").size(); };
   size_t window_start = snapshotCount();
   for (int i = 1; i <= 100; ++i) {
     appendApply(storage, createTxn(i, "/n" + std::to_string(i), "d", i));
@@ -679,11 +717,11 @@ TEST(Storage, SnapshotEverySnapCountAndPurge) {
     }
   }
   storage.stop();
-  auto snaps = disk::listDataFiles(dir.path / "version-2", "snapshot");
-  auto logs = disk::listDataFiles(dir.path / "version-2", "log");
+  auto snaps = formats::listDataFiles(dir.path / "version-2", "snapshot");
+  auto logs = formats::listDataFiles(dir.path / "version-2", "log");
   EXPECT_GE(logs.size(), 10u);
   EXPECT_GE(snaps.size(), 4u);
-  auto purged = disk::purge(dir.path / "version-2", dir.path / "version-2", 3);
+  auto purged = purge(dir.path / "version-2", dir.path / "version-2", 3);
   ASSERT_TRUE(purged.isOk());
   EXPECT_EQ(purged->kept_snapshots.size(), 3u);
   MemlogStorage again(host, settings);
@@ -723,16 +761,16 @@ TEST(Storage, TornTailIsCutAndBadChecksumIsAnError) {
     EXPECT_TRUE(host.logger_.contains("Last transaction was partial"));
     storage.stop();
     // the cut is on disk: the next reader sees a clean end
-    disk::LogScan scan;
+    formats::LogScan scan;
     readLog(readFile(log), &scan);
-    EXPECT_EQ(scan.end, disk::LogEnd::kClean);
+    EXPECT_EQ(scan.end, formats::LogEnd::kClean);
   }
   {  // a flipped byte in the 2nd record: an error naming file and offset
     std::string bad = readFile(log);
     bad[records[1].first.offset + 20] ^= 0x40;
     writeFile(log, bad);
     // drop the snapshots written by the restarts, so the log is needed
-    for (const auto& s : disk::listDataFiles(dir.path / "version-2", "snapshot")) {
+    for (const auto& s : formats::listDataFiles(dir.path / "version-2", "snapshot")) {
       if (s.zxid != 0) fs::remove(s.path);
     }
     MemlogStorage storage(host, durableIn(dir.path));
@@ -760,7 +798,7 @@ TEST(Storage, MissingLogIsAnErrorNotSilentLoss) {
     for (int i = 1; i <= 60; ++i) appendApply(storage, createTxn(i, "/n" + std::to_string(i), std::string(40, 'x'), i));
     storage.stop();
   }
-  auto logs = disk::listDataFiles(dir.path / "version-2", "log");
+  auto logs = formats::listDataFiles(dir.path / "version-2", "log");
   ASSERT_GE(logs.size(), 3u);
   fs::remove(logs[1].path);
   MemlogStorage storage(host, settings);
@@ -784,7 +822,7 @@ TEST(Storage, NoSnapshotButLogsIsRefusedUnlessTrusted) {
     appendApply(storage, createTxn(1, "/a", "x", 1));
     storage.stop();
   }
-  for (const auto& s : disk::listDataFiles(dir.path / "version-2", "snapshot")) fs::remove(s.path);
+  for (const auto& s : formats::listDataFiles(dir.path / "version-2", "snapshot")) fs::remove(s.path);
   std::vector<sdk::RecoveredSession> sessions;
   {
     MemlogStorage storage(host, settings);
