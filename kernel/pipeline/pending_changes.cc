@@ -18,7 +18,9 @@ NodeState PendingChanges::get(const std::string& path_in) const {
   if (it != changes_.end()) return it->second.state;
   NodeState state;
   sdk::NodeRead read;
-  if (storage_.read(path, sdk::NodeRead::kStat | sdk::NodeRead::kAcl, read)) {
+  const sdk::Code code = storage_.read(path, sdk::NodeRead::kStat | sdk::NodeRead::kAcl, read);
+  if (code != sdk::Code::kOk && code != sdk::Code::kNoNode && read_failure_ == sdk::Code::kOk) read_failure_ = code;
+  if (code == sdk::Code::kOk) {
     state.exists = true;
     state.version = read.stat.version;
     state.stored_cversion = read.stored_cversion;

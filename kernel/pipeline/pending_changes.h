@@ -36,8 +36,12 @@ class PendingChanges {
     removed_ = removed;
   }
 
-  // The node as the next txn will find it (nullopt-like: exists=false when absent).
+  // The node as the next txn will find it (nullopt-like: exists=false when absent). A storage
+  // that could not read (not an absent node) is remembered for takeReadFailure().
   NodeState get(const std::string& path) const;
+  // The first storage read failure since the last call (kOk when none): the op being prepared
+  // fails with a system error instead of acting on a node that only looked absent.
+  sdk::Code takeReadFailure() { return std::exchange(read_failure_, sdk::Code::kOk); }
   // Records the state `path` will have after txn `zxid`.
   void put(const std::string& path, NodeState state, sdk::Zxid zxid);
   // Forgets changes made by txns up to `zxid` (now visible in the storage).
@@ -56,6 +60,7 @@ class PendingChanges {
     sdk::Zxid zxid;
   };
   const sdk::Storage& storage_;
+  mutable sdk::Code read_failure_ = sdk::Code::kOk;
   std::unordered_map<std::string, Change> changes_;
   std::deque<std::pair<sdk::Zxid, std::string>> order_;
   sdk::Counter* queued_ = nullptr;

@@ -38,9 +38,10 @@ void ReadExecutor::execute(ConnectionState& connection, const sdk::ClientRequest
       const auto& exists = std::get<sdk::ExistsRequest>(request.body);
       if (exists.path.find('\0') != std::string::npos) return reply(Code::kBadArguments);
       sdk::NodeRead node;
-      bool found = storage_.read(lookup(exists.path), sdk::NodeRead::kStat, node);
+      const Code found = readNode(lookup(exists.path), sdk::NodeRead::kStat, node);
+      if (found != Code::kOk && found != Code::kNoNode) return reply(found);
       if (exists.watch) watches_.data().add(exists.path, connection.id, watch::WatchMode::kStandard);
-      if (!found) return reply(Code::kNoNode);
+      if (found == Code::kNoNode) return reply(Code::kNoNode);
       countRead(exists.path, 0);
       response.body = sdk::ExistsResponse{node.stat};
       return reply(Code::kOk);
@@ -48,9 +49,7 @@ void ReadExecutor::execute(ConnectionState& connection, const sdk::ClientRequest
     case OpCode::kGetData: {
       const auto& get = std::get<sdk::GetDataRequest>(request.body);
       sdk::NodeRead node;
-      if (!storage_.read(lookup(get.path), sdk::NodeRead::kStat | sdk::NodeRead::kData | sdk::NodeRead::kAcl, node)) {
-        return reply(Code::kNoNode);
-      }
+      if (const Code read = readNode(lookup(get.path), sdk::NodeRead::kStat | sdk::NodeRead::kData | sdk::NodeRead::kAcl, node); read != Code::kOk) return reply(read);
       if (!acl_.check(node.acl, sdk::perms::kRead, connection.ids)) return reply(Code::kNoAuth);
       if (get.watch) watches_.data().add(get.path, connection.id, watch::WatchMode::kStandard);
       countRead(get.path, node.data ? static_cast<int64_t>(node.data->size()) : 0);
@@ -61,9 +60,7 @@ void ReadExecutor::execute(ConnectionState& connection, const sdk::ClientRequest
     case OpCode::kGetChildren2: {
       const auto& get = std::get<sdk::GetChildrenRequest>(request.body);
       sdk::NodeRead node;
-      if (!storage_.read(lookup(get.path), sdk::NodeRead::kStat | sdk::NodeRead::kChildren | sdk::NodeRead::kAcl, node)) {
-        return reply(Code::kNoNode);
-      }
+      if (const Code read = readNode(lookup(get.path), sdk::NodeRead::kStat | sdk::NodeRead::kChildren | sdk::NodeRead::kAcl, node); read != Code::kOk) return reply(read);
       if (!acl_.check(node.acl, sdk::perms::kRead, connection.ids)) return reply(Code::kNoAuth);
       if (get.watch) watches_.children().add(get.path, connection.id, watch::WatchMode::kStandard);
       int64_t name_bytes = 0;
@@ -79,9 +76,7 @@ void ReadExecutor::execute(ConnectionState& connection, const sdk::ClientRequest
     case OpCode::kGetAcl: {
       const auto& get = std::get<sdk::GetAclRequest>(request.body);
       sdk::NodeRead node;
-      if (!storage_.read(lookup(get.path), sdk::NodeRead::kStat | sdk::NodeRead::kAcl, node)) {
-        return reply(Code::kNoNode);
-      }
+      if (const Code read = readNode(lookup(get.path), sdk::NodeRead::kStat | sdk::NodeRead::kAcl, node); read != Code::kOk) return reply(read);
       if (!acl_.check(node.acl, sdk::perms::kRead | sdk::perms::kAdmin, connection.ids)) {
         return reply(Code::kNoAuth);
       }
@@ -99,7 +94,7 @@ void ReadExecutor::execute(ConnectionState& connection, const sdk::ClientRequest
     case OpCode::kGetAllChildrenNumber: {
       const auto& get = std::get<sdk::GetAllChildrenNumberRequest>(request.body);
       sdk::NodeRead node;
-      if (!storage_.read(lookup(get.path), sdk::NodeRead::kAcl, node)) return reply(Code::kNoNode);
+      if (const Code read = readNode(lookup(get.path), sdk::NodeRead::kAcl, node); read != Code::kOk) return reply(read);
       if (!acl_.check(node.acl, sdk::perms::kRead, connection.ids)) return reply(Code::kNoAuth);
       response.body = sdk::GetAllChildrenNumberResponse{
           static_cast<int32_t>(storage_.countDescendants(get.path))};
@@ -132,8 +127,8 @@ void ReadExecutor::execute(ConnectionState& connection, const sdk::ClientRequest
         sdk::NodeRead node;
         if (op.type == OpCode::kGetData) {
           const auto& get = std::get<sdk::GetDataRequest>(op.op);
-          if (!storage_.read(lookup(get.path), sdk::NodeRead::kStat | sdk::NodeRead::kData | sdk::NodeRead::kAcl, node)) {
-            results.results.push_back(sdk::MultiResult::error(Code::kNoNode));
+          if (const Code read = readNode(lookup(get.path), sdk::NodeRead::kStat | sdk::NodeRead::kData | sdk::NodeRead::kAcl, node); read != Code::kOk) {
+            results.results.push_back(sdk::MultiResult::error(read));
           } else if (!acl_.check(node.acl, sdk::perms::kRead, connection.ids)) {
             results.results.push_back(sdk::MultiResult::error(Code::kNoAuth));
           } else {
@@ -141,8 +136,8 @@ void ReadExecutor::execute(ConnectionState& connection, const sdk::ClientRequest
           }
         } else {
           const auto& get = std::get<sdk::GetChildrenRequest>(op.op);
-          if (!storage_.read(lookup(get.path), sdk::NodeRead::kChildren | sdk::NodeRead::kAcl, node)) {
-            results.results.push_back(sdk::MultiResult::error(Code::kNoNode));
+          if (const Code read = readNode(lookup(get.path), sdk::NodeRead::kChildren | sdk::NodeRead::kAcl, node); read != Code::kOk) {
+            results.results.push_back(sdk::MultiResult::error(read));
           } else if (!acl_.check(node.acl, sdk::perms::kRead, connection.ids)) {
             results.results.push_back(sdk::MultiResult::error(Code::kNoAuth));
           } else {
@@ -237,6 +232,14 @@ void ReadExecutor::execute(ConnectionState& connection, const sdk::ClientRequest
   }
 }
 
+Code ReadExecutor::readNode(std::string_view path, uint32_t fields, sdk::NodeRead& node) const {
+  const Code code = storage_.read(path, fields, node);
+  if (code == Code::kOk || code == Code::kNoNode) return code;
+  // The storage failed (not an absent node): the client gets ZooKeeper's system error.
+  log_.log(sdk::LogLevel::kError, fmt::format("storage read of {} failed: {}", path, static_cast<int>(code)));
+  return Code::kSystemError;
+}
+
 void ReadExecutor::setWatches(ConnectionState& connection, const sdk::SetWatches2& request) {
   const sdk::Zxid relative = request.relative_zxid;
   auto send = [&](sdk::EventType type, const std::string& path) {
@@ -244,7 +247,7 @@ void ReadExecutor::setWatches(ConnectionState& connection, const sdk::SetWatches
   };
   for (const auto& path : request.data_watches) {
     sdk::NodeRead node;
-    if (!storage_.read(lookup(path), sdk::NodeRead::kStat, node)) {
+    if (readNode(lookup(path), sdk::NodeRead::kStat, node) == Code::kNoNode) {
       send(sdk::EventType::kNodeDeleted, path);
     } else if (node.stat.mzxid > relative) {
       send(sdk::EventType::kNodeDataChanged, path);
@@ -254,7 +257,7 @@ void ReadExecutor::setWatches(ConnectionState& connection, const sdk::SetWatches
   }
   for (const auto& path : request.exist_watches) {
     sdk::NodeRead node;
-    if (storage_.read(lookup(path), sdk::NodeRead::kStat, node)) {
+    if (readNode(lookup(path), sdk::NodeRead::kStat, node) == Code::kOk) {
       send(sdk::EventType::kNodeCreated, path);
     } else {
       watches_.data().add(path, connection.id, watch::WatchMode::kStandard);
@@ -262,7 +265,7 @@ void ReadExecutor::setWatches(ConnectionState& connection, const sdk::SetWatches
   }
   for (const auto& path : request.child_watches) {
     sdk::NodeRead node;
-    if (!storage_.read(lookup(path), sdk::NodeRead::kStat, node)) {
+    if (readNode(lookup(path), sdk::NodeRead::kStat, node) == Code::kNoNode) {
       send(sdk::EventType::kNodeDeleted, path);
     } else if (node.stat.pzxid > relative) {
       send(sdk::EventType::kNodeChildrenChanged, path);

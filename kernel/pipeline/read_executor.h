@@ -28,6 +28,8 @@ class ReadExecutor {
  private:
   void setWatches(ConnectionState& connection, const sdk::SetWatches2& request);
   void countRead(const std::string& path, int64_t bytes);
+  // kOk, kNoNode, or kSystemError (logged) when the storage could not read.
+  sdk::Code readNode(std::string_view path, uint32_t fields, sdk::NodeRead& node) const;
 
   const sdk::Storage& storage_;
   const AclChecker& acl_;

@@ -82,9 +82,9 @@ void RoleWiring::wire(sdk::Role role, int64_t epoch) {
 
 // ---- sdk::ConsensusHost ----
 
-void RoleWiring::commit(sdk::TxnEntry txn, sdk::Status status) noexcept {
-  boost::asio::post(strand_, [this, txn = std::move(txn), status = std::move(status)]() mutable {
-    onCommit(std::move(txn), std::move(status));
+void RoleWiring::commit(sdk::TxnEntry txn, sdk::Status status, sdk::ApplyMode mode) noexcept {
+  boost::asio::post(strand_, [this, txn = std::move(txn), status = std::move(status), mode]() mutable {
+    onCommit(std::move(txn), std::move(status), mode);
   });
 }
 
@@ -129,7 +129,7 @@ void RoleWiring::revalidateSession(sdk::SessionId id, int32_t timeout_ms, std::f
 
 // ---- apply ----
 
-void RoleWiring::onCommit(sdk::TxnEntry txn, sdk::Status status) {
+void RoleWiring::onCommit(sdk::TxnEntry txn, sdk::Status status, sdk::ApplyMode mode) {
   const sdk::Zxid zxid = txn.header.zxid;
   if (!status.isOk()) {
     // The txn is not durable; carrying on would acknowledge writes that may be lost.
@@ -140,7 +140,7 @@ void RoleWiring::onCommit(sdk::TxnEntry txn, sdk::Status status) {
   // ACLs of nodes about to be deleted, for the READ check on their NodeDeleted events.
   auto deleted_acls = pipeline_.watches().aclsOfDeleted(txn);
   std::vector<sdk::OpOutcome> outcomes;
-  if (auto applied = storage_.apply(txn, outcomes); !applied.isOk()) {
+  if (auto applied = storage_.apply(txn, mode, outcomes); !applied.isOk()) {
     log_.log(sdk::LogLevel::kCritical,
              fmt::format("txn 0x{:x} does not apply: {}; the tree has diverged, stopping", zxid,
                          applied.toString()));

@@ -55,7 +55,7 @@ class RoleWiring final : public sdk::ConsensusHost {
   sdk::ClientService& clientService() { return pipeline_; }
 
   // sdk::ConsensusHost (any thread)
-  void commit(sdk::TxnEntry txn, sdk::Status status) noexcept override;
+  void commit(sdk::TxnEntry txn, sdk::Status status, sdk::ApplyMode mode) noexcept override;
   void roleChanged(sdk::Role role, int64_t epoch) noexcept override;
   void syncCompleted() noexcept override;
   std::vector<sdk::SessionTouch> takeSessionTouches() noexcept override;
@@ -80,7 +80,7 @@ class RoleWiring final : public sdk::ConsensusHost {
   size_t sessionCount() const { return session_count_.load(); }
 
  private:
-  void onCommit(sdk::TxnEntry txn, sdk::Status status);
+  void onCommit(sdk::TxnEntry txn, sdk::Status status, sdk::ApplyMode mode);
   void wire(sdk::Role role, int64_t epoch);
   void countWrites(const sdk::TxnEntry& txn);
 

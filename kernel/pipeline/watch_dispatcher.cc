@@ -18,7 +18,7 @@ std::unordered_map<std::string, sdk::AclList> WatchDispatcher::aclsOfDeleted(con
   if (empty()) return acls;
   auto remember = [&](const std::string& path) {
     sdk::NodeRead node;
-    if (storage_.read(path, sdk::NodeRead::kAcl, node)) acls[path] = std::move(node.acl);
+    if (storage_.read(path, sdk::NodeRead::kAcl, node) == sdk::Code::kOk) acls[path] = std::move(node.acl);
   };
   if (const auto* remove = std::get_if<sdk::DeleteTxn>(&txn.body)) remember(remove->path);
   if (const auto* close = std::get_if<sdk::CloseSessionTxn>(&txn.body)) {
@@ -49,7 +49,7 @@ void WatchDispatcher::fire(const sdk::TxnEntry& txn, const std::vector<sdk::OpOu
   if (empty()) return;
   auto aclOf = [&](const std::string& path, sdk::AclList& out) -> const sdk::AclList* {
     sdk::NodeRead node;
-    if (!storage_.read(path, sdk::NodeRead::kAcl, node)) return nullptr;
+    if (storage_.read(path, sdk::NodeRead::kAcl, node) != sdk::Code::kOk) return nullptr;
     out = std::move(node.acl);
     return &out;
   };

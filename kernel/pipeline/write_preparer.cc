@@ -217,6 +217,7 @@ sdk::TxnEntry WritePreparer::prepareMulti(const PrepareContext& context, const s
     OpCode txn_type = type;
     sdk::TxnBody txn;
     auto status = prepareOp(context, type, body, txn_type, txn, &saved);
+    if (pending_.takeReadFailure() != Code::kOk) status = fail(Code::kSystemError);
     if (!status.isOk()) {
       failed = true;
       pending_.rollback(context.zxid, saved);
@@ -237,6 +238,7 @@ sdk::TxnEntry WritePreparer::prepare(const PrepareContext& context, const sdk::C
   OpCode txn_type = request.op;
   sdk::TxnBody txn;
   auto status = prepareOp(context, request.op, request.body, txn_type, txn, nullptr);
+  if (pending_.takeReadFailure() != Code::kOk) status = fail(Code::kSystemError);
   if (!status.isOk()) return errorEntry(context, status.code());
   return makeEntry(context, txn_type, std::move(txn));
 }

@@ -34,7 +34,7 @@ void SingleConsensus::propose(sdk::TxnEntry txn) noexcept {
     if (queued == nullptr) refused = failed_;
   }
   // Outside the lock: the kernel's commit must never run under the consensus' mutex.
-  if (queued == nullptr) return host_->commit(std::move(txn), std::move(refused));
+  if (queued == nullptr) return host_->commit(std::move(txn), std::move(refused), sdk::ApplyMode::kLive);
   // deque::push_back never moves existing elements, so `queued` stays valid until onDurable
   // pops it; the callback captures only `this` (no allocation in std::function).
   storage_->append(std::span<const sdk::TxnEntry>(queued, 1), [this](sdk::Status status) { onDurable(std::move(status)); });
@@ -49,7 +49,7 @@ void SingleConsensus::onDurable(sdk::Status status) noexcept {
     appending_.pop_front();
     if (!status.isOk() && failed_.isOk()) failed_ = status;
   }
-  host_->commit(std::move(txn), std::move(status));
+  host_->commit(std::move(txn), std::move(status), sdk::ApplyMode::kLive);
 }
 
 }  // namespace corral::plugins::single

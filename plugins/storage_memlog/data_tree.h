@@ -182,12 +182,48 @@ class DataTree {
 
   // ---- snapshots --------------------------------------------------------------------------
 
-  // Under ONE shared lock (a consistent image, not ZooKeeper's fuzzy one): `on_acl` for every
+  // Under ONE shared lock (a consistent image, for tests and tools; snapshots use Walk): `on_acl` for every
   // ACL cache entry in ascending key order, then `on_node` for every node in pre-order (parent
   // before children, root first as ""). Writers wait while this runs, so keep callbacks cheap
   // (e.g. append to a buffer).
   void visitSnapshot(const std::function<void(int64_t key, const sdk::AclList& acl)>& on_acl,
                      const std::function<void(const NodeRecord& node)>& on_node) const;
+  // A fuzzy pre-order walk of the live tree, as ZooKeeper's serializeNode: the tree's lock is
+  // held only while step() visits a batch of nodes, so writers go on between batches. Each node
+  // is read whole under the lock and after its parent; a node that exists from beginWalk() to the
+  // walk's end is visited exactly once; nodes created or deleted meanwhile may or may not be.
+  // Memory: the child slots of the nodes on the current path (8 bytes per child), never a copy
+  // of the tree; blocks freed meanwhile are kept until the walk ends (its names are read from
+  // them). The tree must not be cleared or loaded while a walk exists.
+  class Walk {
+   public:
+    ~Walk();  // ends the walk: frees the blocks kept meanwhile
+    Walk(const Walk&) = delete;
+    Walk& operator=(const Walk&) = delete;
+    // Visits up to `max_nodes` more nodes under one shared lock; `on_node` must not call into
+    // the tree. False once every node has been visited.
+    bool step(size_t max_nodes, const std::function<void(const NodeRecord&)>& on_node);
+    int64_t visited() const { return visited_; }
+
+   private:
+    friend class DataTree;
+    struct Frame {
+      std::string path;             // the node whose children these are
+      std::vector<uint64_t> slots;  // its child slots when it was reached
+      size_t next = 0;
+      uint32_t name_offset = 0;
+    };
+    explicit Walk(const DataTree& tree);
+    void pushChildrenOf(const detail::ZNode* node);
+    void emit(const detail::ZNode* node, const std::function<void(const NodeRecord&)>& on_node);
+    const DataTree& tree_;
+    std::vector<Frame> stack_;
+    bool started_ = false;
+    int64_t visited_ = 0;
+  };
+  // Starts a walk; `on_acl` gets every ACL cache entry (ascending key) under the same lock.
+  std::unique_ptr<Walk> beginWalk(const std::function<void(int64_t key, const sdk::AclList& acl)>& on_acl) const;
+
   // The ACL cache entries alone, ascending by key.
   std::vector<std::pair<int64_t, std::shared_ptr<const sdk::AclList>>> aclEntries() const;
   // Usage count of an ACL key (tests and diagnostics).
@@ -221,6 +257,7 @@ class DataTree {
   void recomputeDerived();
   Node* findLoadParent(std::string_view parent_path);
   void destroyAll();
+  void freeNode(Node* node);  // now, or when the last walk ends
   ReapInfo reapInfoOf(const Node* node) const;
 
   mutable std::shared_mutex mutex_;
@@ -236,6 +273,9 @@ class DataTree {
   // While a snapshot loads: the chain from the root to the node loaded last (parent lookups).
   std::vector<Node*> load_ancestors_;
   DigestSource load_digest_source_ = DigestSource::kComputeWhileLoading;
+  // Fuzzy walks in progress and the node blocks freed while they run (under mutex_).
+  mutable int walks_ = 0;
+  mutable std::vector<Node*> graveyard_;
 };
 
 }  // namespace corral::plugins::memlog

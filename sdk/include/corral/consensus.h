@@ -34,12 +34,12 @@
 #include "corral/frontend.h"
 #include "corral/plugin.h"
 #include "corral/status.h"
+#include "corral/storage.h"
 #include "corral/txn_records.h"
 #include "corral/types.h"
 
 namespace corral::sdk {
 
-class Storage;
 
 enum class Role : int32_t { kStandalone = 0, kLeader = 1, kFollower = 2, kObserver = 3, kLooking = 4 };
 
@@ -121,8 +121,10 @@ class ConsensusHost {
  public:
   virtual ~ConsensusHost() = default;
   // A committed txn, in zxid order. `status` is not ok when the txn could not be made
-  // durable: the kernel stops the server (a failed fsync is fatal).
-  virtual void commit(TxnEntry txn, Status status) noexcept = 0;
+  // durable: the kernel stops the server (a failed fsync is fatal). `mode` is how the storage
+  // applies it: kReplay for txns a fuzzy snapshot just loaded may already hold (a learner after
+  // SNAP, as ZooKeeper's learners apply them), kLive otherwise.
+  virtual void commit(TxnEntry txn, Status status, ApplyMode mode) noexcept = 0;
   // This server's role changed (also the first decision after start). Leaving a role closes
   // every client connection and drops pending changes; sessions are not expired by it.
   virtual void roleChanged(Role role, int64_t epoch) noexcept = 0;

@@ -26,7 +26,7 @@ using TestHost = corral::testing::RuntimeTestHost;
 // Records commits as the kernel would receive them.
 class RecordingHost final : public sdk::ConsensusHost {
  public:
-  void commit(sdk::TxnEntry txn, sdk::Status status) noexcept override {
+  void commit(sdk::TxnEntry txn, sdk::Status status, sdk::ApplyMode) noexcept override {
     std::lock_guard lock(mutex_);
     commits_.emplace_back(txn.header.zxid, status.isOk());
     changed_.notify_all();
@@ -147,8 +147,8 @@ TEST(SingleConsensus, AnUnqueueableTxnFailsItAndEveryLaterOneWithoutAHoleOnDisk)
   ASSERT_TRUE(storage.recover(sessions).isOk());
   EXPECT_EQ(storage.stats().last_applied_zxid, 2);
   sdk::NodeRead node;
-  EXPECT_TRUE(storage.read("/n2", sdk::NodeRead::kStat, node));
-  EXPECT_FALSE(storage.read("/n4", sdk::NodeRead::kStat, node));
+  EXPECT_EQ(storage.read("/n2", sdk::NodeRead::kStat, node), sdk::Code::kOk);
+  EXPECT_EQ(storage.read("/n4", sdk::NodeRead::kStat, node), sdk::Code::kNoNode);
   storage.stop();
 }
 

@@ -13,7 +13,7 @@ TEST_F(PipelineTest, PipelinedSequentialCreatesUnderTheRootGetDistinctNames) {
   auto client = connect();
   ASSERT_TRUE(client && client->session);
   sdk::NodeRead before;
-  ASSERT_TRUE(storage_.read("/", sdk::NodeRead::kStat, before));
+  ASSERT_EQ(storage_.read("/", sdk::NodeRead::kStat, before), sdk::Code::kOk);
   std::vector<int32_t> xids;
   for (int i = 0; i < 4; ++i) xids.push_back(submit(*client, OpCode::kCreate, createRequest("/s-", 2)));
   std::vector<std::string> names;
@@ -26,7 +26,7 @@ TEST_F(PipelineTest, PipelinedSequentialCreatesUnderTheRootGetDistinctNames) {
   EXPECT_EQ(names, (std::vector<std::string>{"/s-0000000000", "/s-0000000001", "/s-0000000002",
                                              "/s-0000000003"}));
   sdk::NodeRead root;
-  ASSERT_TRUE(storage_.read("/", sdk::NodeRead::kStat, root));
+  ASSERT_EQ(storage_.read("/", sdk::NodeRead::kStat, root), sdk::Code::kOk);
   EXPECT_EQ(root.stat.cversion, before.stat.cversion + 4);
   EXPECT_EQ(root.stat.pzxid, consensus_.proposed().back().header.zxid);
 }
@@ -100,7 +100,7 @@ TEST_F(PipelineTest, CloseSessionIsAnsweredThenTheSessionIsGone) {
   auto closed = call(*client, OpCode::kCloseSession, std::monostate{});
   EXPECT_TRUE(closed.close_after);
   sdk::NodeRead node;
-  EXPECT_FALSE(storage_.read("/eph", sdk::NodeRead::kStat, node));
+  EXPECT_EQ(storage_.read("/eph", sdk::NodeRead::kStat, node), sdk::Code::kNoNode);
   auto again = connect(client->response.session_id, client->response.passwd);
   ASSERT_TRUE(again);
   EXPECT_EQ(again->response.session_id, 0);

@@ -66,7 +66,7 @@ class TestConsensus final : public sdk::Consensus {
       std::lock_guard lock(mutex_);
       proposed_.push_back(txn);
     }
-    host_->commit(std::move(txn), sdk::Status::ok());
+    host_->commit(std::move(txn), sdk::Status::ok(), sdk::ApplyMode::kLive);
     waiter_.notify();
   }
   void forward(sdk::ForwardedRequest request) noexcept override {

@@ -17,7 +17,7 @@ class RoleChangeTest : public PipelineTest {
     sdk::TxnEntry txn;
     txn.header = sdk::TxnHeader{session, cxid, ++leader_zxid_, 1000, type};
     txn.body = std::move(body);
-    wiring_->commit(std::move(txn), sdk::Status::ok());
+    wiring_->commit(std::move(txn), sdk::Status::ok(), sdk::ApplyMode::kLive);
   }
   // Connects through a learner: the createSession goes to the leader, which commits it.
   std::optional<TestClient> connectThroughLeader() {

@@ -35,7 +35,7 @@ class WritePreparerTest : public ::testing::Test {
   }
   void applyTxn(const sdk::TxnEntry& txn) {
     std::vector<sdk::OpOutcome> outcomes;
-    ASSERT_TRUE(storage_.apply(txn, outcomes).isOk());
+    ASSERT_TRUE(storage_.apply(txn, sdk::ApplyMode::kLive, outcomes).isOk());
     pending_.applied(txn.header.zxid);
   }
   sdk::TxnEntry create(const std::string& path, int32_t flags = 0, bool apply = true,

@@ -220,7 +220,7 @@ sdk::Status appendSync(MemlogStorage& storage, const sdk::TxnEntry& txn) {
 void appendApply(MemlogStorage& storage, const sdk::TxnEntry& txn) {
   ASSERT_TRUE(appendSync(storage, txn).isOk());
   std::vector<sdk::OpOutcome> outcomes;
-  ASSERT_TRUE(storage.apply(txn, outcomes).isOk());
+  ASSERT_TRUE(storage.apply(txn, sdk::ApplyMode::kLive, outcomes).isOk());
 }
 
 // ---- golden: txn log --------------------------------------------------------------------------
@@ -674,7 +674,7 @@ TEST(Storage, GroupCommitAcknowledgesInOrderAndSurvivesRestart) {
     all.get_future().wait();
     for (size_t i = 0; i < acked.size(); ++i) EXPECT_EQ(acked[i], static_cast<sdk::Zxid>(i + 1));
     std::vector<sdk::OpOutcome> outcomes;
-    for (const auto& txn : txns) ASSERT_TRUE(storage.apply(txn, outcomes).isOk());
+    for (const auto& txn : txns) ASSERT_TRUE(storage.apply(txn, sdk::ApplyMode::kLive, outcomes).isOk());
     // fewer fsyncs than txns: they were grouped
     storage.stop();
   }
