@@ -285,8 +285,15 @@ class BodyReader {
     if (length < -1 || length > sdk::kJuteMaxLengthDefault * 64) {
       return corrupt(fmt::format("bad {} length {}", what, length));
     }
-    out.resize(length < 0 ? 0 : static_cast<size_t>(length));
-    return bytes(out.data(), out.size());
+    // Grown as the bytes arrive, so a garbage length costs what the stream really holds.
+    const size_t total = length < 0 ? 0 : static_cast<size_t>(length);
+    out.clear();
+    while (out.size() < total) {
+      const size_t have = out.size();
+      out.resize(have + std::min<size_t>(total - have, 1 << 20));
+      if (auto st = bytes(out.data() + have, out.size() - have); !st.isOk()) return st;
+    }
+    return Status::ok();
   }
   Status corrupt(std::string_view what) const {
     return Status(Code::kCorruptData, fmt::format("snapshot stream: {} at body offset {}", what, offset_));

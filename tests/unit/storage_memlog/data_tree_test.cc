@@ -707,5 +707,68 @@ TEST(DataTreeThreads, ReadersDuringWrites) {
   EXPECT_GT(reads.load(), 0);
 }
 
+// The fuzzy walk behind snapshots: while another thread creates, deletes and grows nodes (a
+// larger setData moves a node to a new block; children tables rehash), every node that exists
+// from the walk's start to its end is visited exactly once, after its parent.
+TEST(DataTreeWalk, FuzzyWalkUnderConcurrentWritesVisitsStableNodesOnce) {
+  DataTree t;
+  sdk::Zxid zxid = 0;
+  for (int d = 0; d < 20; ++d) {
+    const std::string dir = "/d" + std::to_string(d);
+    create(t, dir, ++zxid);
+    for (int i = 0; i < 300; ++i) create(t, dir + "/s" + std::to_string(i), ++zxid, "x");
+    for (int i = 0; i < 100; ++i) create(t, dir + "/v" + std::to_string(i), ++zxid, "x");
+  }
+  std::atomic<bool> walking{true};
+  std::atomic<int> writes{0};
+  std::atomic<bool> writer_done{false};
+  std::thread writer([&] {
+    sdk::Zxid z = 100000;
+    for (int round = 0; walking.load() || round < 50; ++round) {
+      const std::string dir = "/d" + std::to_string(round % 20);
+      // volatile nodes: deleted, recreated, grown; new nodes appear
+      const std::string v = dir + "/v" + std::to_string(round % 100);
+      if (t.exists(v).isOk()) {
+        (void)t.deleteNode(v, ++z);
+      } else {
+        (void)t.createNode(v, "y", kOpen, 0, -1, ++z, 1000);
+      }
+      (void)t.setData(dir + "/s" + std::to_string(round % 300), std::string(200 + round % 50, 'g'), round, ++z, 1000);
+      (void)t.createNode(dir + "/new" + std::to_string(round), "n", kOpen, 0, -1, ++z, 1000);
+      ++writes;
+      if (round > 20000) break;
+    }
+    writer_done = true;
+  });
+  std::vector<std::string> visited;
+  std::set<std::string> seen;
+  auto walk = t.beginWalk({});
+  int steps = 0;
+  while (walk->step(64, [&](const NodeRecord& node) {
+    const std::string path(node.path);
+    if (!path.empty()) {
+      const std::string parent(sdk::parentOf(path));
+      EXPECT_TRUE(parent == "/" ? true : seen.count(parent) == 1) << path << " before its parent";
+    }
+    EXPECT_TRUE(seen.insert(path.empty() ? "/" : path).second) << "visited twice: " << path;
+    visited.push_back(path);
+  })) {
+    ++steps;
+    const int before = writes.load();
+    // A write between every two steps (while the writer runs).
+    while (writes.load() == before && !writer_done.load()) std::this_thread::yield();
+  }
+  walk.reset();
+  walking = false;
+  writer.join();
+  EXPECT_GT(steps, 50);
+  for (int d = 0; d < 20; ++d) {
+    const std::string dir = "/d" + std::to_string(d);
+    EXPECT_EQ(seen.count(dir), 1u);
+    for (int i = 0; i < 300; ++i) EXPECT_EQ(seen.count(dir + "/s" + std::to_string(i)), 1u) << dir << "/s" << i;
+  }
+  EXPECT_EQ(seen.count("/zookeeper/quota"), 1u);
+}
+
 }  // namespace
 }  // namespace corral::plugins::memlog
