@@ -49,8 +49,11 @@ void WatchDispatcher::fire(const sdk::TxnEntry& txn, const std::vector<sdk::OpOu
   if (empty()) return;
   auto aclOf = [&](const std::string& path, sdk::AclList& out) -> const sdk::AclList* {
     sdk::NodeRead node;
-    if (storage_.read(path, sdk::NodeRead::kAcl, node) != sdk::Code::kOk) return nullptr;
-    out = std::move(node.acl);
+    const sdk::Code code = storage_.read(path, sdk::NodeRead::kAcl, node);
+    if (code == sdk::Code::kNoNode) return nullptr;
+    // A node whose ACL cannot be read: nobody but super passes the READ check (fail closed; an
+    // empty list would let everyone in, as in ZooKeeper).
+    out = code == sdk::Code::kOk ? std::move(node.acl) : sdk::AclList{{0, {"world", "anyone"}}};
     return &out;
   };
   auto childrenChanged = [&](const std::string& path) {

@@ -191,6 +191,7 @@ Status WritePreparer::prepareOp(const PrepareContext& context, OpCode type, cons
 }
 
 sdk::TxnEntry WritePreparer::prepareMulti(const PrepareContext& context, const sdk::MultiRequest& multi) {
+  (void)pending_.takeReadFailure();  // only this request's reads count
   // A multi with read ops, or create sub-ops with TTL flags, is refused as undecodable.
   for (const auto& op : multi.ops) {
     if (sdk::isMultiReadOp(op.type)) return errorEntry(context, Code::kMarshallingError);
@@ -237,8 +238,14 @@ sdk::TxnEntry WritePreparer::prepare(const PrepareContext& context, const sdk::C
   if (request.op == OpCode::kMulti) return prepareMulti(context, std::get<sdk::MultiRequest>(request.body));
   OpCode txn_type = request.op;
   sdk::TxnBody txn;
-  auto status = prepareOp(context, request.op, request.body, txn_type, txn, nullptr);
-  if (pending_.takeReadFailure() != Code::kOk) status = fail(Code::kSystemError);
+  (void)pending_.takeReadFailure();  // only this request's reads count
+  SavedStates saved;
+  auto status = prepareOp(context, request.op, request.body, txn_type, txn, &saved);
+  if (pending_.takeReadFailure() != Code::kOk) {
+    // The storage could not read a node this op depends on: no change of it may stay pending.
+    if (status.isOk()) pending_.rollback(context.zxid, saved);
+    status = fail(Code::kSystemError);
+  }
   if (!status.isOk()) return errorEntry(context, status.code());
   return makeEntry(context, txn_type, std::move(txn));
 }
@@ -253,7 +260,6 @@ sdk::TxnEntry WritePreparer::closeSession(const PrepareContext& context, std::ve
   for (auto it = paths.begin(); it != paths.end();) {
     it = pending_.has(*it) && !pending_.get(*it).exists ? paths.erase(it) : std::next(it);
   }
-  (void)context;
   sdk::CloseSessionTxn txn;
   for (const auto& path : paths) {
     std::string parent_path;
@@ -266,6 +272,9 @@ sdk::TxnEntry WritePreparer::closeSession(const PrepareContext& context, std::ve
     pending_.put(path, NodeState{}, context.zxid);
     txn.paths_to_delete.push_back(path);
   }
+  // A session's close must go through: the storage deletes what the txn names (ZooKeeper's
+  // closeSession never fails either); a read failure here is not the next request's.
+  (void)pending_.takeReadFailure();
   return makeEntry(context, OpCode::kCloseSession, std::move(txn));
 }
 
@@ -274,7 +283,13 @@ sdk::TxnEntry WritePreparer::deleteNode(const PrepareContext& context, const std
   static const std::vector<sdk::Id> kServerIds{sdk::Id{"super", ""}};
   PrepareContext server_context = context;
   server_context.ids = &kServerIds;
-  auto status = prepareDelete(server_context, path, -1, txn, nullptr);
+  (void)pending_.takeReadFailure();
+  SavedStates saved;
+  auto status = prepareDelete(server_context, path, -1, txn, &saved);
+  if (pending_.takeReadFailure() != Code::kOk) {
+    if (status.isOk()) pending_.rollback(context.zxid, saved);
+    status = fail(Code::kSystemError);
+  }
   if (!status.isOk()) return errorEntry(context, status.code());
   return makeEntry(context, container ? OpCode::kDeleteContainer : OpCode::kDelete, std::move(txn));
 }

@@ -28,7 +28,9 @@ using namespace detail;
 
 // ---------------------------------------------------------------------------------------------
 
-DataTree::DataTree() {
+DataTree::DataTree() { buildFresh(); }
+
+void DataTree::buildFresh() {
   // Built-in nodes as a fresh ZooKeeper 3.8 DataTree has them: DataNode(new byte[0], -1L,
   // new StatPersisted()) for /, /zookeeper and /zookeeper/quota, then addConfigNode() which
   // does setACL(/zookeeper/config, READ_ACL_UNSAFE, -1) -> ACL key 1, aversion -1.
@@ -46,6 +48,17 @@ DataTree::DataTree() {
   add(zk, quota);
   add(zk, config);
   recomputeDerived();
+}
+
+void DataTree::reset() {
+  std::unique_lock lock(mutex_);
+  destroyAll();
+  acl_cache_.clear();
+  ephemerals_.clear();
+  containers_.clear();
+  ttls_.clear();
+  load_ancestors_.clear();
+  buildFresh();
 }
 
 DataTree::~DataTree() { destroyAll(); }

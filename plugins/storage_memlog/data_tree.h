@@ -88,7 +88,15 @@ struct ReapInfo {
   sdk::TimeMs mtime = 0;
 };
 
-using formats::znodeDigest;  // the digest of one znode (formats/digest.h)
+using formats::znodeDigest;
+
+// The ACL a loaded node gets when its aclKey is missing from the snapshot's ACL map (a fuzzy
+// snapshot): no permission for anyone but super, until the replayed txn sets the real one. (An
+// empty list would mean "open to all" to the ACL check, as in ZooKeeper.)
+inline const sdk::AclList& unknownAclPlaceholder() {
+  static const sdk::AclList acl{{0, {"world", "anyone"}}};
+  return acl;
+}  // the digest of one znode (formats/digest.h)
 
 class DataTree {
  public:
@@ -101,6 +109,9 @@ class DataTree {
   // aversion -1), exactly as a fresh 3.8 server shows them.
   DataTree();
   ~DataTree();
+  // Back to the fresh tree, in place (readers on other threads keep a valid object). Not while
+  // a walk exists.
+  void reset();
   DataTree(const DataTree&) = delete;
   DataTree& operator=(const DataTree&) = delete;
 
@@ -240,6 +251,8 @@ class DataTree {
   sdk::Status loadNode(std::string_view path, std::optional<std::string_view> data, int64_t acl_key,
                        const sdk::StatPersisted& stat);
   sdk::Status finishLoad(std::optional<uint64_t> supplied_digest = {});
+  // Nodes of the last load whose aclKey was not in the snapshot's ACL map (fuzzy snapshots).
+  int64_t unknownAclKeys() const { return unknown_acl_keys_; }
 
  private:
   using Node = detail::ZNode;
@@ -257,6 +270,7 @@ class DataTree {
   void recomputeDerived();
   Node* findLoadParent(std::string_view parent_path);
   void destroyAll();
+  void buildFresh();  // the built-in nodes of a fresh tree (lock held or under construction)
   void freeNode(Node* node);  // now, or when the last walk ends
   ReapInfo reapInfoOf(const Node* node) const;
 
@@ -275,6 +289,7 @@ class DataTree {
   DigestSource load_digest_source_ = DigestSource::kComputeWhileLoading;
   // Fuzzy walks in progress and the node blocks freed while they run (under mutex_).
   mutable int walks_ = 0;
+  int64_t unknown_acl_keys_ = 0;
   mutable std::vector<Node*> graveyard_;
 };
 

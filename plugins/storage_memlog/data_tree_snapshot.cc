@@ -56,6 +56,7 @@ int64_t DataTree::aclRefCount(int64_t acl_key) const {
 
 void DataTree::clearForLoad(DigestSource digest_source) {
   std::unique_lock lock(mutex_);
+  unknown_acl_keys_ = 0;
   load_digest_source_ = digest_source;
   destroyAll();
   acl_cache_.clear();
@@ -117,10 +118,14 @@ Status DataTree::loadNode(std::string_view path, std::optional<std::string_view>
       return Status(Code::kCorruptData, "Invalid Datatree, node stored twice: " + std::string(path));
     }
   }
-  const std::optional<uint32_t> slot = acl_cache_.addUsage(acl_key);
+  std::optional<uint32_t> slot = acl_cache_.addUsage(acl_key);
   if (!slot) {
-    return Status(Code::kCorruptData, "node " + std::string(path) + " refers to unknown aclKey " +
-                                          std::to_string(acl_key));
+    // A fuzzy snapshot (ZooKeeper's or ours) may hold a node created or re-ACLed after its ACL
+    // map was written. ZooKeeper loads such a node anyway (ReferenceCountedACLCache.addUsage
+    // ignores the key); so do we, with a placeholder ACL until the replay of that txn sets it.
+    if (auto st = acl_cache_.insertLoaded(acl_key, unknownAclPlaceholder()); !st.isOk()) return st;
+    slot = acl_cache_.addUsage(acl_key);
+    ++unknown_acl_keys_;
   }
   Node* node = allocNode(path, data);
   node->czxid = stat.czxid;

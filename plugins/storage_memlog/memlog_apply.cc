@@ -18,8 +18,18 @@ std::optional<std::string_view> view(const sdk::OptionalBytes& data) {
 
 }  // namespace
 
+// A replayed create (any flavour, also inside a multi) that meets the very node it created: a
+// fuzzy snapshot may have written that node with an ACL key its ACL map did not list yet, loaded
+// with a placeholder ACL; the txn carries the real one.
+void MemlogStorage::restorePlaceholderAcl(const std::string& path, const sdk::AclList& acl, sdk::Zxid zxid) {
+  auto node = tree_->getNode(path);
+  if (node.isOk() && node->persisted.czxid == zxid && node->acl && *node->acl == unknownAclPlaceholder()) {
+    (void)tree_->setAcl(path, acl, node->persisted.aversion);
+  }
+}
+
 Status MemlogStorage::applyOne(OpCode type, const sdk::TxnBody& body, const sdk::TxnHeader& header,
-                               sdk::OpOutcome& outcome) {
+                               sdk::OpOutcome& outcome, bool replay) {
   DataTree& tree = *tree_;
   outcome.type = type;
   outcome.err = Code::kOk;
@@ -56,6 +66,11 @@ Status MemlogStorage::applyOne(OpCode type, const sdk::TxnBody& body, const sdk:
   } else if (const auto* error = std::get_if<sdk::ErrorTxn>(&body)) {
     outcome.type = OpCode::kError;
     outcome.err = error->err;
+  }
+  if (replay && status.code() == Code::kNodeExists) {
+    if (const auto* create = std::get_if<sdk::CreateTxn>(&body)) restorePlaceholderAcl(create->path, create->acl, header.zxid);
+    if (const auto* c = std::get_if<sdk::CreateContainerTxn>(&body)) restorePlaceholderAcl(c->path, c->acl, header.zxid);
+    if (const auto* t = std::get_if<sdk::CreateTtlTxn>(&body)) restorePlaceholderAcl(t->path, t->acl, header.zxid);
   }
   if (!status.isOk()) outcome.err = status.code();
   return status;
@@ -106,7 +121,7 @@ Status MemlogStorage::applyLocked(const sdk::TxnEntry& txn, sdk::ApplyMode mode,
         if (!sdk::decodeSubTxn(sub, body)) {
           return Status(Code::kCorruptData, "undecodable op in multi txn");
         }
-        auto status = applyOne(sub.type, body, header, outcome);
+        auto status = applyOne(sub.type, body, header, outcome, replay);
         if (!status.isOk() && result.isOk()) result = status;
         outcomes.push_back(std::move(outcome));
       }
@@ -114,7 +129,7 @@ Status MemlogStorage::applyLocked(const sdk::TxnEntry& txn, sdk::ApplyMode mode,
     }
     default: {
       sdk::OpOutcome outcome;
-      result = applyOne(header.type, txn.body, header, outcome);
+      result = applyOne(header.type, txn.body, header, outcome, replay);
       if (replay && header.type == OpCode::kCreate && result.code() == Code::kNodeExists) {
         // DataTree.processTxn: a create that meets an existing node during restore (fuzzy
         // snapshot) still advances the parent's cversion and pzxid.

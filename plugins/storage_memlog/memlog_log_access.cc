@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "corral/formats/file_bytes.h"
+#include "corral/formats/snapshot_codec.h"
 #include "corral/formats/txn_log.h"
 #include "memlog_storage.h"
 
@@ -21,13 +22,24 @@ namespace {
 // The last zxid a snapshot may hold: the ZxidDigest's zxid when the file has one (a fuzzy
 // snapshot holds txns up to it at most), else the zxid in its name.
 Zxid snapshotEndZxid(const formats::DataFile& file) {
-  auto bytes = formats::loadSnapshotBytes(file.path);
-  if (!bytes.isOk()) return file.zxid;
-  const std::string_view v = bytes->view();
   // ... ZxidDigest{long zxid, int 2, long digest}, long checksum, ustring "/"
   constexpr size_t kTail = 8 + 4 + 8 + 8 + 4 + 1;
-  if (v.size() < kTail + 13) return file.zxid;
-  sdk::JuteReader r(v.substr(v.size() - kTail));
+  std::string tail;
+  if (formats::compressionOfFile(file.path) == formats::Compression::kNone) {
+    const int fd = ::open(file.path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return file.zxid;
+    const off_t size = ::lseek(fd, 0, SEEK_END);
+    tail.resize(kTail);
+    const bool ok = size >= static_cast<off_t>(kTail + 16) &&
+                    ::pread(fd, tail.data(), kTail, size - static_cast<off_t>(kTail)) == static_cast<ssize_t>(kTail);
+    ::close(fd);
+    if (!ok) return file.zxid;
+  } else {
+    auto bytes = formats::loadSnapshotBytes(file.path);  // compressed: no way but through it
+    if (!bytes.isOk() || bytes->size() < kTail + 16) return file.zxid;
+    tail.assign(bytes->view().substr(bytes->size() - kTail));
+  }
+  sdk::JuteReader r(tail);
   const Zxid zxid = r.readLong();
   const int32_t version = r.readInt();
   r.readLong();
@@ -51,6 +63,7 @@ Status truncateFile(const std::filesystem::path& file, uint64_t length) {
 
 Status MemlogStorage::readLog(Zxid after_zxid, const std::function<bool(const sdk::TxnEntry&)>& visit) noexcept {
   try {
+    std::shared_lock reading(log_files_mutex_);
     const Zxid last = last_logged_.load();
     if (after_zxid >= last) return after_zxid == last ? Status::ok()
                                                       : Status(Code::kNotFound, fmt::format(
@@ -88,6 +101,11 @@ Status MemlogStorage::readLog(Zxid after_zxid, const std::function<bool(const sd
           return false;
         }
         if (zxid <= delivered) return true;  // a txn logged twice (a log restarted behind)
+        if ((zxid >> 32) == (delivered >> 32) && zxid != delivered + 1) {
+          failure = Status(Code::kCorruptData, fmt::format("{} offset {}: txns 0x{:x}..0x{:x} are missing from the log",
+                                                           file.path.string(), record.offset, delivered + 1, zxid - 1));
+          return false;
+        }
         delivered = zxid;
         if (!visit(txn)) {
           stopped = true;
@@ -142,39 +160,67 @@ Status MemlogStorage::cutLogsAfter(Zxid zxid) {
   return formats::fsyncDir(settings_.logDir());
 }
 
+Status MemlogStorage::removeSnapshotsAfter(Zxid zxid, bool fuzzy_past) {
+  for (const auto& snap : formats::listDataFiles(settings_.snapDir(), "snapshot")) {
+    if (snap.zxid <= zxid && (!fuzzy_past || snapshotEndZxid(snap) <= zxid)) continue;
+    std::error_code ec;
+    std::filesystem::remove(snap.path, ec);
+    if (ec) return Status(Code::kIoError, fmt::format("cannot remove {}: {}", snap.path.string(), ec.message()));
+    host_.logger().info("removed {} (it may hold txns after 0x{:x})", snap.path.string(), zxid);
+  }
+  return formats::fsyncDir(settings_.snapDir());
+}
+
+Status MemlogStorage::checkReachable(Zxid zxid) {
+  // The newest valid snapshot that holds nothing after `zxid`, then a log record of `zxid`.
+  std::optional<formats::DataFile> base;
+  for (const auto& snap : formats::listDataFiles(settings_.snapDir(), "snapshot")) {
+    if (formats::looksLikeValidSnapshot(snap.path) && snapshotEndZxid(snap) <= zxid) base = snap;
+  }
+  if (!base && zxid != 0) {
+    return Status(Code::kNotFound, fmt::format("no retained snapshot holds only txns up to 0x{:x}", zxid));
+  }
+  if (!base || base->zxid == zxid) return Status::ok();
+  bool found = false;
+  for (const auto& file : formats::logsAfter(formats::listDataFiles(settings_.logDir(), "log"), base->zxid)) {
+    auto bytes = formats::mapLogFile(file.path);
+    if (!bytes.isOk()) return bytes.status();
+    formats::scanLog(bytes->view(), [&](const formats::LogRecord& record) {
+      sdk::TxnEntry txn;
+      if (formats::decodeEntry(record.entry, txn).isOk() && txn.header.zxid == zxid) found = true;
+      return !found;
+    });
+    if (found) return Status::ok();
+  }
+  return Status(Code::kNotFound, fmt::format("the retained logs do not hold zxid 0x{:x}", zxid));
+}
+
 Status MemlogStorage::truncateLog(Zxid zxid) noexcept {
   try {
     std::lock_guard one_at_a_time(snapshot_write_mutex_);
     std::lock_guard lock(apply_mutex_);
-    if (!settings_.durable) {
-      if (zxid == last_applied_.load()) return Status::ok();
-      return Status(Code::kNotFound, "storage.memlog keeps no log without a dataDir");
-    }
+    if (zxid == last_applied_.load() && zxid == last_logged_.load()) return Status::ok();
+    if (!settings_.durable) return Status(Code::kNotFound, "storage.memlog keeps no log without a dataDir");
+    std::unique_lock files(log_files_mutex_);
     stopWriter();
-    Status status = cutLogsAfter(zxid);
-    // Snapshots that may hold txns after `zxid` (named after it, or fuzzy past it) go too.
-    if (status.isOk()) {
-      for (const auto& snap : formats::listDataFiles(settings_.snapDir(), "snapshot")) {
-        if (snapshotEndZxid(snap) <= zxid) continue;
-        std::error_code ec;
-        std::filesystem::remove(snap.path, ec);
-        if (ec) {
-          status = Status(Code::kIoError, fmt::format("cannot remove {}: {}", snap.path.string(), ec.message()));
-          break;
-        }
-        host_.logger().info("truncate: removed {} (it may hold txns after 0x{:x})", snap.path.string(), zxid);
-      }
-    }
-    if (status.isOk()) status = formats::fsyncDir(settings_.snapDir());
+    struct RestartWriter {
+      MemlogStorage& self;
+      ~RestartWriter() { self.startWriter(); }
+    } restart_writer{*this};
+    // Nothing is touched unless the state at `zxid` can be rebuilt (FileTxnLog.truncate refuses
+    // likewise). Then snapshots that may hold later txns go before the log is cut, so a crash in
+    // between never pairs such a snapshot with a log that lacks what it holds.
+    if (auto st = checkReachable(zxid); !st.isOk()) return st;
+    if (auto st = removeSnapshotsAfter(zxid, true); !st.isOk()) return st;
+    if (auto st = cutLogsAfter(zxid); !st.isOk()) return st;
     std::vector<sdk::RecoveredSession> sessions;
-    if (status.isOk()) status = recoverLocked(sessions);
-    if (status.isOk() && last_applied_.load() != zxid) {
-      status = Status(Code::kNotFound, fmt::format("truncate to 0x{:x}: the retained snapshots and logs reach 0x{:x}",
-                                                   zxid, last_applied_.load()));
+    if (auto st = recoverLocked(sessions); !st.isOk()) return st;
+    if (last_applied_.load() != zxid) {
+      return Status(Code::kCorruptData, fmt::format("truncate to 0x{:x}: recovery reached 0x{:x}", zxid,
+                                                    last_applied_.load()));
     }
-    startWriter();
-    if (status.isOk()) host_.logger().info("truncated the log to 0x{:x}", zxid);
-    return status;
+    host_.logger().info("truncated the log to 0x{:x}", zxid);
+    return Status::ok();
   } catch (const std::exception& error) {
     return Status(Code::kInternal, fmt::format("truncating the log failed: {}", error.what()));
   }

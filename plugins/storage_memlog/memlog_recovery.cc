@@ -66,8 +66,8 @@ Status zeroRange(const std::filesystem::path& file, uint64_t offset, size_t leng
 }  // namespace
 
 void MemlogStorage::resetTree() {
-  tree_ = std::make_unique<DataTree>();
-  if (!settings_.digest_enabled) tree_->setDigestEnabled(false);
+  // In place: readers on other threads hold no lock of ours, only the tree's.
+  tree_->reset();
   sessions_.clear();
 }
 
@@ -94,6 +94,10 @@ Status MemlogStorage::loadSnapshotFile(const formats::DataFile& file, formats::S
   if (!parsed.isOk()) return parsed;
   if (!summed.status.isOk()) return summed.status;
   if (auto st = tree_->finishLoad(summed.digest); !st.isOk()) return st;
+  if (tree_->unknownAclKeys() > 0) {
+    log.warn("snapshot {}: {} nodes refer to ACL keys its ACL map lacks (a fuzzy snapshot); their ACLs "
+             "come from the replayed txns", file.path.string(), tree_->unknownAclKeys());
+  }
   log.info("loaded snapshot {}: {} nodes, {} sessions, {} in {:.3f} s", file.path.string(), info.nodes,
            info.sessions, mib(static_cast<double>(bytes->size())), secondsSince(start));
   return Status::ok();

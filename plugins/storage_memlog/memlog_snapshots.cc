@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "corral/formats/file_bytes.h"
 #include "memlog_storage.h"
 #include "progress.h"
 
@@ -130,6 +131,12 @@ Status MemlogStorage::loadSnapshot(Zxid zxid, const sdk::SnapshotSource& source)
     std::unique_lock lock(apply_mutex_);
     const auto start = Clock::now();
     stopWriter();  // drains queued appends; the log restarts after `zxid`
+    struct RestartWriter {
+      MemlogStorage& self;
+      ~RestartWriter() {
+        if (self.settings_.durable) self.startWriter();
+      }
+    } restart_writer{*this};
     sessions_.clear();
     tree_->clearForLoad();
     formats::SnapshotVisitor visitor;
@@ -141,32 +148,47 @@ Status MemlogStorage::loadSnapshot(Zxid zxid, const sdk::SnapshotSource& source)
     Status loaded = formats::parseSnapshotBody(source, visitor, info);
     if (loaded.isOk()) loaded = tree_->finishLoad();
     if (!loaded.isOk()) {
+      // Nothing of the old state is trustworthy any more: an empty tree that reports no history.
+      (void)tree_->finishLoad();
       resetTree();
       last_applied_ = 0;
-      if (settings_.durable) startWriter();
+      last_logged_ = 0;
+      log_base_ = 0;
       return loaded;
     }
     last_applied_ = zxid;
-    host_.logger().info("snapshot stream loaded: {} nodes, {} sessions, zxid 0x{:x} in {:.3f} s", info.nodes,
-                        info.sessions, zxid, secondsSince(start));
-    if (settings_.durable) {
-      // Durable before returning: the snapshot file, and no log txns of another history after it.
-      if (auto st = cutLogsAfter(zxid); !st.isOk()) return st;
-      lock.unlock();
-      auto written = snapshotNow();
-      lock.lock();
-      if (!written.isOk()) return written.status();
-      startWriter();
-    }
     last_logged_ = zxid;
     log_base_ = zxid;
-    return Status::ok();
+    if (tree_->unknownAclKeys() > 0) {
+      host_.logger().warn("snapshot stream: {} nodes refer to ACL keys its ACL map lacks (fuzzy); their ACLs "
+                          "come from the txns replayed after it", tree_->unknownAclKeys());
+    }
+    host_.logger().info("snapshot stream loaded: {} nodes, {} sessions, zxid 0x{:x} in {:.3f} s", info.nodes,
+                        info.sessions, zxid, secondsSince(start));
+    if (!settings_.durable) return Status::ok();
+    // Make it the data dir's history, in an order where a crash at any point recovers either a
+    // state of the old history cut at `zxid` or exactly this one: no log txn after `zxid` and no
+    // snapshot named after it survives; then the snapshot; then the superseded logs go.
+    std::unique_lock files(log_files_mutex_);
+    if (auto st = cutLogsAfter(zxid); !st.isOk()) return st;
+    if (auto st = removeSnapshotsAfter(zxid, false); !st.isOk()) return st;
+    lock.unlock();
+    auto written = snapshotNow();
+    lock.lock();
+    if (!written.isOk()) return written.status();
+    for (const auto& log : formats::listDataFiles(settings_.logDir(), "log")) {
+      std::error_code ec;
+      std::filesystem::remove(log.path, ec);
+      if (ec) return Status(Code::kIoError, fmt::format("cannot remove {}: {}", log.path.string(), ec.message()));
+    }
+    return formats::fsyncDir(settings_.logDir());
   } catch (const std::exception& error) {
     return Status(Code::kInternal, fmt::format("loading a snapshot stream failed: {}", error.what()));
   }
 }
 
 sdk::Result<PurgeResult> MemlogStorage::purgeNow(int64_t retain) {
+  std::unique_lock files(log_files_mutex_);  // not while the log is being read or cut
   auto result = purge(settings_.snapDir(), settings_.logDir(), static_cast<int>(std::min<int64_t>(retain, INT32_MAX)));
   if (result.isOk()) {
     host_.logger().info("purge: kept {} snapshots, removed {} files", result->kept_snapshots.size(),

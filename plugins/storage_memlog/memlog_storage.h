@@ -33,6 +33,7 @@
 #include <mutex>
 #include <optional>
 #include <random>
+#include <shared_mutex>
 #include <thread>
 
 #include "corral/formats/data_files.h"
@@ -117,7 +118,8 @@ class MemlogStorage final : public sdk::Storage {
   // apply
   sdk::Status applyLocked(const sdk::TxnEntry& txn, sdk::ApplyMode mode, std::vector<sdk::OpOutcome>& outcomes);
   sdk::Status applyOne(sdk::OpCode type, const sdk::TxnBody& body, const sdk::TxnHeader& header,
-                       sdk::OpOutcome& outcome);
+                       sdk::OpOutcome& outcome, bool replay);
+  void restorePlaceholderAcl(const std::string& path, const sdk::AclList& acl, sdk::Zxid zxid);
   // recovery
   sdk::Status recoverLocked(std::vector<sdk::RecoveredSession>& sessions);
   sdk::Status loadSnapshotFile(const formats::DataFile& file, formats::SnapshotInfo& info);
@@ -136,8 +138,13 @@ class MemlogStorage final : public sdk::Storage {
   sdk::Result<SnapshotReport> streamSnapshot(formats::SnapshotBodyEncoder& encoder,
                                              const std::function<sdk::Status(sdk::Zxid)>& on_start);
   void snapshotLoop();
-  // log access
+  // log access (callers hold log_files_mutex_ exclusively)
   sdk::Status cutLogsAfter(sdk::Zxid zxid);
+  // Removes snapshots named after `zxid` (and, with `fuzzy_past`, those whose ZxidDigest says
+  // they may hold txns after it).
+  sdk::Status removeSnapshotsAfter(sdk::Zxid zxid, bool fuzzy_past);
+  // Whether the retained snapshots and logs can rebuild the state at exactly `zxid`.
+  sdk::Status checkReachable(sdk::Zxid zxid);
 
   sdk::Host& host_;
   DurabilitySettings settings_;
@@ -184,6 +191,9 @@ class MemlogStorage final : public sdk::Storage {
   // One snapshot stream at a time (thread, startup, replication, tests); truncateLog and
   // loadSnapshot hold it too, so no walk runs while the tree is replaced.
   std::recursive_mutex snapshot_write_mutex_;
+  // Readers of the log files (readLog) share it; whoever removes or cuts them (truncate, a
+  // loaded snapshot, purge) holds it alone.
+  std::shared_mutex log_files_mutex_;
   mutable std::mutex report_mutex_;
   SnapshotReport last_snapshot_;
   bool recovered_ = false;

@@ -31,6 +31,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <future>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -202,6 +203,15 @@ class StorageConformance : public ::testing::TestWithParam<StorageConformanceCas
     if (!appended->isOk()) return *appended;
     std::vector<sdk::OpOutcome> local;
     return storage.apply(txn, mode, outcomes != nullptr ? *outcomes : local);
+  }
+
+  // Logs `txns` with one append, then applies them in order.
+  static void commitMany(sdk::Storage& storage, const std::vector<sdk::TxnEntry>& txns) {
+    std::promise<sdk::Status> appended;
+    storage.append(std::span<const sdk::TxnEntry>(txns), [&](sdk::Status st) { appended.set_value(std::move(st)); });
+    ASSERT_TRUE(appended.get_future().get().isOk());
+    std::vector<sdk::OpOutcome> outcomes;
+    for (const auto& txn : txns) ASSERT_TRUE(storage.apply(txn, sdk::ApplyMode::kLive, outcomes).isOk()) << txn.header.zxid;
   }
 
   // /a, /a/b, /c with data, then 20 nodes /n/0..19; zxids 1..(returned).
@@ -413,13 +423,79 @@ TEST_P(StorageConformance, TruncateReturnsToAZxidDurably) {
   EXPECT_EQ(again.read("/n/" + std::to_string(last - 5), sdk::NodeRead::kStat, node), sdk::Code::kNoNode);
 }
 
+TEST_P(StorageConformance, TruncateToAnUnreachableZxidChangesNothing) {
+  auto& storage = open();
+  const sdk::Zxid last = populate(storage);
+  const TreeImage before = imageOf(storage);
+  EXPECT_EQ(storage.truncateLog(last + 100).code(), sdk::Code::kNotFound) << "a zxid the log never held";
+  EXPECT_EQ(imageOf(storage), before);
+  EXPECT_EQ(storage.lastLoggedZxid(), last);
+  EXPECT_TRUE(commit(storage, txns::create(last + 1, "/still", std::string("ok"), 5)).isOk());
+}
+
+TEST_P(StorageConformance, ReadLogAcrossAnEpochBoundary) {
+  auto& storage = open();
+  const sdk::Zxid e1 = sdk::Zxid{1} << 32;
+  const sdk::Zxid e2 = sdk::Zxid{2} << 32;
+  commitMany(storage, {txns::create(e1 | 1, "/x1", std::string("1"), 1), txns::create(e1 | 2, "/x2", std::string("2"), 2),
+                       txns::create(e1 | 3, "/x3", std::string("3"), 3)});
+  commitMany(storage, {txns::create(e2 | 1, "/y1", std::string("1"), 4), txns::create(e2 | 2, "/y2", std::string("2"), 5)});
+  std::vector<sdk::Zxid> seen;
+  ASSERT_TRUE(storage.readLog(e1 | 2, [&](const sdk::TxnEntry& txn) {
+                seen.push_back(txn.header.zxid);
+                return true;
+              }).isOk());
+  EXPECT_EQ(seen, (std::vector<sdk::Zxid>{e1 | 3, e2 | 1, e2 | 2}));
+  EXPECT_EQ(storage.readLog(e1 | 7, [](const sdk::TxnEntry&) { return true; }).code(), sdk::Code::kNotFound)
+      << "a zxid of epoch 1 this log never held: the caller's history differs (TRUNC or SNAP)";
+}
+
+// A learner with a history of its own takes a leader's snapshot: after a restart it has the
+// leader's state, never a txn of its old history after the snapshot's zxid.
+TEST_P(StorageConformance, LoadedSnapshotReplacesAnOlderHistoryDurably) {
+  auto& leader = open("leader");
+  sdk::Zxid zxid = 0;
+  commitMany(leader, {txns::create(++zxid, "/leader", std::string("L"), 1), txns::create(++zxid, "/shared", std::string("s"), 2),
+                      txns::create(++zxid, "/third", std::string("t"), 3)});
+  std::string stream;
+  auto out = leader.writeSnapshot([&](std::string_view bytes) {
+    stream.append(bytes);
+    return sdk::Status::ok();
+  });
+  ASSERT_TRUE(out.isOk());
+  ASSERT_EQ(*out, 3);
+  auto& learner = open("learner");
+  populate(learner);  // zxids 1..24 of another history
+  size_t position = 0;
+  ASSERT_TRUE(learner.loadSnapshot(3, sourceOf(stream, position)).isOk());
+  EXPECT_EQ(learner.lastLoggedZxid(), 3);
+  const TreeImage loaded = imageOf(learner);
+  EXPECT_EQ(loaded, imageOf(leader));
+  ASSERT_TRUE(commit(learner, txns::create(4, "/next", std::string("n"), 4)).isOk());
+  std::vector<sdk::Zxid> seen;
+  ASSERT_TRUE(learner.readLog(3, [&](const sdk::TxnEntry& txn) {
+                seen.push_back(txn.header.zxid);
+                return true;
+              }).isOk());
+  EXPECT_EQ(seen, std::vector<sdk::Zxid>{4});
+  const TreeImage next = imageOf(learner);
+  close(learner);
+  auto& restarted = open("learner");
+  EXPECT_EQ(imageOf(restarted), next);
+  sdk::NodeRead node;
+  EXPECT_EQ(restarted.read("/n/10", sdk::NodeRead::kStat, node), sdk::Code::kNoNode) << "old history came back";
+  EXPECT_EQ(restarted.lastLoggedZxid(), 4);
+}
+
 TEST_P(StorageConformance, FuzzySnapshotOutThenInWhileApplying) {
   auto& leader = open("leader");
   sdk::Zxid zxid = 0;
   zxid = populate(leader, zxid);
-  for (int i = 0; i < 3000; ++i) {
-    ASSERT_TRUE(commit(leader, txns::create(++zxid, "/bulk" + std::to_string(i), std::string(20, 'b'), 4 + i)).isOk());
+  std::vector<sdk::TxnEntry> bulk;
+  for (int i = 0; i < 20000; ++i) {
+    bulk.push_back(txns::create(++zxid, "/bulk" + std::to_string(i), std::string(20, 'b'), 4 + i));
   }
+  commitMany(leader, bulk);
   // Writes go on while the snapshot streams (creates, sets, deletes of nodes the walk may or
   // may not have passed); every one of them is then replayed on the loaded copy.
   std::vector<sdk::TxnEntry> during;
@@ -428,9 +504,14 @@ TEST_P(StorageConformance, FuzzySnapshotOutThenInWhileApplying) {
   std::thread writer([&] {
     sdk::Zxid z = zxid;
     int i = 0;
-    while ((streaming.load() || i < 200) && i < 2900) {
+    while ((streaming.load() || i < 200) && i < 19000) {
       std::vector<sdk::TxnEntry> batch;
-      if (i % 3 == 0) batch.push_back(txns::create(++z, "/late" + std::to_string(i), std::string("l"), 3004 + i / 3));
+      // Each late node has an ACL of its own (a key the stream's ACL map cannot list yet) and a
+      // parent the walk may not have reached yet (/bulk<k>, k = 1 mod 3: set, never deleted).
+      const sdk::AclList own{{31, {"digest", "u" + std::to_string(i) + ":2Y/8jEXfahf2rSpjp7sAS4yqj1o="}}};
+      if (i % 3 == 0) {
+        batch.push_back(txns::create(++z, "/bulk" + std::to_string(19999 - i) + "/late", std::string("l"), 1, 0, own));
+      }
       if (i % 3 == 1) batch.push_back(txns::setData(++z, "/bulk" + std::to_string(i), "changed", 1));
       if (i % 3 == 2) batch.push_back(txns::remove(++z, "/bulk" + std::to_string(i)));
       for (auto& txn : batch) {
@@ -455,7 +536,7 @@ TEST_P(StorageConformance, FuzzySnapshotOutThenInWhileApplying) {
   streaming = false;
   writer.join();
   ASSERT_TRUE(zxid_out.isOk()) << zxid_out.status().toString();
-  EXPECT_GE(pieces, 2) << "a 3000-node tree should stream in several pieces";
+  EXPECT_GE(pieces, 2) << "a 20000-node tree should stream in several pieces";
   EXPECT_GT(std::count_if(during.begin(), during.end(), [&](const auto& t) { return t.header.zxid > *zxid_out; }), 0);
   stream += "BenWasHere";  // what follows the body in a SNAP: must not be consumed
 
@@ -492,6 +573,7 @@ TEST_P(StorageConformance, ReplayModeToleratesWhatASnapshotHolds) {
 
 TEST_P(StorageConformance, GarbageSnapshotStreamIsAnErrorNotACrash) {
   auto& storage = open();
+  populate(storage);
   std::mt19937 random(7);
   for (int round = 0; round < 50; ++round) {
     std::string garbage(random() % 200, '\0');
@@ -501,8 +583,44 @@ TEST_P(StorageConformance, GarbageSnapshotStreamIsAnErrorNotACrash) {
     const sdk::Status st = storage.loadSnapshot(100, sourceOf(garbage, position));
     EXPECT_FALSE(st.isOk()) << "round " << round;
   }
-  // Still usable: a fresh history applies.
+  // The state is empty (no history claimed) and usable: a fresh history applies.
+  EXPECT_EQ(storage.lastLoggedZxid(), 0);
+  EXPECT_EQ(storage.stats().last_applied_zxid, 0);
+  sdk::NodeRead node;
+  EXPECT_EQ(storage.read("/a", sdk::NodeRead::kStat, node), sdk::Code::kNoNode) << "the old tree is gone";
   EXPECT_TRUE(commit(storage, txns::create(1, "/after", std::string("ok"), 1)).isOk());
+}
+
+// A fuzzy snapshot may hold a node whose ACL key its ACL map lacks (created with a new ACL
+// after the map was written): it loads, and the replayed create gives the node its ACL.
+TEST_P(StorageConformance, FuzzySnapshotNodeWithAnAclKeyTheMapLacks) {
+  std::string body;
+  sdk::JuteWriter w(body);
+  w.writeInt(0);  // sessions
+  w.writeInt(1);  // ACL map: key 1 = world:anyone
+  w.writeLong(1);
+  sdk::encode(w, txns::openAcl());
+  auto node = [&](std::string_view path, int64_t acl_key, sdk::Zxid czxid) {
+    w.writeString(path);
+    w.writeBuffer("d");
+    w.writeLong(acl_key);
+    sdk::StatPersisted stat;
+    stat.czxid = stat.mzxid = stat.pzxid = czxid;
+    sdk::encode(w, stat);
+  };
+  node("", 1, 0);
+  node("/x", 7, 101);  // key 7: not in the map
+  w.writeString("/");
+  auto& storage = open();
+  size_t position = 0;
+  ASSERT_TRUE(storage.loadSnapshot(100, sourceOf(body, position)).isOk());
+  EXPECT_EQ(position, body.size());
+  const sdk::AclList digest{{31, {"digest", "u:2Y/8jEXfahf2rSpjp7sAS4yqj1o="}}};
+  ASSERT_TRUE(commit(storage, txns::create(101, "/x", std::string("d"), 1, 0, digest), nullptr,
+                     sdk::ApplyMode::kReplay).isOk());
+  sdk::NodeRead read;
+  ASSERT_EQ(storage.read("/x", sdk::NodeRead::kAcl | sdk::NodeRead::kStat, read), sdk::Code::kOk);
+  EXPECT_EQ(read.acl, digest);
 }
 
 // ---- Apache ZooKeeper 3.8's fuzzy snapshot (the golden set) -----------------------------------
