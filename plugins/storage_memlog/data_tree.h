@@ -203,7 +203,7 @@ class DataTree {
   // held only while step() visits a batch of nodes, so writers go on between batches. Each node
   // is read whole under the lock and after its parent; a node that exists from beginWalk() to the
   // walk's end is visited exactly once; nodes created or deleted meanwhile may or may not be.
-  // Memory: the child slots of the nodes on the current path (8 bytes per child), never a copy
+  // Memory: the child tables of the nodes on the current path (8 bytes per slot), never a copy
   // of the tree; blocks freed meanwhile are kept until the walk ends (its names are read from
   // them). The tree must not be cleared or loaded while a walk exists.
   class Walk {
@@ -211,16 +211,16 @@ class DataTree {
     ~Walk();  // ends the walk: frees the blocks kept meanwhile
     Walk(const Walk&) = delete;
     Walk& operator=(const Walk&) = delete;
-    // Visits up to `max_nodes` more nodes under one shared lock; `on_node` must not call into
-    // the tree. False once every node has been visited.
-    bool step(size_t max_nodes, const std::function<void(const NodeRecord&)>& on_node);
+    // Visits up to `max_nodes` more nodes, or about `max_bytes` of paths and data, under one
+    // shared lock; `on_node` must not call into the tree. False once every node was visited.
+    bool step(size_t max_nodes, size_t max_bytes, const std::function<void(const NodeRecord&)>& on_node);
     int64_t visited() const { return visited_; }
 
    private:
     friend class DataTree;
     struct Frame {
       std::string path;             // the node whose children these are
-      std::vector<uint64_t> slots;  // its child slots when it was reached
+      std::vector<uint64_t> slots;  // its child table (all slots) when it was reached
       size_t next = 0;
       uint32_t name_offset = 0;
     };

@@ -207,11 +207,10 @@ void DataTree::Walk::pushChildrenOf(const Node* node) {
   Frame frame;
   frame.path.assign(node->path());
   frame.name_offset = node->path_len + 1;
-  frame.slots.reserve(node->children->size);
+  // The whole table, empty slots too: a slot still holding the same value at the same index
+  // later is the same child, found without hashing its name (memcpy-cheap, 8 bytes a slot).
   const uint64_t* s = node->children->slots();
-  for (uint32_t i = 0; i < node->children->capacity; ++i) {
-    if (s[i] != 0) frame.slots.push_back(s[i]);
-  }
+  frame.slots.assign(s, s + node->children->capacity);
   stack_.push_back(std::move(frame));
 }
 
@@ -225,9 +224,11 @@ void DataTree::Walk::emit(const Node* node, const std::function<void(const NodeR
   ++visited_;
 }
 
-bool DataTree::Walk::step(size_t max_nodes, const std::function<void(const NodeRecord&)>& on_node) {
+bool DataTree::Walk::step(size_t max_nodes, size_t max_bytes,
+                          const std::function<void(const NodeRecord&)>& on_node) {
   std::shared_lock lock(tree_.mutex_);
   size_t budget = std::max<size_t>(max_nodes, 1);
+  size_t bytes = 0;
   if (!started_) {
     started_ = true;
     if (tree_.root_ == nullptr) return false;
@@ -238,7 +239,7 @@ bool DataTree::Walk::step(size_t max_nodes, const std::function<void(const NodeR
   // The node the top frame lists the children of, found again after every lock gap (nodes move
   // when their data grows, and may be gone).
   const Node* parent = nullptr;
-  while (!stack_.empty() && budget > 0) {
+  while (!stack_.empty() && budget > 0 && bytes < max_bytes) {
     Frame& frame = stack_.back();
     if (parent == nullptr) {
       parent = tree_.findLocked(frame.path);
@@ -249,21 +250,31 @@ bool DataTree::Walk::step(size_t max_nodes, const std::function<void(const NodeR
         continue;
       }
     }
+    while (frame.next < frame.slots.size() && frame.slots[frame.next] == 0) ++frame.next;
     if (frame.next == frame.slots.size() || parent->children == nullptr) {
       stack_.pop_back();
       parent = nullptr;
       continue;
     }
-    // The copied slot may point at a block freed since (deleted, or moved by a larger
-    // setData): freeNode keeps those until the walk ends, and a block's path never changes,
-    // so its name is still there to look the child up by.
-    const Node* copied = slotNode(frame.slots[frame.next++]);
-    const std::string_view name = copied->nameFrom(frame.name_offset);
-    const int64_t index = tableFind(parent->children, name, hashName(name), frame.name_offset);
-    if (index < 0) continue;  // deleted meanwhile
-    const Node* child = slotNode(parent->children->slots()[index]);
+    const size_t index = frame.next++;
+    const uint64_t copied = frame.slots[index];
+    const ChildTable* table = parent->children;
+    const Node* child = nullptr;
+    if (index < table->capacity && table->slots()[index] == copied) {
+      // Same slot value at the same place: the same child (a block's address cannot be reused
+      // while the walk runs, see freeNode).
+      child = slotNode(copied);
+    } else {
+      // The table changed (grown, shrunk, shifted) or the child moved or went: look it up by
+      // the name kept in its old block, which freeNode keeps until the walk ends.
+      const std::string_view name = slotNode(copied)->nameFrom(frame.name_offset);
+      const int64_t found = tableFind(table, name, hashName(name), frame.name_offset);
+      if (found < 0) continue;  // deleted meanwhile
+      child = slotNode(table->slots()[found]);
+    }
     emit(child, on_node);
     --budget;
+    bytes += child->path_len + child->dataSize() + 76;
     if (child->children != nullptr && child->children->size > 0) {
       pushChildrenOf(child);
       parent = child;

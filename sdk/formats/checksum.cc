@@ -1,22 +1,13 @@
 #include "corral/formats/checksum.h"
 
-#include <zlib.h>
-
-#include <algorithm>
+#include <libdeflate.h>
 
 namespace corral::formats {
 
+// libdeflate's Adler-32 is vectorised (AVX2/AVX-512 where the CPU has them): ~10x zlib's on a
+// 200 MB snapshot, which every snapshot written and every snapshot loaded is checksummed over.
 uint32_t adler32Of(std::string_view bytes, uint32_t running) {
-  uLong a = running;
-  const char* p = bytes.data();
-  size_t n = bytes.size();
-  while (n > 0) {
-    const uInt step = static_cast<uInt>(std::min<size_t>(n, 1u << 30));
-    a = adler32(a, reinterpret_cast<const Bytef*>(p), step);
-    p += step;
-    n -= step;
-  }
-  return static_cast<uint32_t>(a);
+  return libdeflate_adler32(running, bytes.data(), bytes.size());
 }
 
 }  // namespace corral::formats

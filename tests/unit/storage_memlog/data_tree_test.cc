@@ -748,7 +748,7 @@ TEST(DataTreeWalk, FuzzyWalkUnderConcurrentWritesVisitsStableNodesOnce) {
   std::set<std::string> seen;
   auto walk = t.beginWalk({});
   int steps = 0;
-  while (walk->step(64, [&](const NodeRecord& node) {
+  while (walk->step(64, 1 << 20, [&](const NodeRecord& node) {
     const std::string path(node.path);
     if (!path.empty()) {
       const std::string parent(sdk::parentOf(path));

@@ -86,6 +86,7 @@ class SnapshotFileWriter {
   SnapshotFileWriter(std::filesystem::path file, std::filesystem::path tmp, int fd, bool fsync,
                      std::unique_ptr<Compressor> compressor);
   sdk::Status put(std::string_view bytes);  // checksummed, compressed, written
+  void trickle();                           // writeback of full ranges as they are written
 
   std::filesystem::path file_;
   std::filesystem::path tmp_;
@@ -93,6 +94,8 @@ class SnapshotFileWriter {
   bool fsync_ = false;
   bool finished_ = false;
   uint32_t adler_ = 1;
+  uint64_t written_ = 0;  // bytes in the file
+  uint64_t started_ = 0;  // bytes whose writeback was started
   std::unique_ptr<Compressor> compressor_;
 };
 
