@@ -28,7 +28,7 @@ namespace {
 constexpr size_t kNodesPerStep = 512;
 constexpr size_t kBytesPerStep = 128 * 1024;
 // The snapshot thread's nice value (Linux: per thread).
-constexpr int kSnapshotNice = 5;
+constexpr int kSnapshotNice = 19;
 
 }  // namespace
 

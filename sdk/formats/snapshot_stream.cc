@@ -26,7 +26,9 @@ using namespace internal;
 
 SnapshotBodyEncoder::SnapshotBodyEncoder(ByteSink sink, size_t flush_bytes)
     : sink_(std::move(sink)), flush_bytes_(std::max<size_t>(flush_bytes, 4096)) {
-  buffer_.reserve(flush_bytes_ + 4096);
+  // Room for what a caller adds between flushes (a batch of nodes after the buffer filled), so
+  // the buffer is not reallocated and copied in the middle of a snapshot.
+  buffer_.reserve(2 * flush_bytes_ + 4096);
 }
 
 void SnapshotBodyEncoder::maybeFlush() {
@@ -226,7 +228,12 @@ Result<std::unique_ptr<SnapshotFileWriter>> SnapshotFileWriter::create(const std
 
 SnapshotFileWriter::SnapshotFileWriter(std::filesystem::path file, std::filesystem::path tmp, int fd, bool fsync,
                                        std::unique_ptr<Compressor> compressor)
-    : file_(std::move(file)), tmp_(std::move(tmp)), fd_(fd), fsync_(fsync), compressor_(std::move(compressor)) {}
+    : file_(std::move(file)),
+      tmp_(std::move(tmp)),
+      fd_(fd),
+      fsync_(fsync),
+      compressed_(dynamic_cast<Uncompressed*>(compressor.get()) == nullptr),
+      compressor_(std::move(compressor)) {}
 
 SnapshotFileWriter::~SnapshotFileWriter() {
   if (fd_ >= 0) ::close(fd_);
@@ -235,8 +242,12 @@ SnapshotFileWriter::~SnapshotFileWriter() {
 
 Status SnapshotFileWriter::put(std::string_view bytes) {
   adler_ = adler32Of(bytes, adler_);
-  std::string out;
-  if (!compressor_->compress(bytes, out)) return Status(Code::kInternal, "snapshot compression failed");
+  std::string_view out = bytes;  // uncompressed: written as it is, no copy
+  if (compressed_) {
+    compressed_out_.clear();
+    if (!compressor_->compress(bytes, compressed_out_)) return Status(Code::kInternal, "snapshot compression failed");
+    out = compressed_out_;
+  }
   if (!out.empty() && !writeAll(fd_, out.data(), out.size())) return errnoStatus("cannot write", tmp_);
   written_ += out.size();
   trickle();

@@ -93,6 +93,8 @@ class SnapshotFileWriter {
   int fd_ = -1;
   bool fsync_ = false;
   bool finished_ = false;
+  bool compressed_ = false;
+  std::string compressed_out_;  // reused between writes
   uint32_t adler_ = 1;
   uint64_t written_ = 0;  // bytes in the file
   uint64_t started_ = 0;  // bytes whose writeback was started
