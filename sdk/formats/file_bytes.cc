@@ -116,6 +116,13 @@ void FileBytes::release() {
   map_length_ = 0;
 }
 
+void FileBytes::releaseBefore(size_t up_to) {
+  if (map_ == nullptr) return;
+  const auto page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
+  const size_t length = std::min(up_to, map_length_) / page * page;
+  if (length != 0) (void)::madvise(map_, length, MADV_DONTNEED);
+}
+
 Result<FileBytes> FileBytes::map(const fs::path& file, std::optional<size_t> populate_bytes) {
   int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return errnoStatus("cannot open", file);

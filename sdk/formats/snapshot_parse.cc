@@ -52,6 +52,8 @@ Status parseSnapshot(std::string_view bytes, bool read_digest, const SnapshotVis
     ++info.acls;
   }
   uint64_t next_progress = 0;
+  uint32_t running = 1;  // Adler-32 of bytes[0, summed)
+  size_t summed = 0;
   for (;;) {
     const std::string_view path = r.readBytesView();
     if (!r.ok()) return corrupt("truncated node path");
@@ -69,15 +71,25 @@ Status parseSnapshot(std::string_view bytes, bool read_digest, const SnapshotVis
       }
     }
     ++info.nodes;
-    if (visitor.on_progress && r.position() >= next_progress) {
-      visitor.on_progress(r.position(), bytes.size());
+    if (r.position() >= next_progress) {
+      // The checksum keeps up with the parse, so the caller may let go of what both have read
+      // (on_progress) instead of the whole file being read again for the seal.
+      if (checksums == Checksums::kVerify) {
+        running = adler32Of(bytes.substr(summed, r.position() - summed), running);
+        summed = r.position();
+      }
+      if (visitor.on_progress) visitor.on_progress(r.position(), bytes.size());
       next_progress = r.position() + (8u << 20);
     }
   }
   auto checkSeal = [&](std::string_view which) -> Status {
     const size_t covered = r.position();
     const bool verify = checksums == Checksums::kVerify;
-    const uint32_t expected = verify ? adler32Of(bytes.substr(0, covered)) : 0;
+    if (verify) {
+      running = adler32Of(bytes.substr(summed, covered - summed), running);
+      summed = covered;
+    }
+    const uint32_t expected = verify ? running : 0;
     const int64_t stored = r.readLong();
     const std::string_view seal = r.readBytesView();
     if (!r.ok()) return corrupt(fmt::format("truncated {}", which));

@@ -32,6 +32,10 @@ class FileBytes {
   }
   size_t size() const { return view().size(); }
   bool isMapped() const { return map_ != nullptr; }
+  // Unmaps the pages of [0, up_to) (rounded down to pages) from this process: they stay in the
+  // page cache, and a later read of them faults them back in. Keeps RSS to what is still being
+  // parsed. No effect on owned (decompressed) bytes.
+  void releaseBefore(size_t up_to);
 
   // Maps all of `file` read-only. `populate_bytes` of it (from the start) are faulted in at once
   // and read ahead sequentially; the rest stays lazy (a log's sparse preallocated tail).
