@@ -343,6 +343,31 @@ Status Config::checkEnsemble() {
       return invalid(fmt::format("{}: {} is not set (an ensemble needs it)", file_.name, key));
     }
   }
+  return refuseUnsupportedQuorumFeatures();
+}
+
+// Ensemble features Corral does not have yet: a member must not start as if it had them (a
+// ZooKeeper peer expecting TLS or SASL on the quorum port, or clients relying on local
+// sessions, would get something else). Standalone, ZooKeeper ignores these keys, and so do we.
+Status Config::refuseUnsupportedQuorumFeatures() const {
+  for (const char* key : {"sslQuorum", "quorum.auth.enableSasl", "quorum.auth.learnerRequireSasl",
+                          "quorum.auth.serverRequireSasl", "multiAddress.enabled", "localSessionsEnabled"}) {
+    if (isSet(key) && getBool(key)) {
+      return invalid(fmt::format("{}: {}=true is not supported in a Corral ensemble yet; remove it or set it "
+                                 "to false", where(key), key));
+    }
+  }
+  for (size_t i = 0; i < file_.entries.size(); ++i) {
+    const std::string& key = file_.entries[i].key;
+    const std::string_view bare = std::string_view(key).starts_with("zookeeper.") ? std::string_view(key).substr(10)
+                                                                                   : std::string_view(key);
+    if (bare.starts_with("ssl.quorum.") || (bare.starts_with("quorum.auth.") && bare != "quorum.auth.enableSasl" &&
+                                            bare != "quorum.auth.learnerRequireSasl" &&
+                                            bare != "quorum.auth.serverRequireSasl")) {
+      return invalid(fmt::format("{}:{}: {} configures quorum TLS/SASL, which a Corral ensemble does not "
+                                 "support yet; remove it", file_.name, file_.entries[i].line, key));
+    }
+  }
   return Status::ok();
 }
 

@@ -107,6 +107,7 @@ class Config {
   const std::vector<std::string>& warnings() const noexcept { return warnings_; }
 
  private:
+  sdk::Status refuseUnsupportedQuorumFeatures() const;
   struct PluginKey {
     std::string key;
     std::string plugin;

@@ -416,6 +416,33 @@ TEST(Ensemble, InitLimitAndSyncLimitRequired) {
             "/etc/x.cfg: syncLimit is not set (an ensemble needs it)");
 }
 
+// Corral-only (ZooKeeper accepts these): quorum features Corral's ensembles lack are refused at
+// start, naming the key, instead of being accepted silently. Standalone they are ignored, as
+// ZooKeeper ignores them.
+TEST(Ensemble, QuorumFeaturesNotSupportedYetAreRefused) {
+  TempDataDir dir("1");
+  EXPECT_EQ(validationError(ensemble(dir.path(), "sslQuorum=true\n")),
+            "/etc/x.cfg:9: sslQuorum=true is not supported in a Corral ensemble yet; remove it or set it to false");
+  EXPECT_EQ(validationError(ensemble(dir.path(), "localSessionsEnabled=true\n")),
+            "/etc/x.cfg:9: localSessionsEnabled=true is not supported in a Corral ensemble yet; remove it or "
+            "set it to false");
+  EXPECT_EQ(validationError(ensemble(dir.path(), "quorum.auth.enableSasl=true\n")),
+            "/etc/x.cfg:9: quorum.auth.enableSasl=true is not supported in a Corral ensemble yet; remove it or "
+            "set it to false");
+  EXPECT_EQ(validationError(ensemble(dir.path(), "multiAddress.enabled=true\n")),
+            "/etc/x.cfg:9: multiAddress.enabled=true is not supported in a Corral ensemble yet; remove it or "
+            "set it to false");
+  EXPECT_EQ(validationError(ensemble(dir.path(), "ssl.quorum.keyStore.location=/k.jks\n")),
+            "/etc/x.cfg:9: ssl.quorum.keyStore.location configures quorum TLS/SASL, which a Corral ensemble "
+            "does not support yet; remove it");
+  // Explicitly off is fine.
+  Config off = make(ensemble(dir.path(), "sslQuorum=false\nlocalSessionsEnabled=false\n"));
+  EXPECT_TRUE(off.validate().isOk());
+  // Standalone: ignored.
+  Config standalone = make("dataDir=" + dir.path() + "\nclientPort=2181\nsslQuorum=true\nlocalSessionsEnabled=true\n");
+  EXPECT_TRUE(standalone.validate().isOk());
+}
+
 TEST(Ensemble, BadServerLine) {
   EXPECT_EQ(validationError("dataDir=/d\nserver.1=zk1:2888\n"),
             "/etc/x.cfg:2: server.1=zk1:2888: does not have the form "

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <set>
 #include <thread>
 
@@ -695,6 +696,10 @@ TEST(DataTreeThreads, ReadersDuringWrites) {
       }
     });
   }
+  // The writes start once every reader has read (seen in CI: on a busy machine the writes could
+  // all be done before a reader ran, and the test checked nothing).
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (reads.load() < 3 && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
   for (int i = 0; i < 5000; ++i) {
     const std::string p = "/r/n" + std::to_string(i % 100);
     if (t.exists(p).isOk()) {
