@@ -53,11 +53,6 @@ void DataTree::buildFresh() {
 void DataTree::reset() {
   std::unique_lock lock(mutex_);
   destroyAll();
-  acl_cache_.clear();
-  ephemerals_.clear();
-  containers_.clear();
-  ttls_.clear();
-  load_ancestors_.clear();
   buildFresh();
 }
 
@@ -79,6 +74,14 @@ void DataTree::destroyAll() {
     std::free(n);
   }
   root_ = nullptr;
+  acl_cache_.clear();
+  ephemerals_.clear();
+  containers_.clear();
+  ttls_.clear();
+  load_ancestors_.clear();
+  node_count_ = 0;
+  approximate_data_size_ = 0;
+  digest_ = 0;
 }
 
 DataTree::Node* DataTree::findLocked(std::string_view path) const {

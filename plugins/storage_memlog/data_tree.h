@@ -269,7 +269,7 @@ class DataTree {
   void digestAdd(const Node* node);
   void recomputeDerived();
   Node* findLoadParent(std::string_view parent_path);
-  void destroyAll();
+  void destroyAll();  // frees every node; empties the indexes, ACL cache and counters
   void buildFresh();  // the built-in nodes of a fresh tree (lock held or under construction)
   void freeNode(Node* node);  // now, or when the last walk ends
   ReapInfo reapInfoOf(const Node* node) const;

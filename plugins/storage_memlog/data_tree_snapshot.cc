@@ -59,14 +59,6 @@ void DataTree::clearForLoad(DigestSource digest_source) {
   unknown_acl_keys_ = 0;
   load_digest_source_ = digest_source;
   destroyAll();
-  acl_cache_.clear();
-  ephemerals_.clear();
-  containers_.clear();
-  ttls_.clear();
-  load_ancestors_.clear();
-  node_count_ = 0;
-  approximate_data_size_ = 0;
-  digest_ = 0;
 }
 
 Status DataTree::loadAcl(int64_t key, AclList acl) {

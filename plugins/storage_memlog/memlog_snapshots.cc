@@ -107,10 +107,6 @@ sdk::Result<std::filesystem::path> MemlogStorage::snapshotNow() {
   last_snapshot_zxid_ = report.zxid;
   last_snapshot_time_ms_ = std::chrono::duration_cast<std::chrono::milliseconds>(
                                std::chrono::system_clock::now().time_since_epoch()).count();
-  {
-    std::lock_guard lock(report_mutex_);
-    last_snapshot_ = report;
-  }
   metrics_.snapshot_count.add();
   metrics_.snapshot_time.add(static_cast<int64_t>(report.seconds * 1000));
   host_.logger().info("Snapshot {} written: {} nodes, {} ({} on disk) in {:.3f} s, fuzzy over zxids 0x{:x}..0x{:x}",

@@ -59,11 +59,6 @@ void MemlogStorage::stop() noexcept {
   if (snapshotter_.joinable()) snapshotter_.join();
 }
 
-SnapshotReport MemlogStorage::lastSnapshot() const {
-  std::lock_guard lock(report_mutex_);
-  return last_snapshot_;
-}
-
 void MemlogStorage::registerCommands() {
   sdk::Command command;
   command.name = "purge";

@@ -64,7 +64,7 @@ struct RecoveryReport {
   int64_t replay_ms = 0;         // replaying the txn logs after it
 };
 
-// What one snapshot stream held (tests, logs).
+// What one snapshot stream held (its log line).
 struct SnapshotReport {
   sdk::Zxid zxid = 0;      // the zxid it stands for (last applied when it began)
   sdk::Zxid end_zxid = 0;  // last applied when it ended (the ZxidDigest's zxid)
@@ -103,7 +103,6 @@ class MemlogStorage final : public sdk::Storage {
   sdk::Result<PurgeResult> purgeNow(int64_t retain);
   const DurabilitySettings& settings() const { return settings_; }
   const RecoveryReport& lastRecovery() const { return report_; }
-  SnapshotReport lastSnapshot() const;
 
  private:
   struct Pending {
@@ -194,8 +193,6 @@ class MemlogStorage final : public sdk::Storage {
   // Readers of the log files (readLog) share it; whoever removes or cuts them (truncate, a
   // loaded snapshot, purge) holds it alone.
   std::shared_mutex log_files_mutex_;
-  mutable std::mutex report_mutex_;
-  SnapshotReport last_snapshot_;
   bool recovered_ = false;
   RecoveryReport report_;
 

@@ -39,30 +39,13 @@ static Result<size_t> readFromStart(int fd, std::string& out, const fs::path& fi
   return have;
 }
 
-Result<std::string> readWholeFile(const fs::path& file) {
-  int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return errnoStatus("cannot open", file);
-  struct stat st {};
-  if (::fstat(fd, &st) != 0) {
-    Status status = errnoStatus("cannot stat", file);
-    ::close(fd);
-    return status;
-  }
-  std::string out;
-  out.resize(static_cast<size_t>(st.st_size));
-  auto read = readFromStart(fd, out, file);
-  if (!read.isOk()) {
-    ::close(fd);
-    return read.status();
-  }
-  const size_t have = *read;
-  out.resize(have);
-  ::close(fd);
-  return out;
-}
+namespace {
 
-Result<std::string> readLogFile(const fs::path& file) {
-  int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+// The file's bytes; with `to_first_hole`, only up to the first hole of a sparse file, then up to
+// 4 KiB of the zeros a hole reads as (a preallocated log's records end before its hole, so that
+// reads the same as the whole file).
+Result<std::string> readFile(const fs::path& file, bool to_first_hole) {
+  const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return errnoStatus("cannot open", file);
   struct stat st {};
   if (::fstat(fd, &st) != 0) {
@@ -70,26 +53,28 @@ Result<std::string> readLogFile(const fs::path& file) {
     ::close(fd);
     return status;
   }
-  // Preallocated logs are sparse: records end before the first hole, and a hole reads as
-  // zeros, so reading up to it (plus a zero record header) is the same as reading it all.
   off_t end = st.st_size;
-  const off_t hole = ::lseek(fd, 0, SEEK_HOLE);
-  if (hole >= 0 && hole < end) end = hole;
+  if (to_first_hole) {
+    const off_t hole = ::lseek(fd, 0, SEEK_HOLE);
+    if (hole >= 0 && hole < end) end = hole;
+  }
   std::string out;
   out.resize(static_cast<size_t>(end));
   auto read = readFromStart(fd, out, file);
-  if (!read.isOk()) {
-    ::close(fd);
-    return read.status();
-  }
-  const size_t have = *read;
-  out.resize(have);
-  if (static_cast<off_t>(have) < st.st_size) {
-    out.append(static_cast<size_t>(std::min<off_t>(st.st_size - static_cast<off_t>(have), 4096)), '\0');
-  }
   ::close(fd);
+  if (!read.isOk()) return read.status();
+  out.resize(*read);
+  if (to_first_hole && static_cast<off_t>(*read) < st.st_size) {
+    out.append(static_cast<size_t>(std::min<off_t>(st.st_size - static_cast<off_t>(*read), 4096)), '\0');
+  }
   return out;
 }
+
+}  // namespace
+
+Result<std::string> readWholeFile(const fs::path& file) { return readFile(file, false); }
+
+Result<std::string> readLogFile(const fs::path& file) { return readFile(file, true); }
 
 // ---- mapped files ---------------------------------------------------------------------------
 
