@@ -67,6 +67,7 @@ void RoleWiring::wire(sdk::Role role, int64_t epoch) {
     case sdk::Role::kLeader:
       sequencer_ = std::make_unique<Sequencer>(strand_, storage_, consensus_, acl_, settings_.sequencer, log_, metrics_);
       sequencer_->start(known_sessions_, storage_.stats().last_applied_zxid, epoch);
+      if (role == sdk::Role::kLeader && !settings_.leader_serves) break;
       pipeline_.serve(sequencer_.get());
       break;
     case sdk::Role::kFollower:
@@ -90,6 +91,15 @@ void RoleWiring::commit(sdk::TxnEntry txn, sdk::Status status, sdk::ApplyMode mo
 
 void RoleWiring::roleChanged(sdk::Role role, int64_t epoch) noexcept {
   boost::asio::post(strand_, [this, role, epoch] { wire(role, epoch); });
+}
+
+void RoleWiring::stateReplaced() noexcept {
+  boost::asio::post(strand_, [this] {
+    known_sessions_.clear();
+    for (const auto& session : storage_.sessions()) known_sessions_[session.id] = session.timeout_ms;
+    session_count_ = known_sessions_.size();
+    pipeline_.setLastZxid(storage_.stats().last_applied_zxid);
+  });
 }
 
 void RoleWiring::syncCompleted() noexcept {

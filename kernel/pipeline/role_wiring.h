@@ -38,6 +38,8 @@ namespace corral::kernel::pipeline {
 struct RoleSettings {
   PipelineSettings pipeline;
   SequencerSettings sequencer;
+  // leaderServes: false keeps clients off the leader (it still sequences learners' requests).
+  bool leader_serves = true;
 };
 
 class RoleWiring final : public sdk::ConsensusHost {
@@ -57,6 +59,7 @@ class RoleWiring final : public sdk::ConsensusHost {
   // sdk::ConsensusHost (any thread)
   void commit(sdk::TxnEntry txn, sdk::Status status, sdk::ApplyMode mode) noexcept override;
   void roleChanged(sdk::Role role, int64_t epoch) noexcept override;
+  void stateReplaced() noexcept override;
   void syncCompleted() noexcept override;
   std::vector<sdk::SessionTouch> takeSessionTouches() noexcept override;
   void submitForwarded(sdk::ForwardedRequest request) noexcept override;

@@ -280,6 +280,7 @@ int runServer(int argc, char** argv) {
   settings.pipeline.server_id = cfg.serverId();
   settings.pipeline.enforce_auth = cfg.getBool("enforce.auth.enabled", false);
   settings.pipeline.enforce_auth_schemes = cfg.getList("enforce.auth.schemes");
+  settings.leader_serves = cfg.getBool("leaderServes", true);
   settings.sequencer.tick_ms = static_cast<int32_t>(cfg.getInt("tickTime"));
   settings.sequencer.extended_types = cfg.getBool("zookeeper.extendedTypesEnabled", false);
   settings.sequencer.container_check_ms = cfg.getInt("znode.container.checkIntervalMs", 60000);
@@ -317,8 +318,8 @@ int runServer(int argc, char** argv) {
     return static_cast<int>(loader::LoadFailure::kStartFailed);
   }
 
-  // 6. Start in dependency order (the pipeline once storage and consensus run, before the
-  // front ends open their ports), serve, stop in reverse.
+  // 6. Start in dependency order (the pipeline once storage has started and recovered, before
+  // the consensus and the front ends), serve, stop in reverse.
   context.startThreads();
   bool pipeline_started = false;
   auto startPipeline = [&]() -> sdk::Status {
@@ -337,7 +338,9 @@ int runServer(int argc, char** argv) {
     return sdk::Status::ok();
   };
   auto status = components.startAll([&](sdk::PluginKind kind) {
-    return runtime::ComponentSet::startRank(kind) >= runtime::ComponentSet::startRank(sdk::PluginKind::kFrontend)
+    // Recovery runs before the consensus starts: an ensemble member reports its recovered
+    // last zxid in its first election.
+    return runtime::ComponentSet::startRank(kind) >= runtime::ComponentSet::startRank(sdk::PluginKind::kConsensus)
                ? startPipeline()
                : sdk::Status::ok();
   });

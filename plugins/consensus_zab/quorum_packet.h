@@ -66,6 +66,9 @@ struct LearnerInfo {
   friend bool operator==(const LearnerInfo&, const LearnerInfo&) = default;
 };
 
+// The string that ends the snapshot a leader streams after SNAP (Leader's "signature").
+inline constexpr std::string_view kSnapshotSignature = "BenWasHere";
+
 std::string encodeLearnerInfo(const LearnerInfo& info);
 // Older learners send the sid alone (8 bytes) or sid + protocol version (12): those fields
 // default as the leader reads them.

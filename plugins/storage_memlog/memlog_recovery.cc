@@ -112,6 +112,14 @@ Status MemlogStorage::loadSnapshotFile(const formats::DataFile& file, formats::S
   return Status::ok();
 }
 
+std::vector<sdk::RecoveredSession> MemlogStorage::sessions() const {
+  std::lock_guard lock(apply_mutex_);
+  std::vector<sdk::RecoveredSession> out;
+  out.reserve(sessions_.size());
+  for (const auto& [id, timeout] : sessions_) out.push_back({id, timeout});
+  return out;
+}
+
 Status MemlogStorage::recover(std::vector<sdk::RecoveredSession>& sessions) noexcept {
   try {
     std::lock_guard lock(apply_mutex_);

@@ -90,6 +90,7 @@ class MemlogStorage final : public sdk::Storage {
                     std::vector<sdk::OpOutcome>& outcomes) noexcept override;
   void append(std::span<const sdk::TxnEntry> txns, std::function<void(sdk::Status)> done) noexcept override;
   sdk::Status recover(std::vector<sdk::RecoveredSession>& sessions) noexcept override;
+  std::vector<sdk::RecoveredSession> sessions() const override;
   sdk::Zxid lastLoggedZxid() const noexcept override { return last_logged_.load(); }
   sdk::Status readLog(sdk::Zxid after_zxid, const std::function<bool(const sdk::TxnEntry&)>& visit) noexcept override;
   sdk::Status truncateLog(sdk::Zxid zxid) noexcept override;
@@ -160,7 +161,7 @@ class MemlogStorage final : public sdk::Storage {
 
   // Held by apply() for a whole txn; a snapshot takes it only to read where it starts (sessions,
   // zxid) and where it ends (zxid + digest).
-  std::mutex apply_mutex_;
+  mutable std::mutex apply_mutex_;
   std::map<sdk::SessionId, int32_t> sessions_;
 
   // ---- writer (group commit) ----

@@ -264,11 +264,11 @@ def test_missing_data_dir(tmp_path, corral_bin):
 
 
 def test_unimplemented_zookeeper_key_is_reported_once(tmp_path, running):
-    config, port = write_config(tmp_path, ["quorumListenOnAllIPs=true"])
+    config, port = write_config(tmp_path, ["tcpKeepAlive=true"])
     server = running(config, port)
     server.wait_log("started in")
     out = server.output()
-    assert out.count("'quorumListenOnAllIPs' is accepted but not implemented yet") == 1, out
+    assert out.count("'tcpKeepAlive' is accepted but not implemented yet") == 1, out
     assert server.stop() == 0
 
 

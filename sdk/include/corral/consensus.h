@@ -128,6 +128,10 @@ class ConsensusHost {
   // This server's role changed (also the first decision after start). Leaving a role closes
   // every client connection and drops pending changes; sessions are not expired by it.
   virtual void roleChanged(Role role, int64_t epoch) noexcept = 0;
+  // Learner: the storage's state was replaced (Storage::truncateLog or loadSnapshot, while the
+  // role is looking): the kernel reloads its session list and last zxid from the storage.
+  // Ordered with commits, like roleChanged().
+  virtual void stateReplaced() noexcept = 0;
   // Learner: the leader's SYNC answer; completes the oldest forwarded sync still pending.
   virtual void syncCompleted() noexcept = 0;
   // Learner: the sessions active here since the previous call (for the PING reply); the

@@ -23,7 +23,7 @@
 namespace corral::sdk {
 
 // Bump on any change to a type or virtual interface a plugin sees.
-constexpr uint32_t kAbiVersion = 4;  // 4: storage v2 (log from a zxid, truncate, snapshot streams, replay mode)
+constexpr uint32_t kAbiVersion = 5;  // 5: Storage::sessions(), ConsensusHost::stateReplaced() (4: storage v2)
 
 enum class PluginKind : uint32_t {
   kStorage = 1,

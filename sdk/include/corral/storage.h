@@ -119,6 +119,9 @@ class BOOST_SYMBOL_VISIBLE Storage : public Plugin {
   virtual void append(std::span<const TxnEntry> txns, std::function<void(Status)> done) noexcept = 0;
   // Recovers state at start: called once before start() returns; reports sessions found.
   virtual Status recover(std::vector<RecoveredSession>& sessions) noexcept = 0;
+  // The sessions the state holds now, with their timeouts: after recover(), and after
+  // truncateLog() or loadSnapshot() replaced the state (the kernel reloads its session list).
+  virtual std::vector<RecoveredSession> sessions() const = 0;
 
   // ---- replication (ZooKeeper's DIFF, TRUNC and SNAP) ----
   // The zxid of the newest txn whose append completed (0 when none was ever logged): what a

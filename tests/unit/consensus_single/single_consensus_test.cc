@@ -32,6 +32,7 @@ class RecordingHost final : public sdk::ConsensusHost {
     changed_.notify_all();
   }
   void roleChanged(sdk::Role, int64_t) noexcept override {}
+  void stateReplaced() noexcept override {}
   void syncCompleted() noexcept override {}
   std::vector<sdk::SessionTouch> takeSessionTouches() noexcept override { return {}; }
   void submitForwarded(sdk::ForwardedRequest) noexcept override {}

@@ -105,7 +105,11 @@ TEST(Catalog, ImplementedFlags) {
       "ssl.keyStore.passwordPath", "ssl.keyStore.type", "ssl.trustStore.location",
       "ssl.trustStore.type", "ssl.protocol", "ssl.enabledProtocols", "ssl.ciphersuites",
       "ssl.hostnameVerification", "ssl.crl", "ssl.ocsp", "ssl.clientAuth",
-      "clientOutput.softLimitBytes", "clientOutput.hardLimitBytes"};
+      "clientOutput.softLimitBytes", "clientOutput.hardLimitBytes",
+      // consensus.zab (plugins/consensus_zab/README.md)
+      "server.N", "initLimit", "syncLimit", "connectToLearnerMasterLimit", "electionAlg",
+      "leaderServes", "cnxTimeout", "quorumListenOnAllIPs", "commitLogCount", "forceSnapshotSync",
+      "fastleader.minNotificationInterval", "fastleader.maxNotificationInterval"};
   EXPECT_EQ(implemented, expected);
 }
 

@@ -1,0 +1,342 @@
+#include "election_connections.h"
+
+#include <fmt/format.h>
+
+#include "election_messages.h"
+
+namespace corral::plugins::zab {
+
+using namespace std::chrono_literals;
+
+namespace {
+constexpr size_t kReceivedCapacity = 1000;  // oldest dropped beyond this (ZooKeeper: 100)
+constexpr auto kMinReconnectGap = 100ms;
+
+// "host:port" -> port, or -1 ("" for a legacy initial message carries none).
+int portOf(const std::string& address) {
+  auto colon = address.rfind(':');
+  if (colon == std::string::npos) return -1;
+  try {
+    return std::stoi(address.substr(colon + 1));
+  } catch (...) {
+    return -1;
+  }
+}
+}  // namespace
+
+ElectionConnections::ElectionConnections(const sdk::Ensemble& ensemble, const ZabSettings& settings,
+                                         sdk::Logger& log)
+    : ensemble_(ensemble), settings_(settings), log_(log) {
+  me_ = ensemble_.member(ensemble_.my_id);
+  for (const auto& member : ensemble_.members) {
+    if (member.id == ensemble_.my_id) continue;
+    auto peer = std::make_unique<Peer>();
+    peer->member = &member;
+    peers_.emplace(member.id, std::move(peer));
+  }
+}
+
+ElectionConnections::~ElectionConnections() { stop(); }
+
+sdk::Status ElectionConnections::start() {
+  if (me_ == nullptr) return sdk::Status(sdk::Code::kInvalidConfig, "myid is not among the server.N lines");
+  const std::string host = settings_.listen_on_all_ips ? "0.0.0.0" : me_->host;
+  sdk::Result<Listener> listener = sdk::Status();
+  for (int attempt = 0; attempt < 3; ++attempt) {  // electionPortBindRetry
+    listener = Listener::bind(host, me_->election_port);
+    if (listener) break;
+    std::this_thread::sleep_for(1s);
+  }
+  if (!listener) {
+    return sdk::Status(sdk::Code::kSystemError,
+                       fmt::format("election port {}: {}", hostPort(host, me_->election_port), listener.status().message()));
+  }
+  listener_ = std::move(*listener);
+  log_.info("election: listening on {}", hostPort(host, me_->election_port));
+  acceptor_ = std::thread([this] { acceptLoop(); });
+  for (auto& [sid, peer] : peers_) {
+    Peer* p = peer.get();
+    p->sender = std::thread([this, p] { senderLoop(*p); });
+  }
+  return sdk::Status::ok();
+}
+
+void ElectionConnections::stop() {
+  if (stopping_.exchange(true)) return;
+  listener_.close();
+  if (acceptor_.joinable()) acceptor_.join();
+  for (auto& [sid, peer] : peers_) {
+    {
+      std::lock_guard lock(peer->mutex);
+      if (peer->connection) peer->connection->shutdown();
+    }
+    peer->cv.notify_all();
+    if (peer->sender.joinable()) peer->sender.join();
+  }
+  {
+    std::lock_guard lock(readers_mutex_);
+    for (auto& socket : handshaking_) socket->shutdown();
+  }
+  std::list<Reader> readers;
+  {
+    std::lock_guard lock(readers_mutex_);
+    readers.swap(readers_);
+  }
+  for (auto& reader : readers) {
+    if (reader.thread.joinable()) reader.thread.join();
+  }
+  received_cv_.notify_all();
+}
+
+void ElectionConnections::startReader(std::function<void()> body) {
+  std::lock_guard lock(readers_mutex_);
+  // Reap readers that ended (reconnects come and go).
+  for (auto it = readers_.begin(); it != readers_.end();) {
+    if (it->done.load()) {
+      it->thread.join();
+      it = readers_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  auto& reader = readers_.emplace_back();
+  reader.thread = std::thread([body = std::move(body), &done = reader.done] {
+    body();
+    done = true;
+  });
+}
+
+void ElectionConnections::acceptLoop() {
+  while (!stopping_) {
+    auto accepted = listener_.accept();
+    if (!accepted) {
+      if (!stopping_) log_.warn("election: accept failed: {}", accepted.status().message());
+      if (!stopping_) std::this_thread::sleep_for(100ms);
+      continue;
+    }
+    if (stopping_) break;
+    auto socket = std::make_shared<Socket>(std::move(*accepted));
+    {
+      std::lock_guard lock(readers_mutex_);
+      handshaking_.push_back(socket);
+    }
+    startReader([this, socket] { serveAccepted(socket); });
+  }
+}
+
+void ElectionConnections::serveAccepted(std::shared_ptr<Socket> socket) {
+  const std::string from = socket->peerAddress();
+  auto finishHandshake = [&] {
+    std::lock_guard lock(readers_mutex_);
+    handshaking_.remove(socket);
+  };
+  socket->setReadTimeout(settings_.cnx_timeout_ms);
+  std::string bytes;
+  std::optional<InitialMessage> message;
+  size_t consumed = 0;
+  while (!message) {
+    char chunk[4096];
+    auto got = socket->readSome(chunk, sizeof chunk);
+    if (!got || *got == 0) {
+      if (!stopping_) log_.warn("election: connection from {} closed before its initial message", from);
+      return finishHandshake();
+    }
+    bytes.append(chunk, *got);
+    auto decoded = decodeInitialMessage(bytes, consumed);
+    if (!decoded) {
+      log_.warn("election: connection from {} sent a bad initial message ({}); closed", from,
+                decoded.status().message());
+      return finishHandshake();
+    }
+    message = *decoded;
+  }
+  finishHandshake();
+  const int64_t sid = message->sid;
+  auto it = peers_.find(sid);
+  if (sid == ensemble_.my_id || it == peers_.end()) {
+    log_.warn("election: connection from {} claims sid {}, {}; closed", from, sid,
+              sid == ensemble_.my_id ? "which is our own" : "which is not a member");
+    return;
+  }
+  Peer& peer = *it->second;
+  if (!message->addresses.empty()) {
+    const int claimed = portOf(message->addresses.substr(0, message->addresses.find('|')));
+    if (claimed != peer.member->election_port && message->addresses.find("0.0.0.0") == std::string::npos) {
+      log_.warn("election: connection from {} claims sid {} with election address {}, but server.{} is at {}; closed",
+                from, sid, message->addresses, sid, hostPort(peer.member->host, peer.member->election_port));
+      return;
+    }
+  }
+  if (sid < ensemble_.my_id) {
+    // Only the connection the larger sid initiates is kept: call it back.
+    {
+      std::lock_guard lock(peer.mutex);
+      peer.connect_wanted = true;
+    }
+    peer.cv.notify_all();
+    return;
+  }
+  socket->setReadTimeout(0);
+  adopt(peer, socket, bytes.substr(consumed));
+}
+
+void ElectionConnections::adopt(Peer& peer, std::shared_ptr<Socket> socket, std::string pending) {
+  {
+    std::lock_guard lock(peer.mutex);
+    if (peer.connection) peer.connection->shutdown();
+    peer.connection = socket;
+    peer.resend_last = true;  // a peer that reconnects first gets our last message again
+  }
+  peer.cv.notify_all();
+  readFrames(peer, std::move(socket), std::move(pending));
+}
+
+void ElectionConnections::readFrames(Peer& peer, std::shared_ptr<Socket> socket, std::string pending) {
+  std::string bytes = std::move(pending);
+  size_t pos = 0;
+  while (!stopping_) {
+    size_t consumed = 0;
+    auto framed = unframe(std::string_view(bytes).substr(pos), consumed);
+    if (!framed) {
+      log_.warn("election: sid {} sent a bad frame ({}); connection closed", peer.member->id, framed.status().message());
+      break;
+    }
+    if (*framed) {
+      deliver({peer.member->id, std::string(**framed)});
+      pos += consumed;
+      continue;
+    }
+    if (pos > 0) {
+      bytes.erase(0, pos);
+      pos = 0;
+    }
+    char chunk[8192];
+    auto got = socket->readSome(chunk, sizeof chunk);
+    if (!got || *got == 0) break;
+    bytes.append(chunk, *got);
+  }
+  std::lock_guard lock(peer.mutex);
+  if (peer.connection == socket) peer.connection.reset();
+  socket->shutdown();
+}
+
+void ElectionConnections::connectOnce(Peer& peer) {
+  const auto& member = *peer.member;
+  auto connected = connectTo(member.host, member.election_port, settings_.cnx_timeout_ms);
+  if (!connected) {
+    log_.debug("election: cannot reach sid {} at {}: {}", member.id, hostPort(member.host, member.election_port),
+               connected.status().message());
+    return;
+  }
+  auto socket = std::make_shared<Socket>(std::move(*connected));
+  InitialMessage hello{ensemble_.my_id, hostPort(me_->host, me_->election_port), kProtocolVersionV1};
+  if (!socket->writeAll(encodeInitialMessage(hello)).isOk()) return;
+  if (member.id > ensemble_.my_id) return;  // the larger sid calls back; this one closes
+  startReader([this, &peer, socket] { adopt(peer, socket, {}); });
+}
+
+void ElectionConnections::senderLoop(Peer& peer) {
+  std::unique_lock lock(peer.mutex);
+  while (!stopping_) {
+    peer.cv.wait_for(lock, 1s, [&] {
+      return stopping_ || peer.connect_wanted || (peer.queued && !peer.connection) ||
+             (peer.connection && (peer.queued || (peer.resend_last && !peer.last_sent.empty())));
+    });
+    if (stopping_) break;
+    if (!peer.connection) {
+      if (!peer.queued && !peer.connect_wanted) continue;
+      const auto now = std::chrono::steady_clock::now();
+      if (now - peer.last_attempt < kMinReconnectGap) {
+        peer.cv.wait_until(lock, peer.last_attempt + kMinReconnectGap, [&] { return stopping_ || peer.connection; });
+        continue;
+      }
+      peer.last_attempt = now;
+      peer.connect_wanted = false;
+      lock.unlock();
+      connectOnce(peer);
+      lock.lock();
+      if (!peer.connection) {
+        // Wait for the larger sid to call back (or the next retry).
+        peer.cv.wait_for(lock, kMinReconnectGap, [&] { return stopping_ || peer.connection; });
+      }
+      continue;
+    }
+    peer.connect_wanted = false;
+    std::string message;
+    if (peer.queued) {
+      message = std::move(*peer.queued);
+      peer.queued.reset();
+    } else if (peer.resend_last) {
+      message = peer.last_sent;
+    }
+    peer.resend_last = false;
+    if (message.empty()) continue;
+    auto socket = peer.connection;
+    lock.unlock();
+    const bool sent = socket->writeAll(frame(message)).isOk();
+    lock.lock();
+    if (sent) {
+      peer.last_sent = std::move(message);
+    } else {
+      if (peer.connection == socket) peer.connection.reset();
+      socket->shutdown();
+      if (!peer.queued) peer.queued = std::move(message);
+    }
+  }
+}
+
+void ElectionConnections::send(int64_t sid, std::string payload) {
+  if (sid == ensemble_.my_id) return deliver({sid, std::move(payload)});
+  auto it = peers_.find(sid);
+  if (it == peers_.end()) return;
+  {
+    std::lock_guard lock(it->second->mutex);
+    it->second->queued = std::move(payload);
+  }
+  it->second->cv.notify_all();
+}
+
+void ElectionConnections::deliver(ElectionMessage message) {
+  {
+    std::lock_guard lock(received_mutex_);
+    if (received_.size() >= kReceivedCapacity) received_.pop_front();
+    received_.push_back(std::move(message));
+  }
+  received_cv_.notify_one();
+}
+
+std::optional<ElectionMessage> ElectionConnections::poll(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(received_mutex_);
+  received_cv_.wait_for(lock, timeout, [&] { return stopping_ || !received_.empty(); });
+  if (received_.empty()) return std::nullopt;
+  ElectionMessage message = std::move(received_.front());
+  received_.pop_front();
+  return message;
+}
+
+bool ElectionConnections::haveDelivered() {
+  if (peers_.empty()) return true;
+  for (auto& [sid, peer] : peers_) {
+    std::lock_guard lock(peer->mutex);
+    if (!peer->queued) return true;
+  }
+  return false;
+}
+
+void ElectionConnections::connectAll() {
+  for (auto& [sid, peer] : peers_) {
+    if (peer->member->type != sdk::PeerType::kParticipant) continue;  // observers call us
+    {
+      std::lock_guard lock(peer->mutex);
+      if (!peer->connection) peer->connect_wanted = true;
+    }
+    peer->cv.notify_all();
+  }
+}
+
+void ElectionConnections::clearReceived() {
+  std::lock_guard lock(received_mutex_);
+  received_.clear();
+}
+
+}  // namespace corral::plugins::zab

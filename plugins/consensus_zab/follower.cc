@@ -1,0 +1,393 @@
+#include "follower.h"
+
+#include <chrono>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "corral/data_records.h"
+#include "corral/formats/txn_log.h"
+#include "corral/jute.h"
+#include "request_codec.h"
+#include "zab_peer.h"
+
+namespace corral::plugins::zab {
+
+using namespace std::chrono_literals;
+using sdk::Code;
+using sdk::Status;
+
+namespace {
+QuorumPacket packet(PacketType type, sdk::Zxid zxid, std::optional<std::string> data = std::nullopt) {
+  return QuorumPacket{static_cast<int32_t>(type), zxid, std::move(data), std::nullopt};
+}
+std::string intData(int32_t value) {
+  std::string data;
+  sdk::JuteWriter(data).writeInt(value);
+  return data;
+}
+Status protocolError(std::string message) { return Status(Code::kCorruptData, std::move(message)); }
+}  // namespace
+
+Follower::Follower(ZabPeer& peer, int64_t leader_sid)
+    : peer_(peer), leader_sid_(leader_sid), observer_(peer.ensemble().my_type == sdk::PeerType::kObserver) {}
+
+Follower::~Follower() {
+  if (sender_) sender_->stop();
+}
+
+void Follower::shutdown() {
+  std::lock_guard lock(mutex_);
+  shut_down_ = true;
+  socket_.shutdown();
+  cv_.notify_all();
+}
+
+Status Follower::connect() {
+  const auto* leader = peer_.ensemble().member(leader_sid_);
+  if (leader == nullptr) return Status(Code::kInvalidConfig, fmt::format("leader sid {} is not a member", leader_sid_));
+  const auto& s = peer_.settings();
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(s.tick_ms * s.connect_limit);
+  Status last;
+  while (!peer_.stopping()) {
+    auto connected = connectTo(leader->host, leader->quorum_port, std::min<int64_t>(s.initLimitMs(), 5000));
+    if (connected) {
+      std::lock_guard lock(mutex_);
+      if (shut_down_) return Status(Code::kConnectionLoss, "stopped");
+      socket_ = std::move(*connected);
+      return Status::ok();
+    }
+    last = connected.status();
+    if (std::chrono::steady_clock::now() >= deadline) break;
+    std::this_thread::sleep_for(100ms);
+  }
+  return Status(Code::kConnectionLoss, fmt::format("cannot connect to leader sid {} at {}: {}", leader_sid_,
+                                                   hostPort(leader->host, leader->quorum_port), last.message()));
+}
+
+sdk::Result<int64_t> Follower::registerWithLeader() {
+  auto& epochs = peer_.epochs();
+  LearnerInfo info{peer_.ensemble().my_id, kProtocolVersion, 0};
+  const auto hello = observer_ ? PacketType::kObserverInfo : PacketType::kFollowerInfo;
+  if (auto sent = socket_.writeAll(encodePacket(packet(hello, sdk::zxidOf(epochs.accepted(), 0), encodeLearnerInfo(info))));
+      !sent.isOk()) {
+    return sent;
+  }
+  auto leader_info = reader_->next();
+  if (!leader_info) return leader_info.status();
+  if (leader_info->type != static_cast<int32_t>(PacketType::kLeaderInfo)) {
+    return protocolError(fmt::format("expected LEADERINFO, got {}", packetTypeName(leader_info->type)));
+  }
+  const int64_t new_epoch = sdk::epochOf(leader_info->zxid);
+  int32_t epoch_data = -1;
+  if (new_epoch > epochs.accepted()) {
+    epoch_data = static_cast<int32_t>(epochs.current());
+    if (auto saved = epochs.setAccepted(new_epoch); !saved.isOk()) return saved;
+  } else if (new_epoch < epochs.accepted()) {
+    return protocolError(fmt::format("the leader's epoch {} is less than our accepted epoch {}", new_epoch,
+                                     epochs.accepted()));
+  }
+  const sdk::Zxid last_logged = peer_.storage().lastLoggedZxid();
+  if (auto sent = socket_.writeAll(encodePacket(packet(PacketType::kAckEpoch, last_logged, intData(epoch_data))));
+      !sent.isOk()) {
+    return sent;
+  }
+  peer_.log().info("learner: registered with leader sid {}: epoch {}, our last zxid 0x{:x}", leader_sid_, new_epoch,
+                   last_logged);
+  return new_epoch;
+}
+
+void Follower::follow() {
+  const auto& s = peer_.settings();
+  Status ended = connect();
+  if (ended.isOk()) {
+    socket_.setReadTimeout(s.initLimitMs());
+    reader_ = std::make_unique<PacketReader>(socket_, s.max_packet_data);
+    auto epoch = registerWithLeader();
+    if (!epoch) {
+      ended = epoch.status();
+    } else {
+      ended = syncWithLeader(*epoch);
+      if (ended.isOk()) ended = serve();
+    }
+  }
+  if (!peer_.stopping()) peer_.log().warn("learner: leaving leader sid {}: {}", leader_sid_, ended.message());
+  socket_.shutdown();
+  if (sender_) sender_->stop();
+  waitAppendsDone();
+  failRevalidations();
+}
+
+Status Follower::receiveSnapshot(sdk::Zxid zxid) {
+  // The kernel applies commits asynchronously; loadSnapshot must not race an apply.
+  peer_.waitApplied(peer_.lastDelivered(), peer_.settings().initLimitMs());
+  const auto started = std::chrono::steady_clock::now();
+  auto loaded = peer_.storage().loadSnapshot(zxid, [this](char* dst, size_t n) { return reader_->readExact(dst, n); });
+  if (!loaded.isOk()) return loaded;
+  peer_.stateReplaced(zxid);
+  // ZooKeeper's leaders seal the stream with the string "BenWasHere" (quorum-protocol.md §7.3).
+  char length[4];
+  if (auto read = reader_->readExact(length, sizeof length); !read.isOk()) return read;
+  const int32_t size = sdk::JuteReader(std::string_view(length, sizeof length)).readInt();
+  std::string signature(size == static_cast<int32_t>(kSnapshotSignature.size()) ? size : 0, '\0');
+  if (!signature.empty()) {
+    if (auto read = reader_->readExact(signature.data(), signature.size()); !read.isOk()) return read;
+  }
+  if (signature != kSnapshotSignature) return protocolError("the snapshot from the leader is not signed BenWasHere");
+  peer_.log().info("learner: loaded a snapshot at 0x{:x} from the leader in {} ms", zxid,
+                   std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count());
+  return Status::ok();
+}
+
+Status Follower::syncWithLeader(int64_t new_epoch) {
+  const sdk::Zxid new_leader_zxid = sdk::zxidOf(new_epoch, 0);
+  auto first = reader_->next();
+  if (!first) return first.status();
+  switch (static_cast<PacketType>(first->type)) {
+    case PacketType::kDiff:
+      peer_.log().info("learner: DIFF sync to 0x{:x}", first->zxid);
+      break;
+    case PacketType::kSnap:
+      peer_.log().info("learner: SNAP sync at 0x{:x}", first->zxid);
+      if (auto received = receiveSnapshot(first->zxid); !received.isOk()) return received;
+      mode_ = sdk::ApplyMode::kReplay;
+      break;
+    case PacketType::kTrunc: {
+      peer_.log().info("learner: TRUNC to 0x{:x}", first->zxid);
+      peer_.waitApplied(peer_.lastDelivered(), peer_.settings().initLimitMs());
+      if (auto cut = peer_.storage().truncateLog(first->zxid); !cut.isOk()) {
+        return Status(cut.code(), fmt::format("cannot truncate the log to 0x{:x}: {}", first->zxid, cut.message()));
+      }
+      peer_.stateReplaced(first->zxid);
+      break;
+    }
+    default:
+      return protocolError(fmt::format("expected DIFF, TRUNC or SNAP, got {}", packetTypeName(first->type)));
+  }
+  {
+    std::lock_guard lock(mutex_);
+    sender_ = std::make_unique<PacketSender>(socket_);
+    sender_->start();
+  }
+  for (;;) {
+    auto next = reader_->next();
+    if (!next) return next.status();
+    switch (static_cast<PacketType>(next->type)) {
+      case PacketType::kProposal:
+        if (auto logged = onProposal(*next, false); !logged.isOk()) return logged;
+        break;
+      case PacketType::kCommit:
+        if (auto committed = onCommit(next->zxid); !committed.isOk()) return committed;
+        break;
+      case PacketType::kInform:
+        if (auto logged = onProposal(*next, true); !logged.isOk()) return logged;
+        break;
+      case PacketType::kNewLeader: {
+        if (!waitDurable(peer_.settings().initLimitMs())) return Status(Code::kIoError, "synced txns did not become durable");
+        if (auto saved = peer_.epochs().setCurrent(new_epoch); !saved.isOk()) return saved;
+        peer_.election().setPeerEpoch(new_epoch);
+        socket_.setReadTimeout(peer_.settings().syncLimitMs());
+        sender_->send(packet(PacketType::kAck, new_leader_zxid));
+        break;
+      }
+      case PacketType::kUpToDate: {
+        sender_->send(packet(PacketType::kAck, new_leader_zxid));
+        releaseHeldAcks();
+        peer_.setRole(observer_ ? sdk::Role::kObserver : sdk::Role::kFollower, new_epoch);
+        peer_.log().info("learner: up to date with leader sid {} in epoch {}; serving as {}", leader_sid_, new_epoch,
+                         observer_ ? "observer" : "follower");
+        return Status::ok();
+      }
+      case PacketType::kPing:
+        sender_->send(packet(PacketType::kPing, next->zxid, encodeTouches(peer_.host().takeSessionTouches())));
+        break;
+      default:
+        return protocolError(fmt::format("unexpected {} while syncing", packetTypeName(next->type)));
+    }
+  }
+}
+
+Status Follower::serve() {
+  for (;;) {
+    auto next = reader_->next();
+    if (!next) return next.status();
+    switch (static_cast<PacketType>(next->type)) {
+      case PacketType::kPing:
+        sender_->send(packet(PacketType::kPing, next->zxid, encodeTouches(peer_.host().takeSessionTouches())));
+        break;
+      case PacketType::kProposal:
+        if (auto logged = onProposal(*next, false); !logged.isOk()) return logged;
+        break;
+      case PacketType::kCommit:
+        if (auto committed = onCommit(next->zxid); !committed.isOk()) return committed;
+        break;
+      case PacketType::kInform:
+        if (auto logged = onProposal(*next, true); !logged.isOk()) return logged;
+        break;
+      case PacketType::kSync:
+        peer_.host().syncCompleted();
+        break;
+      case PacketType::kRevalidate:
+        onRevalidateReply(*next);
+        break;
+      case PacketType::kUpToDate:
+        break;
+      default:
+        return protocolError(fmt::format("unexpected {} from the leader", packetTypeName(next->type)));
+    }
+    std::lock_guard lock(mutex_);
+    if (!append_failure_.isOk()) return append_failure_;
+  }
+}
+
+Status Follower::onProposal(const QuorumPacket& proposal, bool committed) {
+  if (!proposal.data) return protocolError(fmt::format("{} without data", packetTypeName(proposal.type)));
+  sdk::TxnEntry txn;
+  if (auto decoded = formats::decodeEntry(*proposal.data, txn); !decoded.isOk()) {
+    return protocolError(fmt::format("{} 0x{:x} does not decode: {}", packetTypeName(proposal.type), proposal.zxid,
+                                     decoded.message()));
+  }
+  if (txn.header.zxid != proposal.zxid) {
+    return protocolError(fmt::format("{} 0x{:x} carries txn 0x{:x}", packetTypeName(proposal.type), proposal.zxid,
+                                     txn.header.zxid));
+  }
+  const sdk::TxnEntry* queued;
+  {
+    std::lock_guard lock(mutex_);
+    if (!pending_.empty() && txn.header.zxid <= pending_.back().txn.header.zxid) {
+      return protocolError(fmt::format("proposal 0x{:x} after 0x{:x}", txn.header.zxid, pending_.back().txn.header.zxid));
+    }
+    pending_.push_back(Pending{std::move(txn), std::make_shared<const std::string>(*proposal.data), false, committed});
+    queued = &pending_.back().txn;
+    ++appends_in_flight_;
+  }
+  const sdk::Zxid zxid = proposal.zxid;
+  peer_.storage().append(std::span<const sdk::TxnEntry>(queued, 1),
+                         [this, zxid](sdk::Status status) { onDurable(zxid, status); });
+  return Status::ok();
+}
+
+void Follower::onDurable(sdk::Zxid zxid, const sdk::Status& status) {
+  std::lock_guard lock(mutex_);
+  --appends_in_flight_;
+  if (!status.isOk()) {
+    if (append_failure_.isOk()) append_failure_ = status;
+    socket_.shutdown();
+    cv_.notify_all();
+    return;
+  }
+  for (auto& pending : pending_) {
+    if (pending.txn.header.zxid == zxid) {
+      pending.durable = true;
+      break;
+    }
+  }
+  if (!observer_) {
+    if (acks_held_) {
+      held_acks_.push_back(zxid);
+    } else if (sender_) {
+      sender_->send(packet(PacketType::kAck, zxid));
+    }
+  }
+  deliverReady();
+  cv_.notify_all();
+}
+
+Status Follower::onCommit(sdk::Zxid zxid) {
+  std::lock_guard lock(mutex_);
+  for (auto& pending : pending_) {
+    if (pending.committed) continue;
+    if (pending.txn.header.zxid != zxid) {
+      return protocolError(fmt::format("COMMIT 0x{:x} but the next pending proposal is 0x{:x}", zxid,
+                                       pending.txn.header.zxid));
+    }
+    pending.committed = true;
+    deliverReady();
+    return Status::ok();
+  }
+  // A commit of something we never got (or already applied) is harmless only if old.
+  if (zxid <= peer_.lastDelivered()) return Status::ok();
+  return protocolError(fmt::format("COMMIT 0x{:x} without its proposal", zxid));
+}
+
+void Follower::deliverReady() {
+  while (!pending_.empty() && pending_.front().durable && pending_.front().committed) {
+    Pending ready = std::move(pending_.front());
+    pending_.pop_front();
+    peer_.deliver(std::move(ready.txn), std::move(ready.entry), mode_);
+  }
+}
+
+bool Follower::waitDurable(int64_t timeout_ms) {
+  std::unique_lock lock(mutex_);
+  return cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms), [&] {
+    if (shut_down_ || !append_failure_.isOk()) return true;
+    for (const auto& pending : pending_) {
+      if (!pending.durable) return false;
+    }
+    return true;
+  }) && append_failure_.isOk() && !shut_down_;
+}
+
+void Follower::waitAppendsDone() {
+  std::unique_lock lock(mutex_);
+  cv_.wait(lock, [&] { return appends_in_flight_ == 0; });
+}
+
+void Follower::releaseHeldAcks() {
+  std::lock_guard lock(mutex_);
+  acks_held_ = false;
+  for (sdk::Zxid zxid : held_acks_) sender_->send(packet(PacketType::kAck, zxid));
+  held_acks_.clear();
+}
+
+void Follower::forward(sdk::ForwardedRequest request) {
+  std::lock_guard lock(mutex_);
+  if (sender_ && !shut_down_) sender_->send(encodeRequestPacket(request));
+}
+
+void Follower::revalidate(sdk::SessionId id, int32_t timeout_ms, std::function<void(bool)> done) {
+  {
+    std::lock_guard lock(mutex_);
+    if (sender_ && !shut_down_) {
+      std::string data;
+      sdk::JuteWriter w(data);
+      w.writeLong(id);
+      w.writeInt(timeout_ms);
+      revalidations_[id].push_back(std::move(done));
+      sender_->send(packet(PacketType::kRevalidate, -1, std::move(data)));
+      return;
+    }
+  }
+  done(false);
+}
+
+void Follower::onRevalidateReply(const QuorumPacket& reply) {
+  if (!reply.data || reply.data->size() < 9) return;
+  sdk::JuteReader r(*reply.data);
+  const sdk::SessionId id = r.readLong();
+  const bool valid = r.readBool();
+  std::vector<std::function<void(bool)>> waiting;
+  {
+    std::lock_guard lock(mutex_);
+    auto it = revalidations_.find(id);
+    if (it == revalidations_.end() || it->second.empty()) return;
+    waiting.push_back(std::move(it->second.front()));
+    it->second.erase(it->second.begin());
+    if (it->second.empty()) revalidations_.erase(it);
+  }
+  for (auto& done : waiting) done(valid);
+}
+
+void Follower::failRevalidations() {
+  std::map<sdk::SessionId, std::vector<std::function<void(bool)>>> waiting;
+  {
+    std::lock_guard lock(mutex_);
+    waiting.swap(revalidations_);
+  }
+  for (auto& [id, callbacks] : waiting) {
+    for (auto& done : callbacks) done(false);
+  }
+}
+
+}  // namespace corral::plugins::zab

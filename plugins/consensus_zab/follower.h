@@ -1,0 +1,84 @@
+// One term as a learner (ZooKeeper's Learner, Follower and Observer): connect to the elected
+// leader's quorum port, register (FOLLOWERINFO/OBSERVERINFO, LEADERINFO, ACKEPOCH), sync (DIFF,
+// TRUNC or SNAP, then NEWLEADER and UPTODATE), then log proposals, ack them once durable and
+// hand commits to the kernel in zxid order, answer pings with the session touches, and carry
+// the kernel's forwarded requests, revalidations and syncs.
+//
+// Safety order at NEWLEADER (ZOOKEEPER-4643/4646/4685): every synced txn is durable, then
+// currentEpoch, then ACK(NEWLEADER); the synced proposals' own ACKs go after UPTODATE and our
+// second ACK, the order a 3.8.0 leader expects.
+//
+// follow() runs on the peer's main thread and returns when the term ends (the leader is gone,
+// a protocol error, or stop). Every other method may be called from any thread.
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "corral/consensus.h"
+#include "net.h"
+#include "packet_sender.h"
+
+namespace corral::plugins::zab {
+
+class ZabPeer;
+
+class Follower {
+ public:
+  Follower(ZabPeer& peer, int64_t leader_sid);
+  ~Follower();
+
+  void follow();
+  void shutdown();  // any thread: ends follow() soon
+  void forward(sdk::ForwardedRequest request);
+  void revalidate(sdk::SessionId id, int32_t timeout_ms, std::function<void(bool)> done);
+  int64_t leaderId() const { return leader_sid_; }
+
+ private:
+  struct Pending {
+    sdk::TxnEntry txn;
+    PacketBytes entry;
+    bool durable = false;
+    bool committed = false;
+  };
+
+  sdk::Status connect();
+  sdk::Result<int64_t> registerWithLeader();
+  sdk::Status syncWithLeader(int64_t new_epoch);
+  sdk::Status serve();
+  sdk::Status receiveSnapshot(sdk::Zxid zxid);
+  sdk::Status onProposal(const QuorumPacket& packet, bool committed);
+  sdk::Status onCommit(sdk::Zxid zxid);
+  void onRevalidateReply(const QuorumPacket& packet);
+  void onDurable(sdk::Zxid zxid, const sdk::Status& status);
+  void deliverReady();  // mutex_ held
+  void releaseHeldAcks();
+  bool waitDurable(int64_t timeout_ms);
+  void waitAppendsDone();
+  void failRevalidations();
+
+  ZabPeer& peer_;
+  const int64_t leader_sid_;
+  const bool observer_;
+  Socket socket_;
+  std::unique_ptr<PacketReader> reader_;
+  std::unique_ptr<PacketSender> sender_;
+
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  std::deque<Pending> pending_;  // logged or being logged, not yet handed to the kernel
+  int appends_in_flight_ = 0;
+  bool acks_held_ = true;         // until UPTODATE: synced proposals are acked afterwards
+  std::vector<sdk::Zxid> held_acks_;
+  sdk::ApplyMode mode_ = sdk::ApplyMode::kLive;  // kReplay after a SNAP (fuzzy snapshot)
+  sdk::Status append_failure_;
+  std::map<sdk::SessionId, std::vector<std::function<void(bool)>>> revalidations_;
+  bool shut_down_ = false;
+};
+
+}  // namespace corral::plugins::zab

@@ -1,0 +1,455 @@
+#include "leader.h"
+
+#include <chrono>
+
+#include <fmt/format.h>
+
+#include "corral/data_records.h"
+#include "learner_handler.h"
+#include "zab_peer.h"
+
+namespace corral::plugins::zab {
+
+using namespace std::chrono_literals;
+using sdk::Code;
+using sdk::Status;
+
+namespace {
+QuorumPacket packet(PacketType type, sdk::Zxid zxid, std::optional<std::string> data = std::nullopt) {
+  return QuorumPacket{static_cast<int32_t>(type), zxid, std::move(data), std::nullopt};
+}
+QuorumPacket proposal(PacketType type, sdk::Zxid zxid, const PacketBytes& entry) {
+  return packet(type, zxid, *entry);
+}
+// Larger DIFFs than this are sent as a snapshot instead.
+constexpr size_t kMaxDiffBytes = 64u << 20;
+}  // namespace
+
+Leader::Leader(ZabPeer& peer, const Vote& vote) : peer_(peer), vote_(vote) {}
+
+Leader::~Leader() {
+  shutdown("leader object destroyed");
+  if (acceptor_.joinable()) acceptor_.join();
+  stopHandlers();
+}
+
+std::string Leader::sidList(const std::set<int64_t>& sids) const {
+  std::string text;
+  for (int64_t sid : sids) text += (text.empty() ? "" : ", ") + std::to_string(sid);
+  return "[" + text + "]";
+}
+
+void Leader::shutdown(const std::string& reason) {
+  {
+    std::lock_guard lock(mutex_);
+    if (ended_) return;
+    ended_ = true;
+    end_reason_ = reason;
+  }
+  cv_.notify_all();
+  listener_.close();
+  std::lock_guard lock(mutex_);
+  for (auto& handler : handlers_) handler->shutdown();
+}
+
+void Leader::stopHandlers() {
+  std::list<std::shared_ptr<LearnerHandler>> handlers;
+  {
+    std::lock_guard lock(mutex_);
+    for (auto& handler : handlers_) handler->shutdown();
+    handlers.swap(handlers_);
+  }
+  for (auto& handler : handlers) handler->join();
+}
+
+void Leader::lead() {
+  auto& log = peer_.log();
+  const auto& settings = peer_.settings();
+  const auto* me = peer_.ensemble().member(peer_.ensemble().my_id);
+  const std::string host = settings.listen_on_all_ips ? "0.0.0.0" : me->host;
+  auto listener = Listener::bind(host, me->quorum_port);
+  if (!listener) {
+    log.error("leader: cannot listen on the quorum port {}: {}", hostPort(host, me->quorum_port),
+              listener.status().message());
+    return;
+  }
+  listener_ = std::move(*listener);
+  {
+    std::lock_guard lock(mutex_);
+    last_committed_ = peer_.lastDelivered();
+    last_proposed_ = last_committed_;
+    my_summary_ = StateSummary{peer_.epochs().current(), last_committed_};
+  }
+  acceptor_ = std::thread([this] { acceptLoop(); });
+  log.info("leader: leading from zxid 0x{:x}; waiting for a quorum of followers on {}", last_committed_,
+           hostPort(host, me->quorum_port));
+
+  const int64_t my_id = peer_.ensemble().my_id;
+  Status step = Status::ok();
+  auto epoch = getEpochToPropose(my_id, peer_.epochs().accepted());
+  if (!epoch) step = epoch.status();
+  if (step.isOk()) step = waitForEpochAck(my_id, my_summary_);
+  if (step.isOk()) {
+    step = peer_.epochs().setCurrent(*epoch);
+    peer_.election().setPeerEpoch(*epoch);
+  }
+  if (step.isOk()) step = waitForNewLeaderAck(my_id);
+  if (step.isOk()) {
+    std::set<int64_t> supporters;
+    {
+      std::lock_guard lock(mutex_);
+      supporters = new_leader_acks_;
+      established_ = true;
+    }
+    cv_.notify_all();
+    log.info("leader: a quorum {} acked NEWLEADER; serving in epoch {} from zxid 0x{:x}", sidList(supporters), *epoch,
+             last_committed_);
+    peer_.setRole(sdk::Role::kLeader, *epoch);
+    // Every tickTime/2 a ping; every tickTime the quorum check (ZooKeeper's tickSkip).
+    bool check = false;
+    std::unique_lock lock(mutex_);
+    while (!ended_) {
+      cv_.wait_for(lock, std::chrono::milliseconds(std::max<int64_t>(settings.tick_ms / 2, 1)), [&] { return ended_.load(); });
+      if (ended_) break;
+      lock.unlock();
+      pingAndCheck(check);
+      check = !check;
+      lock.lock();
+    }
+  } else {
+    log.warn("leader: could not establish the epoch: {}", step.message());
+  }
+  shutdown(step.isOk() ? "term ended" : step.message());
+  if (acceptor_.joinable()) acceptor_.join();
+  stopHandlers();
+  std::unique_lock lock(mutex_);
+  cv_.wait(lock, [&] { return appends_in_flight_ == 0; });
+  log.info("leader: term ended: {}", end_reason_);
+}
+
+void Leader::acceptLoop() {
+  while (!ended_) {
+    auto accepted = listener_.accept();
+    if (!accepted) {
+      if (!ended_) std::this_thread::sleep_for(50ms);
+      continue;
+    }
+    auto handler = std::make_shared<LearnerHandler>(*this, std::move(*accepted));
+    std::lock_guard lock(mutex_);
+    if (ended_) break;
+    // Reap handlers that ended (their threads are done).
+    for (auto it = handlers_.begin(); it != handlers_.end();) {
+      if ((*it)->ended()) {
+        (*it)->join();
+        it = handlers_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    handlers_.push_back(handler);
+    handler->start();
+  }
+}
+
+// ---- discovery ----
+
+sdk::Result<int64_t> Leader::getEpochToPropose(int64_t sid, int64_t last_accepted_epoch) {
+  std::unique_lock lock(mutex_);
+  if (!waiting_for_new_epoch_) return epoch_;
+  if (last_accepted_epoch >= epoch_) epoch_ = last_accepted_epoch + 1;
+  if (peer_.isVoter(sid)) connecting_.insert(sid);
+  size_t voters = 0;
+  for (int64_t id : connecting_) voters += peer_.isVoter(id);
+  if (connecting_.count(peer_.ensemble().my_id) && peer_.isQuorum(voters)) {
+    if (auto saved = peer_.epochs().setAccepted(epoch_); !saved.isOk()) return saved;
+    waiting_for_new_epoch_ = false;
+    peer_.log().info("leader: new epoch {} agreed by {}", epoch_, sidList(connecting_));
+    cv_.notify_all();
+    return epoch_;
+  }
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(peer_.settings().initLimitMs());
+  cv_.wait_until(lock, deadline, [&] { return !waiting_for_new_epoch_ || ended_; });
+  if (waiting_for_new_epoch_) {
+    return Status(Code::kOperationTimeout,
+                  fmt::format("timed out waiting for a quorum to report its epoch (heard from {})", sidList(connecting_)));
+  }
+  return epoch_;
+}
+
+Status Leader::waitForEpochAck(int64_t sid, const StateSummary& summary) {
+  std::unique_lock lock(mutex_);
+  if (election_finished_) {
+    if (summary.current_epoch != -1 && summary.moreRecentThan(my_summary_)) {
+      return Status(Code::kCorruptData, fmt::format("sid {} is ahead of the leader (epoch {}, zxid 0x{:x} > epoch {}, 0x{:x})",
+                                                    sid, summary.current_epoch, summary.last_zxid,
+                                                    my_summary_.current_epoch, my_summary_.last_zxid));
+    }
+    return Status::ok();
+  }
+  if (summary.current_epoch != -1) {
+    if (summary.moreRecentThan(my_summary_)) {
+      return Status(Code::kCorruptData,
+                    fmt::format("sid {} is ahead of the leader (epoch {}, zxid 0x{:x} > epoch {}, 0x{:x})", sid,
+                                summary.current_epoch, summary.last_zxid, my_summary_.current_epoch,
+                                my_summary_.last_zxid));
+    }
+  }
+  if (peer_.isVoter(sid)) electing_.insert(sid);
+  size_t voters = 0;
+  for (int64_t id : electing_) voters += peer_.isVoter(id);
+  if (electing_.count(peer_.ensemble().my_id) && peer_.isQuorum(voters)) {
+    election_finished_ = true;
+    cv_.notify_all();
+    return Status::ok();
+  }
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(peer_.settings().initLimitMs());
+  cv_.wait_until(lock, deadline, [&] { return election_finished_ || ended_; });
+  if (!election_finished_) {
+    return Status(Code::kOperationTimeout,
+                  fmt::format("timed out waiting for a quorum to ack the epoch (acked: {})", sidList(electing_)));
+  }
+  return Status::ok();
+}
+
+Status Leader::waitForNewLeaderAck(int64_t sid) {
+  std::unique_lock lock(mutex_);
+  if (quorum_formed_) return Status::ok();
+  if (peer_.isVoter(sid)) new_leader_acks_.insert(sid);
+  size_t voters = 0;
+  for (int64_t id : new_leader_acks_) voters += peer_.isVoter(id);
+  if (new_leader_acks_.count(peer_.ensemble().my_id) && peer_.isQuorum(voters)) {
+    quorum_formed_ = true;
+    cv_.notify_all();
+    return Status::ok();
+  }
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(peer_.settings().initLimitMs());
+  cv_.wait_until(lock, deadline, [&] { return quorum_formed_ || ended_; });
+  if (!quorum_formed_) {
+    return Status(Code::kOperationTimeout,
+                  fmt::format("timed out waiting for a quorum to ack NEWLEADER (acked: {})", sidList(new_leader_acks_)));
+  }
+  return Status::ok();
+}
+
+bool Leader::waitForStartup() {
+  std::unique_lock lock(mutex_);
+  cv_.wait_for(lock, std::chrono::milliseconds(peer_.settings().initLimitMs()), [&] { return established_ || ended_; });
+  return established_ && !ended_;
+}
+
+// ---- sync ----
+
+bool Leader::collectCommitted(sdk::Zxid after, std::vector<CommittedTxn>& out) {
+  // The window first; the log on disk for what is older than the window.
+  const auto first = peer_.windowFirst();
+  if (!first || *first > after + 1 || sdk::epochOf(*first) != sdk::epochOf(after)) {
+    size_t bytes = 0;
+    bool overflow = false;
+    auto read = peer_.storage().readLog(after, [&](const sdk::TxnEntry& txn) {
+      if (txn.header.zxid > last_committed_ || (first && txn.header.zxid >= *first)) return false;
+      std::string entry = sdk::encodeToString(txn);
+      bytes += entry.size();
+      if (bytes > kMaxDiffBytes) {
+        overflow = true;
+        return false;
+      }
+      out.push_back({txn.header.zxid, std::make_shared<const std::string>(std::move(entry))});
+      return true;
+    });
+    if (!read.isOk() || overflow) return false;
+  }
+  const sdk::Zxid from = out.empty() ? after : out.back().zxid;
+  if (!peer_.windowFrom(from, out) && from != last_committed_) return false;
+  // Contiguous up to what we committed: no txn of ours may be missing.
+  sdk::Zxid previous = after;
+  for (const auto& txn : out) {
+    if (txn.zxid <= previous) return false;
+    if (sdk::epochOf(txn.zxid) == sdk::epochOf(previous) && txn.zxid != previous + 1) return false;
+    previous = txn.zxid;
+  }
+  while (!out.empty() && out.back().zxid > last_committed_) out.pop_back();
+  return (out.empty() ? after : out.back().zxid) == last_committed_;
+}
+
+std::optional<sdk::Zxid> Leader::startSync(LearnerHandler& handler, sdk::Zxid peer_last) {
+  std::lock_guard lock(mutex_);
+  auto& log = peer_.log();
+  const sdk::Zxid committed = last_committed_;
+  std::optional<sdk::Zxid> snapshot;
+  std::vector<CommittedTxn> txns;
+  if (peer_.settings().force_snapshot_sync) {
+    snapshot = committed;
+  } else if (peer_last == committed) {
+    handler.send(packet(PacketType::kDiff, committed));
+  } else if (peer_last > committed && sdk::counterOf(peer_last) != 0) {
+    handler.send(packet(PacketType::kTrunc, committed));
+    log.info("leader: TRUNC {} to 0x{:x} (it has 0x{:x})", handler.describe(), committed, peer_last);
+  } else if (peer_last < committed && collectCommitted(peer_last, txns)) {
+    handler.send(packet(PacketType::kDiff, committed));
+  } else {
+    snapshot = committed;
+  }
+  if (!txns.empty()) {
+    log.info("leader: DIFF {} from 0x{:x} to 0x{:x} ({} txns)", handler.describe(), peer_last, committed, txns.size());
+  }
+  for (const auto& txn : txns) {
+    if (handler.isObserver()) {
+      handler.send(proposal(PacketType::kInform, txn.zxid, txn.entry));
+    } else {
+      handler.send(proposal(PacketType::kProposal, txn.zxid, txn.entry));
+      handler.send(packet(PacketType::kCommit, txn.zxid));
+    }
+  }
+  if (snapshot) log.info("leader: SNAP {} at 0x{:x} (it has 0x{:x})", handler.describe(), *snapshot, peer_last);
+  // Proposals not committed yet follow (participants ack them like live ones).
+  if (!handler.isObserver()) {
+    for (const auto& [zxid, pending] : outstanding_) handler.send(proposal(PacketType::kProposal, zxid, pending.entry));
+  }
+  handler.send(packet(PacketType::kNewLeader, sdk::zxidOf(epoch_, 0), configText(peer_.ensemble())));
+  forwarding_.insert(&handler);
+  return snapshot;
+}
+
+void Leader::handlerEnded(LearnerHandler& handler) {
+  std::lock_guard lock(mutex_);
+  forwarding_.erase(&handler);
+  for (auto& [zxid, waiting] : pending_syncs_) std::erase(waiting, &handler);
+}
+
+// ---- broadcast ----
+
+void Leader::propose(sdk::TxnEntry txn) {
+  const sdk::Zxid zxid = txn.header.zxid;
+  if (sdk::counterOf(zxid) == 0xffffffffLL) {
+    // ZooKeeper's rollover rule: a new epoch (a new election) before the counter wraps.
+    shutdown(fmt::format("zxid 0x{:x}: the counter would roll over; a new election starts a new epoch", zxid));
+    return;
+  }
+  auto entry = std::make_shared<const std::string>(sdk::encodeToString(txn));
+  const sdk::TxnEntry* logged = nullptr;
+  {
+    std::lock_guard lock(mutex_);
+    if (ended_ || !established_ || zxid <= last_proposed_) return;
+    last_proposed_ = zxid;
+    auto& slot = outstanding_[zxid];
+    slot.txn = std::move(txn);
+    slot.entry = entry;
+    logged = &slot.txn;
+    ++appends_in_flight_;
+    const auto bytes = packetBytes(proposal(PacketType::kProposal, zxid, entry));
+    for (auto* handler : forwarding_) {
+      if (!handler->isObserver()) handler->send(bytes);
+    }
+    // std::map nodes do not move: `logged` stays valid until the txn commits, which needs our
+    // own ack, which comes after the append completes.
+    peer_.storage().append(std::span<const sdk::TxnEntry>(logged, 1),
+                           [this, zxid](sdk::Status status) { onDurable(zxid, status); });
+  }
+}
+
+void Leader::onDurable(sdk::Zxid zxid, const sdk::Status& status) {
+  if (!status.isOk()) {
+    // A leader that cannot log must not lead; the kernel stops on the failed commit.
+    peer_.log().error("leader: txn 0x{:x} could not be logged: {}", zxid, status.message());
+  }
+  {
+    std::lock_guard lock(mutex_);
+    --appends_in_flight_;
+    if (!status.isOk()) {
+      append_failure_ = status;
+    } else {
+      auto it = outstanding_.find(zxid);
+      if (it != outstanding_.end()) it->second.acks.insert(peer_.ensemble().my_id);
+      commitReady();
+    }
+  }
+  cv_.notify_all();
+  if (!status.isOk()) shutdown("the log failed: " + status.message());
+}
+
+void Leader::processAck(int64_t sid, sdk::Zxid zxid) {
+  if (sdk::counterOf(zxid) == 0) return;  // the ACK of NEWLEADER, once more after UPTODATE
+  std::lock_guard lock(mutex_);
+  if (zxid <= last_committed_) return;
+  auto it = outstanding_.find(zxid);
+  if (it == outstanding_.end()) return;
+  if (peer_.isVoter(sid)) it->second.acks.insert(sid);
+  commitReady();
+}
+
+void Leader::commitReady() {
+  while (!outstanding_.empty()) {
+    auto it = outstanding_.begin();
+    size_t voters = 0;
+    for (int64_t sid : it->second.acks) voters += peer_.isVoter(sid);
+    // The leader's own durability is required too: it serves reads of what it commits.
+    if (!it->second.acks.count(peer_.ensemble().my_id) || !peer_.isQuorum(voters)) return;
+    const sdk::Zxid zxid = it->first;
+    last_committed_ = zxid;
+    const auto commit = packetBytes(packet(PacketType::kCommit, zxid));
+    PacketBytes inform;
+    for (auto* handler : forwarding_) {
+      if (handler->isObserver()) {
+        if (!inform) inform = packetBytes(proposal(PacketType::kInform, zxid, it->second.entry));
+        handler->send(inform);
+      } else {
+        handler->send(commit);
+      }
+    }
+    peer_.deliver(std::move(it->second.txn), std::move(it->second.entry), sdk::ApplyMode::kLive);
+    outstanding_.erase(it);
+    if (auto waiting = pending_syncs_.find(zxid); waiting != pending_syncs_.end()) {
+      for (auto* handler : waiting->second) handler->send(packet(PacketType::kSync, 0));
+      pending_syncs_.erase(waiting);
+    }
+  }
+}
+
+void Leader::processSync(LearnerHandler& handler) {
+  std::lock_guard lock(mutex_);
+  if (outstanding_.empty()) {
+    handler.send(packet(PacketType::kSync, 0));
+  } else {
+    pending_syncs_[last_proposed_].push_back(&handler);
+  }
+}
+
+void Leader::pingAndCheck(bool check) {
+  std::set<int64_t> synced{peer_.ensemble().my_id};
+  sdk::Zxid last_proposed;
+  {
+    std::lock_guard lock(mutex_);
+    last_proposed = last_proposed_;
+    for (auto& handler : handlers_) {
+      if (handler->isVoter() && handler->synced()) synced.insert(handler->sid());
+    }
+    for (auto& handler : handlers_) handler->ping(last_proposed);
+  }
+  if (check && !peer_.isQuorum(synced.size())) {
+    shutdown(fmt::format("not enough followers synced, only synced with sids {}", sidList(synced)));
+  }
+}
+
+std::vector<std::pair<std::string, std::string>> Leader::reportFields() const {
+  std::lock_guard lock(mutex_);
+  size_t learners = 0;
+  size_t synced_followers = 0;
+  size_t synced_observers = 0;
+  for (const auto& handler : handlers_) {
+    if (handler->ended()) continue;
+    ++learners;
+    if (handler->broadcasting()) (handler->isObserver() ? synced_observers : synced_followers)++;
+  }
+  size_t pending_syncs = 0;
+  for (const auto& [zxid, waiting] : pending_syncs_) pending_syncs += waiting.size();
+  return {{"learners", std::to_string(learners)},
+          {"synced_followers", std::to_string(synced_followers)},
+          {"synced_non_voting_followers", "0"},
+          {"synced_observers", std::to_string(synced_observers)},
+          {"pending_syncs", std::to_string(pending_syncs)},
+          {"last_proposal_size", "-1"},
+          {"max_proposal_size", "-1"},
+          {"min_proposal_size", "-1"}};
+}
+
+}  // namespace corral::plugins::zab

@@ -1,0 +1,116 @@
+// One term as leader (ZooKeeper's Leader): accept learners on the quorum port, agree on a new
+// epoch with a quorum (getEpochToPropose, waitForEpochAck), sync each learner and wait for a
+// quorum to ack NEWLEADER, then broadcast: every txn the kernel's sequencer proposes is logged
+// here and sent to the followers, committed once a quorum of voters has it durable, strictly in
+// zxid order, and sent as COMMIT (INFORM to observers). Every tickTime/2 the learners are
+// pinged; without a quorum of voters heard from within syncLimit the term ends (quorum loss:
+// the kernel closes client connections when the role changes).
+//
+// lead() runs on the peer's main thread; everything else may be called from any thread.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <list>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "corral/consensus.h"
+#include "committed_txn.h"
+#include "fast_leader_election.h"
+#include "net.h"
+#include "packet_sender.h"
+
+namespace corral::plugins::zab {
+
+class ZabPeer;
+class LearnerHandler;
+
+// (currentEpoch, last zxid): who is more recent, as ZooKeeper's StateSummary compares them.
+struct StateSummary {
+  int64_t current_epoch = 0;
+  sdk::Zxid last_zxid = 0;
+  bool moreRecentThan(const StateSummary& other) const {
+    return current_epoch > other.current_epoch ||
+           (current_epoch == other.current_epoch && last_zxid > other.last_zxid);
+  }
+};
+
+class Leader {
+ public:
+  Leader(ZabPeer& peer, const Vote& vote);
+  ~Leader();
+
+  void lead();
+  void shutdown(const std::string& reason);
+  void propose(sdk::TxnEntry txn);
+  std::vector<std::pair<std::string, std::string>> reportFields() const;
+
+  // ---- for learner handlers ----
+  ZabPeer& peer() { return peer_; }
+  bool running() const { return !ended_.load(); }
+  sdk::Result<int64_t> getEpochToPropose(int64_t sid, int64_t last_accepted_epoch);
+  sdk::Status waitForEpochAck(int64_t sid, const StateSummary& summary);
+  sdk::Status waitForNewLeaderAck(int64_t sid);
+  bool waitForStartup();
+  // Chooses DIFF / TRUNC / SNAP for a learner at `peer_last`, queues what follows it (and
+  // NEWLEADER) on the handler's sender and makes it receive every later txn, all under the
+  // leader's lock so nothing falls between. Returns the SNAP zxid when a snapshot must be
+  // streamed first.
+  std::optional<sdk::Zxid> startSync(LearnerHandler& handler, sdk::Zxid peer_last);
+  void processAck(int64_t sid, sdk::Zxid zxid);
+  void processSync(LearnerHandler& handler);
+  void handlerEnded(LearnerHandler& handler);
+  int64_t epoch() const { return epoch_; }
+
+ private:
+  struct Outstanding {
+    sdk::TxnEntry txn;
+    PacketBytes entry;
+    std::set<int64_t> acks;
+  };
+
+  void acceptLoop();
+  void commitReady();  // mutex_ held
+  void onDurable(sdk::Zxid zxid, const sdk::Status& status);
+  bool collectCommitted(sdk::Zxid after, std::vector<CommittedTxn>& out);
+  void pingAndCheck(bool check);
+  void stopHandlers();
+  std::string sidList(const std::set<int64_t>& sids) const;
+
+  ZabPeer& peer_;
+  const Vote vote_;
+  Listener listener_;
+  std::thread acceptor_;
+  std::atomic<bool> ended_{false};
+
+  mutable std::mutex mutex_;
+  std::condition_variable cv_;
+  std::list<std::shared_ptr<LearnerHandler>> handlers_;
+  std::set<LearnerHandler*> forwarding_;  // synced or syncing, receive every txn
+  std::string end_reason_;
+  // discovery
+  int64_t epoch_ = -1;
+  bool waiting_for_new_epoch_ = true;
+  std::set<int64_t> connecting_;
+  bool election_finished_ = false;
+  std::set<int64_t> electing_;
+  StateSummary my_summary_;
+  std::set<int64_t> new_leader_acks_;
+  bool quorum_formed_ = false;
+  bool established_ = false;
+  // broadcast
+  std::map<sdk::Zxid, Outstanding> outstanding_;
+  sdk::Zxid last_committed_ = 0;
+  sdk::Zxid last_proposed_ = 0;
+  std::map<sdk::Zxid, std::vector<LearnerHandler*>> pending_syncs_;
+  int appends_in_flight_ = 0;
+  sdk::Status append_failure_;
+};
+
+}  // namespace corral::plugins::zab

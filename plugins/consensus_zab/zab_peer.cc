@@ -1,0 +1,231 @@
+#include "zab_peer.h"
+
+#include <chrono>
+
+#include <fmt/format.h>
+
+#include "corral/data_records.h"
+#include "follower.h"
+#include "leader.h"
+
+namespace corral::plugins::zab {
+
+using namespace std::chrono_literals;
+
+ZabPeer::ZabPeer(sdk::Host& host, ZabSettings settings)
+    : host_(host), log_(host.logger()), settings_(std::move(settings)) {}
+
+ZabPeer::~ZabPeer() { stop(); }
+
+void ZabPeer::attach(sdk::Storage& storage, sdk::ConsensusHost& host, const sdk::Ensemble& ensemble) noexcept {
+  storage_ = &storage;
+  kernel_ = &host;
+  ensemble_ = ensemble;
+}
+
+bool ZabPeer::isVoter(int64_t sid) const {
+  const auto* member = ensemble_.member(sid);
+  return member != nullptr && member->type == sdk::PeerType::kParticipant;
+}
+
+size_t ZabPeer::voterCount() const {
+  size_t voters = 0;
+  for (const auto& member : ensemble_.members) voters += member.type == sdk::PeerType::kParticipant;
+  return voters;
+}
+
+sdk::Status ZabPeer::start() noexcept {
+  try {
+    if (storage_ == nullptr || ensemble_.standalone()) {
+      return sdk::Status(sdk::Code::kInvalidConfig, "consensus.zab needs server.N lines (an ensemble)");
+    }
+    epochs_ = std::make_unique<EpochFiles>(std::filesystem::path(settings_.data_dir) / "version-2");
+    // Recovery applied every logged txn: what we hold is what we logged.
+    last_delivered_ = storage_->stats().last_applied_zxid;
+    if (auto loaded = epochs_->load(storage_->lastLoggedZxid()); !loaded.isOk()) return loaded;
+    log_.info("zab: sid {} ({}), last zxid 0x{:x}, accepted epoch {}, current epoch {}", ensemble_.my_id,
+              ensemble_.my_type == sdk::PeerType::kObserver ? "observer" : "participant", last_delivered_,
+              epochs_->accepted(), epochs_->current());
+    connections_ = std::make_unique<ElectionConnections>(ensemble_, settings_, log_);
+    if (auto started = connections_->start(); !started.isOk()) return started;
+    election_ = std::make_unique<FastLeaderElection>(
+        ensemble_, settings_, *connections_, log_,
+        FastLeaderElection::Self{[this] { return storage_->lastLoggedZxid(); }, [this] { return epochs_->current(); }});
+    election_->start();
+    main_ = std::thread([this] { run(); });
+    return sdk::Status::ok();
+  } catch (const std::exception& e) {
+    return sdk::Status(sdk::Code::kSystemError, fmt::format("consensus.zab: {}", e.what()));
+  }
+}
+
+void ZabPeer::stop() noexcept {
+  if (stopping_.exchange(true)) return;
+  {
+    std::lock_guard lock(term_mutex_);
+    if (leader_) leader_->shutdown("stopping");
+    if (follower_) follower_->shutdown();
+  }
+  if (election_) election_->stop();
+  if (main_.joinable()) main_.join();
+  if (connections_) connections_->stop();
+}
+
+void ZabPeer::run() {
+  while (!stopping_) {
+    auto vote = election_->lookForLeader();
+    if (!vote || stopping_) break;
+    if (vote->state == ServerState::kLeading) {
+      auto leader = std::make_shared<Leader>(*this, *vote);
+      {
+        std::lock_guard lock(term_mutex_);
+        leader_ = leader;
+      }
+      if (!stopping_) leader->lead();
+      std::lock_guard lock(term_mutex_);
+      leader_.reset();
+    } else {
+      auto follower = std::make_shared<Follower>(*this, vote->id);
+      {
+        std::lock_guard lock(term_mutex_);
+        follower_ = follower;
+      }
+      if (!stopping_) follower->follow();
+      std::lock_guard lock(term_mutex_);
+      follower_.reset();
+    }
+    setRole(sdk::Role::kLooking, epoch_.load());
+    election_->becomeLooking();
+    if (!stopping_) fastForward();
+  }
+}
+
+void ZabPeer::setRole(sdk::Role role, int64_t epoch) {
+  const sdk::Role previous = role_.exchange(role);
+  epoch_ = epoch;
+  if (previous != role) kernel_->roleChanged(role, epoch);
+}
+
+// ---- the commit stream ----
+
+void ZabPeer::deliver(sdk::TxnEntry txn, PacketBytes entry, sdk::ApplyMode mode) {
+  std::lock_guard lock(deliver_mutex_);
+  const sdk::Zxid zxid = txn.header.zxid;
+  if (zxid <= last_delivered_) return;
+  last_delivered_ = zxid;
+  if (settings_.commit_log_count > 0) {
+    window_.push_back({zxid, std::move(entry)});
+    while (window_.size() > static_cast<size_t>(settings_.commit_log_count)) window_.pop_front();
+  }
+  kernel_->commit(std::move(txn), sdk::Status::ok(), mode);
+}
+
+sdk::Zxid ZabPeer::lastDelivered() const {
+  std::lock_guard lock(deliver_mutex_);
+  return last_delivered_;
+}
+
+bool ZabPeer::waitApplied(sdk::Zxid zxid, int64_t timeout_ms) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (storage_->stats().last_applied_zxid < zxid) {
+    if (std::chrono::steady_clock::now() >= deadline || stopping_) return false;
+    std::this_thread::sleep_for(1ms);
+  }
+  return true;
+}
+
+bool ZabPeer::windowFrom(sdk::Zxid after, std::vector<CommittedTxn>& out) const {
+  std::lock_guard lock(deliver_mutex_);
+  if (window_.empty() || window_.front().zxid > after + 1) {
+    // Nothing to add is fine only when `after` is the last commit.
+    return after == last_delivered_;
+  }
+  bool found = window_.front().zxid == after + 1;
+  for (const auto& txn : window_) {
+    if (txn.zxid == after) found = true;
+    if (txn.zxid > after) out.push_back(txn);
+  }
+  return found || after == 0;
+}
+
+std::optional<sdk::Zxid> ZabPeer::windowFirst() const {
+  std::lock_guard lock(deliver_mutex_);
+  if (window_.empty()) return std::nullopt;
+  return window_.front().zxid;
+}
+
+void ZabPeer::stateReplaced(sdk::Zxid zxid) {
+  {
+    std::lock_guard lock(deliver_mutex_);
+    last_delivered_ = zxid;
+    window_.clear();
+  }
+  kernel_->stateReplaced();
+}
+
+// Txns logged in a term that ended before they were committed: part of our history now (the
+// next leader, us or another, decides with them), so the tree must hold them too.
+void ZabPeer::fastForward() {
+  const sdk::Zxid from = lastDelivered();
+  if (storage_->lastLoggedZxid() <= from) return;
+  size_t count = 0;
+  auto read = storage_->readLog(from, [&](const sdk::TxnEntry& txn) {
+    auto entry = std::make_shared<const std::string>(sdk::encodeToString(txn));
+    deliver(txn, std::move(entry), sdk::ApplyMode::kLive);
+    ++count;
+    return true;
+  });
+  if (!read.isOk()) {
+    log_.warn("zab: cannot apply the txns logged after 0x{:x}: {}", from, read.message());
+    return;
+  }
+  waitApplied(lastDelivered(), 60000);
+  log_.info("zab: applied {} logged txns of the last term (now at 0x{:x})", count, lastDelivered());
+}
+
+// ---- sdk::Consensus ----
+
+void ZabPeer::propose(sdk::TxnEntry txn) noexcept {
+  std::shared_ptr<Leader> leader;
+  {
+    std::lock_guard lock(term_mutex_);
+    leader = leader_;
+  }
+  if (leader) leader->propose(std::move(txn));
+}
+
+void ZabPeer::forward(sdk::ForwardedRequest request) noexcept {
+  std::shared_ptr<Follower> follower;
+  {
+    std::lock_guard lock(term_mutex_);
+    follower = follower_;
+  }
+  if (follower) follower->forward(std::move(request));
+}
+
+void ZabPeer::revalidate(sdk::SessionId id, int32_t timeout_ms, std::function<void(bool)> done) noexcept {
+  std::shared_ptr<Follower> follower;
+  {
+    std::lock_guard lock(term_mutex_);
+    follower = follower_;
+  }
+  if (!follower) return done(false);
+  follower->revalidate(id, timeout_ms, std::move(done));
+}
+
+sdk::ConsensusReport ZabPeer::report() const noexcept {
+  sdk::ConsensusReport report;
+  try {
+    std::lock_guard lock(term_mutex_);
+    if (leader_ && role_.load() == sdk::Role::kLeader) {
+      report.leader_id = ensemble_.my_id;
+      report.fields = leader_->reportFields();
+    } else if (follower_) {
+      report.leader_id = follower_->leaderId();
+    }
+  } catch (...) {
+  }
+  return report;
+}
+
+}  // namespace corral::plugins::zab

@@ -1,0 +1,102 @@
+// consensus.zab: a ZooKeeper 3.8 quorum peer (QuorumPeer). Its main thread loops as
+// ZooKeeper's does: look for a leader (fast leader election), then lead or follow until that
+// ends, then look again. Leader and Follower each live for one term.
+//
+// What the terms share lives here: the epoch files, the commit stream to the kernel (strictly
+// increasing zxids, exactly once, across terms), the committed-log window a leader serves DIFFs
+// from, and the fast-forward that applies logged-but-uncommitted txns when a term ends (as
+// ZooKeeper's ZooKeeperServer.shutdown does), so what we report in the next election is what
+// our tree holds.
+#pragma once
+
+#include <atomic>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "corral/consensus.h"
+#include "corral/host.h"
+#include "committed_txn.h"
+#include "epoch_files.h"
+#include "election_connections.h"
+#include "fast_leader_election.h"
+#include "packet_sender.h"
+#include "zab_settings.h"
+
+namespace corral::plugins::zab {
+
+class Leader;
+class Follower;
+
+class ZabPeer final : public sdk::Consensus {
+ public:
+  ZabPeer(sdk::Host& host, ZabSettings settings);
+  ~ZabPeer() override;
+
+  // sdk::Plugin
+  sdk::Status start() noexcept override;
+  void stop() noexcept override;
+
+  // sdk::Consensus
+  void attach(sdk::Storage& storage, sdk::ConsensusHost& host, const sdk::Ensemble& ensemble) noexcept override;
+  void propose(sdk::TxnEntry txn) noexcept override;
+  void forward(sdk::ForwardedRequest request) noexcept override;
+  void revalidate(sdk::SessionId id, int32_t timeout_ms, std::function<void(bool)> done) noexcept override;
+  sdk::Role role() const noexcept override { return role_.load(); }
+  int64_t epoch() const noexcept override { return epoch_.load(); }
+  sdk::ConsensusReport report() const noexcept override;
+
+  // ---- for Leader and Follower ----
+  const sdk::Ensemble& ensemble() const { return ensemble_; }
+  const ZabSettings& settings() const { return settings_; }
+  sdk::Storage& storage() { return *storage_; }
+  sdk::ConsensusHost& host() { return *kernel_; }
+  sdk::Logger& log() { return log_; }
+  EpochFiles& epochs() { return *epochs_; }
+  FastLeaderElection& election() { return *election_; }
+  bool stopping() const { return stopping_.load(); }
+  bool isVoter(int64_t sid) const;
+  size_t voterCount() const;
+  bool isQuorum(size_t voters_agreeing) const { return voters_agreeing > voterCount() / 2; }
+
+  // Hands a committed txn to the kernel unless it already has it; keeps it in the window.
+  void deliver(sdk::TxnEntry txn, PacketBytes entry, sdk::ApplyMode mode);
+  sdk::Zxid lastDelivered() const;
+  // The kernel applies commits asynchronously: waits until the storage applied `zxid`.
+  bool waitApplied(sdk::Zxid zxid, int64_t timeout_ms);
+  // Committed txns after `after` from the window, when the window reaches back to it.
+  bool windowFrom(sdk::Zxid after, std::vector<CommittedTxn>& out) const;
+  std::optional<sdk::Zxid> windowFirst() const;
+  // The storage's state was replaced (TRUNC, SNAP): the kernel reloads sessions and zxid.
+  void stateReplaced(sdk::Zxid zxid);
+  void setRole(sdk::Role role, int64_t epoch);
+
+ private:
+  void run();
+  void fastForward();
+
+  sdk::Host& host_;
+  sdk::Logger& log_;
+  ZabSettings settings_;
+  sdk::Storage* storage_ = nullptr;
+  sdk::ConsensusHost* kernel_ = nullptr;
+  sdk::Ensemble ensemble_;
+  std::unique_ptr<EpochFiles> epochs_;
+  std::unique_ptr<ElectionConnections> connections_;
+  std::unique_ptr<FastLeaderElection> election_;
+  std::atomic<sdk::Role> role_{sdk::Role::kLooking};
+  std::atomic<int64_t> epoch_{0};
+  std::atomic<bool> stopping_{false};
+  std::thread main_;
+
+  mutable std::mutex term_mutex_;
+  std::shared_ptr<Leader> leader_;
+  std::shared_ptr<Follower> follower_;
+
+  mutable std::mutex deliver_mutex_;
+  sdk::Zxid last_delivered_ = 0;
+  std::deque<CommittedTxn> window_;
+};
+
+}  // namespace corral::plugins::zab

@@ -1,0 +1,49 @@
+#include "zab_settings.h"
+
+#include <fmt/format.h>
+
+namespace corral::plugins::zab {
+
+sdk::Result<ZabSettings> readZabSettings(const sdk::PluginConfig& config) {
+  ZabSettings s;
+  auto dir = config.get("dataDir");
+  if (!dir) return sdk::Status(sdk::Code::kInvalidConfig, "consensus.zab: dataDir is not set");
+  s.data_dir = *dir;
+  struct IntKey {
+    const char* key;
+    int64_t* target;
+    int64_t min;
+  };
+  int64_t max_buffer = 1048575;
+  int64_t extra = 1024;
+  for (auto [key, target, min] : {IntKey{"tickTime", &s.tick_ms, 1}, IntKey{"initLimit", &s.init_limit, 1},
+                                  IntKey{"syncLimit", &s.sync_limit, 1},
+                                  IntKey{"connectToLearnerMasterLimit", &s.connect_limit, 0},
+                                  IntKey{"cnxTimeout", &s.cnx_timeout_ms, 1},
+                                  IntKey{"commitLogCount", &s.commit_log_count, 0},
+                                  IntKey{"fastleader.minNotificationInterval", &s.min_notification_ms, 1},
+                                  IntKey{"fastleader.maxNotificationInterval", &s.max_notification_ms, 1},
+                                  IntKey{"jute.maxbuffer", &max_buffer, 1},
+                                  IntKey{"jute.maxbuffer.extrasize", &extra, 0}}) {
+    auto value = config.getInt(key, *target);
+    if (!value) return value.status();
+    if (*value < min) {
+      return sdk::Status(sdk::Code::kInvalidConfig,
+                         fmt::format("{}: {}={} must be at least {}", config.where(key), key, *value, min));
+    }
+    *target = *value;
+  }
+  if (s.connect_limit == 0) s.connect_limit = s.init_limit;
+  if (s.max_notification_ms < s.min_notification_ms) s.max_notification_ms = s.min_notification_ms;
+  s.max_packet_data = static_cast<size_t>(max_buffer + extra);
+  for (auto [key, target] : {std::pair{"leaderServes", &s.leader_serves},
+                             std::pair{"quorumListenOnAllIPs", &s.listen_on_all_ips},
+                             std::pair{"forceSnapshotSync", &s.force_snapshot_sync}}) {
+    auto value = config.getBool(key, *target);
+    if (!value) return value.status();
+    *target = *value;
+  }
+  return s;
+}
+
+}  // namespace corral::plugins::zab
