@@ -32,3 +32,9 @@ echo "== end-to-end: Apache ZooKeeper 3.8 (reference run) =="
 /usr/bin/python3 -m pytest tests/integration -q --impl zookeeper
 echo "== end-to-end: corral-server =="
 /usr/bin/python3 -m pytest tests/integration -q --impl corral
+# Multi-process ensembles (ZAB): 3 and 5 members, mixed Corral + ZooKeeper, rolling
+# replacement; the same tests with every member ZooKeeper are the reference run.
+echo "== ensembles: Apache ZooKeeper 3.8 (reference run) =="
+/usr/bin/python3 -m pytest tests/ensemble -q --impl zookeeper
+echo "== ensembles: corral-server =="
+/usr/bin/python3 -m pytest tests/ensemble -q --impl corral

@@ -29,6 +29,7 @@ struct StatsView {
   sdk::Zxid zxid = 0;
   std::string mode;
   int64_t node_count = 0;
+  sdk::ConsensusReport ensemble;  // peer state, a leader's proposal sizes, conf lines
 };
 
 StatsView statsOf(const ServerInfo& info) {
@@ -53,6 +54,7 @@ StatsView statsOf(const ServerInfo& info) {
   view.mode = sdk::roleName(info.consensus->role());
   // ZooKeeper's node map holds the root twice ("" and "/"), and srvr reports the map size.
   view.node_count = info.storage->stats().node_count + 1;
+  view.ensemble = info.consensus->report();
   return view;
 }
 
@@ -68,7 +70,7 @@ std::string statsBlock(const StatsView& view) {
       "Latency min/avg/max: {}/{}/{}\nReceived: {}\nSent: {}\nConnections: {}\nOutstanding: {}\n"
       "Zxid: 0x{:x}\nMode: {}\nNode count: {}\n",
       view.min_latency, javaDouble(view.avg_latency), view.max_latency, view.received, view.sent,
-      view.connections, view.outstanding, view.zxid, view.mode, view.node_count);
+      view.connections, view.outstanding, view.zxid, view.mode, view.node_count) + view.ensemble.stats_lines;
 }
 
 int64_t directorySize(const std::string& dir);
@@ -174,6 +176,8 @@ int64_t watchCount(const ServerInfo& info) {
   info.processor->inspect([&] { count = static_cast<int64_t>(info.processor->watchCount()); });
   return count;
 }
+
+const std::set<std::string> kEnsembleViews = {"leader", "voting_view", "zabstate", "observers"};
 
 // The commands ZooKeeper 3.8 answers with ZK_NOT_SERVING while no role serves (its
 // isZKServerRunning() checks; ruok, envi, isro, gtmk and stmk answer in every state).
@@ -313,6 +317,7 @@ sdk::Status registerCoreCommands(sdk::CommandRegistry& registry, ServerInfo info
                             data["tick_time"].get<int64_t>(), data["max_client_cnxns"].get<int64_t>(),
                             data["min_session_timeout"].get<int64_t>(), data["max_session_timeout"].get<int64_t>(),
                             data["server_id"].get<int64_t>());
+                        output.text += info.consensus->report().conf_text;
                         return output;
                       }});
   commands.push_back({"environment", {"envi", "env"}, "All defined environment variables.", true,
@@ -360,6 +365,7 @@ sdk::Status registerCoreCommands(sdk::CommandRegistry& registry, ServerInfo info
                         std::vector<std::pair<std::string, nlohmann::json>> metrics = {
                             {"version", fullVersion()},
                             {"server_state", view.mode},
+                            {"peer_state", view.ensemble.peer_state},
                             {"avg_latency", view.avg_latency},
                             {"max_latency", view.max_latency},
                             {"min_latency", view.min_latency},
@@ -386,7 +392,9 @@ sdk::Status registerCoreCommands(sdk::CommandRegistry& registry, ServerInfo info
                             {"non_mtls_local_conn_count", 0}};
                         // Role-specific figures (leader: learners, synced followers, pending
                         // syncs...) come from the consensus, where ZooKeeper prints them.
-                        for (const auto& [key, value] : info.consensus->report().fields) {
+                        // zk_peer_state exists in an ensemble only.
+                        if (view.ensemble.peer_state.empty()) metrics.erase(metrics.begin() + 2);
+                        for (const auto& [key, value] : view.ensemble.fields) {
                           int64_t number = 0;
                           auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), number);
                           if (error == std::errc() && end == value.data() + value.size()) {
@@ -625,6 +633,9 @@ sdk::Status registerCoreCommands(sdk::CommandRegistry& registry, ServerInfo info
                       }});
   for (auto& command : commands) {
     if (needsServingRole(command.name)) command.run = unlessNotServing(info, command.name, std::move(command.run));
+    // The ensemble views (leader, voting_view, zabstate, observers) below are a standalone
+    // server's answers; a consensus plugin that registered its own serves them instead.
+    if (kEnsembleViews.count(command.name) != 0 && registry.find(command.name) != nullptr) continue;
     if (auto status = registry.add(std::move(command)); !status.isOk()) return status;
   }
   return sdk::Status::ok();

@@ -145,14 +145,17 @@ Status Follower::syncWithLeader(int64_t new_epoch) {
   if (!first) return first.status();
   switch (static_cast<PacketType>(first->type)) {
     case PacketType::kDiff:
+      peer_.setPhase(ZabPhase::kSynchronization, SyncMode::kDiff);
       peer_.log().info("learner: DIFF sync to 0x{:x}", first->zxid);
       break;
     case PacketType::kSnap:
+      peer_.setPhase(ZabPhase::kSynchronization, SyncMode::kSnap);
       peer_.log().info("learner: SNAP sync at 0x{:x}", first->zxid);
       if (auto received = receiveSnapshot(first->zxid); !received.isOk()) return received;
       mode_ = sdk::ApplyMode::kReplay;
       break;
     case PacketType::kTrunc: {
+      peer_.setPhase(ZabPhase::kSynchronization, SyncMode::kTrunc);
       peer_.log().info("learner: TRUNC to 0x{:x}", first->zxid);
       peer_.waitApplied(peer_.lastDelivered(), peer_.settings().initLimitMs());
       if (auto cut = peer_.storage().truncateLog(first->zxid); !cut.isOk()) {
@@ -193,6 +196,7 @@ Status Follower::syncWithLeader(int64_t new_epoch) {
       case PacketType::kUpToDate: {
         sender_->send(packet(PacketType::kAck, new_leader_zxid));
         releaseHeldAcks();
+        peer_.setPhase(ZabPhase::kBroadcast);
         peer_.setRole(observer_ ? sdk::Role::kObserver : sdk::Role::kFollower, new_epoch);
         peer_.log().info("learner: up to date with leader sid {} in epoch {}; serving as {}", leader_sid_, new_epoch,
                          observer_ ? "observer" : "follower");

@@ -93,17 +93,22 @@ void Leader::lead() {
     step = peer_.epochs().setCurrent(*epoch);
     peer_.election().setPeerEpoch(*epoch);
   }
-  if (step.isOk()) step = waitForNewLeaderAck(my_id);
+  if (step.isOk()) {
+    peer_.setPhase(ZabPhase::kSynchronization);
+    step = waitForNewLeaderAck(my_id);
+  }
   if (step.isOk()) {
     std::set<int64_t> supporters;
     {
       std::lock_guard lock(mutex_);
       supporters = new_leader_acks_;
       established_ = true;
+      established_at_ = std::chrono::steady_clock::now();
     }
     cv_.notify_all();
     log.info("leader: a quorum {} acked NEWLEADER; serving in epoch {} from zxid 0x{:x}", sidList(supporters), *epoch,
              last_committed_);
+    peer_.setPhase(ZabPhase::kBroadcast);
     peer_.setRole(sdk::Role::kLeader, *epoch);
     // Every tickTime/2 a ping; every tickTime the quorum check (ZooKeeper's tickSkip).
     bool check = false;
@@ -331,6 +336,9 @@ void Leader::propose(sdk::TxnEntry txn) {
     std::lock_guard lock(mutex_);
     if (ended_ || !established_ || zxid <= last_proposed_) return;
     last_proposed_ = zxid;
+    last_proposal_size_ = static_cast<int64_t>(entry->size());
+    min_proposal_size_ = min_proposal_size_ < 0 ? last_proposal_size_ : std::min(min_proposal_size_, last_proposal_size_);
+    max_proposal_size_ = std::max(max_proposal_size_, last_proposal_size_);
     auto& slot = outstanding_[zxid];
     slot.txn = std::move(txn);
     slot.entry = entry;
@@ -442,14 +450,23 @@ std::vector<std::pair<std::string, std::string>> Leader::reportFields() const {
   }
   size_t pending_syncs = 0;
   for (const auto& [zxid, waiting] : pending_syncs_) pending_syncs += waiting.size();
+  const auto uptime = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                            established_at_).count();
   return {{"learners", std::to_string(learners)},
           {"synced_followers", std::to_string(synced_followers)},
           {"synced_non_voting_followers", "0"},
           {"synced_observers", std::to_string(synced_observers)},
           {"pending_syncs", std::to_string(pending_syncs)},
-          {"last_proposal_size", "-1"},
-          {"max_proposal_size", "-1"},
-          {"min_proposal_size", "-1"}};
+          {"leader_uptime", std::to_string(uptime)},
+          {"last_proposal_size", std::to_string(last_proposal_size_)},
+          {"max_proposal_size", std::to_string(max_proposal_size_)},
+          {"min_proposal_size", std::to_string(min_proposal_size_)}};
+}
+
+std::string Leader::proposalSizesLine() const {
+  std::lock_guard lock(mutex_);
+  return fmt::format("Proposal sizes last/min/max: {}/{}/{}\n", last_proposal_size_, min_proposal_size_,
+                     max_proposal_size_);
 }
 
 }  // namespace corral::plugins::zab

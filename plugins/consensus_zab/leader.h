@@ -10,6 +10,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <list>
 #include <map>
@@ -50,6 +51,8 @@ class Leader {
   void shutdown(const std::string& reason);
   void propose(sdk::TxnEntry txn);
   std::vector<std::pair<std::string, std::string>> reportFields() const;
+  // srvr's "Proposal sizes last/min/max: L/MIN/MAX" line (-1 before the first proposal).
+  std::string proposalSizesLine() const;
 
   // ---- for learner handlers ----
   ZabPeer& peer() { return peer_; }
@@ -110,6 +113,10 @@ class Leader {
   sdk::Zxid last_proposed_ = 0;
   std::map<sdk::Zxid, std::vector<LearnerHandler*>> pending_syncs_;
   int appends_in_flight_ = 0;
+  int64_t last_proposal_size_ = -1;
+  int64_t min_proposal_size_ = -1;
+  int64_t max_proposal_size_ = -1;
+  std::chrono::steady_clock::time_point established_at_{};
   sdk::Status append_failure_;
 };
 

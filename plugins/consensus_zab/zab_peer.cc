@@ -7,13 +7,18 @@
 #include "corral/data_records.h"
 #include "follower.h"
 #include "leader.h"
+#include "zab_admin.h"
 
 namespace corral::plugins::zab {
 
 using namespace std::chrono_literals;
 
 ZabPeer::ZabPeer(sdk::Host& host, ZabSettings settings)
-    : host_(host), log_(host.logger()), settings_(std::move(settings)) {}
+    : host_(host), log_(host.logger()), settings_(std::move(settings)) {
+  if (auto added = registerZabCommands(host.commands(), *this); !added.isOk()) {
+    log_.warn("zab: admin commands not registered: {}", added.message());
+  }
+}
 
 ZabPeer::~ZabPeer() { stop(); }
 
@@ -73,8 +78,10 @@ void ZabPeer::stop() noexcept {
 
 void ZabPeer::run() {
   while (!stopping_) {
+    setPhase(ZabPhase::kElection);
     auto vote = election_->lookForLeader();
     if (!vote || stopping_) break;
+    setPhase(ZabPhase::kDiscovery);
     if (vote->state == ServerState::kLeading) {
       auto leader = std::make_shared<Leader>(*this, *vote);
       {
@@ -213,16 +220,46 @@ void ZabPeer::revalidate(sdk::SessionId id, int32_t timeout_ms, std::function<vo
   follower->revalidate(id, timeout_ms, std::move(done));
 }
 
+bool ZabPeer::leading() const {
+  std::lock_guard lock(term_mutex_);
+  return leader_ != nullptr && role_.load() == sdk::Role::kLeader;
+}
+
+std::string ZabPeer::peerState() const {
+  static constexpr const char* kPhases[] = {"election", "discovery", "synchronization", "broadcast"};
+  static constexpr const char* kSyncModes[] = {"none", "diff", "snap", "trunc"};
+  std::string state;
+  switch (role_.load()) {
+    case sdk::Role::kLeader: state = "leading"; break;
+    case sdk::Role::kFollower: state = "following"; break;
+    case sdk::Role::kObserver: state = "observing"; break;
+    default: state = "looking"; break;
+  }
+  const ZabPhase phase = phase_.load();
+  if (phase != ZabPhase::kElection) state += fmt::format(" - {}", kPhases[static_cast<int>(phase)]);
+  const SyncMode sync = sync_mode_.load();
+  if (sync != SyncMode::kNone) state += fmt::format(" - {}", kSyncModes[static_cast<int>(sync)]);
+  return state;
+}
+
 sdk::ConsensusReport ZabPeer::report() const noexcept {
   sdk::ConsensusReport report;
   try {
+    report.peer_state = peerState();
+    const auto* me = ensemble_.member(ensemble_.my_id);
+    report.conf_text = fmt::format(
+        "initLimit={}\nsyncLimit={}\nelectionAlg=3\nelectionPort={}\nquorumPort={}\npeerType={}\nmembership: \n{}",
+        settings_.init_limit, settings_.sync_limit, me ? me->election_port : 0, me ? me->quorum_port : 0,
+        ensemble_.my_type == sdk::PeerType::kObserver ? 1 : 0, configText(ensemble_));
     std::lock_guard lock(term_mutex_);
     if (leader_ && role_.load() == sdk::Role::kLeader) {
       report.leader_id = ensemble_.my_id;
       report.fields = leader_->reportFields();
+      report.stats_lines = leader_->proposalSizesLine();
     } else if (follower_) {
       report.leader_id = follower_->leaderId();
     }
+    report.fields.emplace_back("quorum_size", std::to_string(voterCount()));
   } catch (...) {
   }
   return report;

@@ -29,6 +29,10 @@ namespace corral::plugins::zab {
 class Leader;
 class Follower;
 
+// ZooKeeper's QuorumPeer.ZabState and SyncMode, for zabstate and zk_peer_state.
+enum class ZabPhase : int { kElection, kDiscovery, kSynchronization, kBroadcast };
+enum class SyncMode : int { kNone, kDiff, kSnap, kTrunc };
+
 class ZabPeer final : public sdk::Consensus {
  public:
   ZabPeer(sdk::Host& host, ZabSettings settings);
@@ -71,6 +75,14 @@ class ZabPeer final : public sdk::Consensus {
   // The storage's state was replaced (TRUNC, SNAP): the kernel reloads sessions and zxid.
   void stateReplaced(sdk::Zxid zxid);
   void setRole(sdk::Role role, int64_t epoch);
+  void setPhase(ZabPhase phase, SyncMode sync = SyncMode::kNone) {
+    phase_ = phase;
+    sync_mode_ = sync;
+  }
+  ZabPhase phase() const { return phase_.load(); }
+  // "leading - broadcast", "following - synchronization - snap", "looking"
+  std::string peerState() const;
+  bool leading() const;
 
  private:
   void run();
@@ -88,6 +100,8 @@ class ZabPeer final : public sdk::Consensus {
   std::atomic<sdk::Role> role_{sdk::Role::kLooking};
   std::atomic<int64_t> epoch_{0};
   std::atomic<bool> stopping_{false};
+  std::atomic<ZabPhase> phase_{ZabPhase::kElection};
+  std::atomic<SyncMode> sync_mode_{SyncMode::kNone};
   std::thread main_;
 
   mutable std::mutex term_mutex_;

@@ -36,6 +36,12 @@ sdk::Result<ZabSettings> readZabSettings(const sdk::PluginConfig& config) {
   if (s.connect_limit == 0) s.connect_limit = s.init_limit;
   if (s.max_notification_ms < s.min_notification_ms) s.max_notification_ms = s.min_notification_ms;
   s.max_packet_data = static_cast<size_t>(max_buffer + extra);
+  auto client_port = config.getInt("clientPort", 0);
+  if (client_port && *client_port > 0) {
+    const std::string host = config.getOr("clientPortAddress", "0.0.0.0");
+    s.client_address = host.find(':') != std::string::npos ? fmt::format("[{}]:{}", host, *client_port)
+                                                            : fmt::format("{}:{}", host, *client_port);
+  }
   for (auto [key, target] : {std::pair{"leaderServes", &s.leader_serves},
                              std::pair{"quorumListenOnAllIPs", &s.listen_on_all_ips},
                              std::pair{"forceSnapshotSync", &s.force_snapshot_sync}}) {

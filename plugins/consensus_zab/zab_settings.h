@@ -25,6 +25,7 @@ struct ZabSettings {
   int64_t max_notification_ms = 60000;  // fastleader.maxNotificationInterval
   int64_t finalize_wait_ms = 200;     // FastLeaderElection.finalizeWait
   size_t max_packet_data = 1048575 + 1024;  // jute.maxbuffer + jute.maxbuffer.extrasize
+  std::string client_address;         // clientPortAddress:clientPort, for zabstate/voting_view
 
   int64_t initLimitMs() const { return tick_ms * init_limit; }
   int64_t syncLimitMs() const { return tick_ms * sync_limit; }

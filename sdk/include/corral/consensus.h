@@ -114,6 +114,13 @@ struct SessionTouch {
 struct ConsensusReport {
   int64_t leader_id = -1;  // -1 unknown / none
   std::vector<std::pair<std::string, std::string>> fields;
+  // mntr's zk_peer_state, printed right after zk_server_state ("leading - broadcast"); empty
+  // for a standalone server, which has none.
+  std::string peer_state;
+  // Lines srvr and stat print after "Node count:" (a leader's "Proposal sizes last/min/max:").
+  std::string stats_lines;
+  // What conf prints after serverId= in an ensemble (initLimit ... membership ... version=).
+  std::string conf_text;
 };
 
 // Implemented by the kernel.
