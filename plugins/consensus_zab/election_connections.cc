@@ -12,16 +12,6 @@ namespace {
 constexpr size_t kReceivedCapacity = 1000;  // oldest dropped beyond this (ZooKeeper: 100)
 constexpr auto kMinReconnectGap = 100ms;
 
-// "host:port" -> port, or -1 ("" for a legacy initial message carries none).
-int portOf(const std::string& address) {
-  auto colon = address.rfind(':');
-  if (colon == std::string::npos) return -1;
-  try {
-    return std::stoi(address.substr(colon + 1));
-  } catch (...) {
-    return -1;
-  }
-}
 }  // namespace
 
 ElectionConnections::ElectionConnections(const sdk::Ensemble& ensemble, const ZabSettings& settings,
@@ -159,11 +149,14 @@ void ElectionConnections::serveAccepted(std::shared_ptr<Socket> socket) {
     return;
   }
   Peer& peer = *it->second;
-  if (!message->addresses.empty()) {
-    const int claimed = portOf(message->addresses.substr(0, message->addresses.find('|')));
-    if (claimed != peer.member->election_port && message->addresses.find("0.0.0.0") == std::string::npos) {
-      log_.warn("election: connection from {} claims sid {} with election address {}, but server.{} is at {}; closed",
-                from, sid, message->addresses, sid, hostPort(peer.member->host, peer.member->election_port));
+  // A peer announcing another member's election address as its own is misconfigured or
+  // hostile. (An address that is nobody's is fine: proxies and NAT rewrite addresses, and
+  // ZooKeeper dials the configured one anyway.)
+  const std::string claimed = message->addresses.substr(0, message->addresses.find('|'));
+  for (const auto& member : ensemble_.members) {
+    if (member.id != sid && !claimed.empty() && claimed == hostPort(member.host, member.election_port)) {
+      log_.warn("election: connection from {} claims sid {} but announces {}, the election address of server.{}; closed",
+                from, sid, claimed, member.id);
       return;
     }
   }

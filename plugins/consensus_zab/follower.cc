@@ -8,6 +8,7 @@
 #include "corral/data_records.h"
 #include "corral/formats/txn_log.h"
 #include "corral/jute.h"
+#include "failpoints.h"
 #include "request_codec.h"
 #include "zab_peer.h"
 
@@ -122,7 +123,12 @@ Status Follower::receiveSnapshot(sdk::Zxid zxid) {
   // The kernel applies commits asynchronously; loadSnapshot must not race an apply.
   peer_.waitApplied(peer_.lastDelivered(), peer_.settings().initLimitMs());
   const auto started = std::chrono::steady_clock::now();
-  auto loaded = peer_.storage().loadSnapshot(zxid, [this](char* dst, size_t n) { return reader_->readExact(dst, n); });
+  size_t received = 0;
+  auto loaded = peer_.storage().loadSnapshot(zxid, [this, &received](char* dst, size_t n) {
+    received += n;
+    if (received > (64u << 10)) failpoint("follower.snap_midway");
+    return reader_->readExact(dst, n);
+  });
   if (!loaded.isOk()) return loaded;
   peer_.stateReplaced(zxid);
   // ZooKeeper's leaders seal the stream with the string "BenWasHere" (quorum-protocol.md §7.3).
@@ -161,6 +167,7 @@ Status Follower::syncWithLeader(int64_t new_epoch) {
       if (auto cut = peer_.storage().truncateLog(first->zxid); !cut.isOk()) {
         return Status(cut.code(), fmt::format("cannot truncate the log to 0x{:x}: {}", first->zxid, cut.message()));
       }
+      failpoint("follower.trunc_before_epoch");
       peer_.stateReplaced(first->zxid);
       break;
     }
@@ -290,6 +297,7 @@ void Follower::onDurable(sdk::Zxid zxid, const sdk::Status& status) {
     if (acks_held_) {
       held_acks_.push_back(zxid);
     } else if (sender_) {
+      failpoint("follower.logged_before_ack");
       sender_->send(packet(PacketType::kAck, zxid));
     }
   }

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "corral/data_records.h"
+#include "failpoints.h"
 #include "learner_handler.h"
 #include "zab_peer.h"
 
@@ -344,6 +345,11 @@ void Leader::propose(sdk::TxnEntry txn) {
     slot.entry = entry;
     logged = &slot.txn;
     ++appends_in_flight_;
+    if (failpointHit("leader.logged_before_send")) {
+      peer_.storage().append(std::span<const sdk::TxnEntry>(logged, 1),
+                             [](sdk::Status) { crashAt("leader.logged_before_send"); });
+      return;
+    }
     const auto bytes = packetBytes(proposal(PacketType::kProposal, zxid, entry));
     for (auto* handler : forwarding_) {
       if (!handler->isObserver()) handler->send(bytes);
@@ -393,6 +399,7 @@ void Leader::commitReady() {
     // The leader's own durability is required too: it serves reads of what it commits.
     if (!it->second.acks.count(peer_.ensemble().my_id) || !peer_.isQuorum(voters)) return;
     const sdk::Zxid zxid = it->first;
+    failpoint("leader.quorum_before_commit");
     last_committed_ = zxid;
     const auto commit = packetBytes(packet(PacketType::kCommit, zxid));
     PacketBytes inform;
