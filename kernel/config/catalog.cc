@@ -385,7 +385,7 @@ std::vector<KeySpec> standardSpecs() {
       {.name = "jvm.pause.warn-threshold.ms", .type = kInt, .default_value = "10000",
        .min = 0},
       {.name = "jvm.pause.sleep.time.ms", .type = kInt, .default_value = "500", .min = 1},
-      {.name = "snapshotSizeFactor", .type = kDouble, .default_value = "0.33", .flags = kSys},
+      {.name = "snapshotSizeFactor", .type = kDouble, .default_value = "0.33", .flags = kSys | kImpl},
       {.name = "forceSnapshotSync", .type = kBool, .default_value = "false", .flags = kSys | kImpl},
       {.name = "datadir.autocreate", .type = kBool, .default_value = "true", .flags = kSys},
       {.name = "closeSessionTxn.enabled", .type = kBool, .default_value = "true",

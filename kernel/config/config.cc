@@ -406,6 +406,34 @@ Status Config::readServerId() {
     }
   }
   server_id_ = *id;
+  return adoptClientAddress(*self);
+}
+
+// ZooKeeper's setupClientPort: the ";[host:]port" part of this member's server line is its
+// client address when clientPort is not set; when both are, they must agree.
+Status Config::adoptClientAddress(const ServerSpec& self) {
+  if (self.client_port == 0) return Status::ok();
+  if (isSet("clientPort")) {
+    if (getInt("clientPort") != self.client_port) {
+      return invalid(fmt::format("{}: clientPort={} differs from the client port {} of server.{} ({})",
+                                 where("clientPort"), getInt("clientPort"), self.client_port, self.id,
+                                 self.where));
+    }
+    return Status::ok();
+  }
+  int line = 0;
+  for (const auto& entry : file_.entries) {
+    if (canonical(entry.key) == canonical(fmt::format("server.{}", self.id))) line = entry.line;
+  }
+  auto adopt = [&](const std::string& key, std::string value) {
+    file_.entries.push_back(ConfigEntry{key, std::move(value), line});
+    canonical_.push_back(canonical(key));
+    index_[canonical_.back()] = file_.entries.size() - 1;
+  };
+  adopt("clientPort", std::to_string(self.client_port));
+  if (!isSet("clientPortAddress") && !self.client_host.empty() && self.client_host != "0.0.0.0") {
+    adopt("clientPortAddress", self.client_host);
+  }
   return Status::ok();
 }
 

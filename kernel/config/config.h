@@ -124,6 +124,7 @@ class Config {
   sdk::Status checkRules();
   sdk::Status checkEnsemble();
   sdk::Status readServerId();
+  sdk::Status adoptClientAddress(const ServerSpec& self);
 
   ConfigFile file_;
   const Catalog* catalog_;

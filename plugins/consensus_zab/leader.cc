@@ -246,16 +246,25 @@ bool Leader::waitForStartup() {
 // ---- sync ----
 
 bool Leader::collectCommitted(sdk::Zxid after, std::vector<CommittedTxn>& out) {
-  // The window first; the log on disk for what is older than the window.
+  // The window when it holds `after` itself (or starts right after it); otherwise the log on
+  // disk up to where the window starts, then the window.
   const auto first = peer_.windowFirst();
-  if (!first || *first > after + 1 || sdk::epochOf(*first) != sdk::epochOf(after)) {
+  const bool in_window = first && (peer_.windowHas(after) || *first == after + 1);
+  size_t limit = kMaxDiffBytes;
+  if (!in_window) {
+    // As ZooKeeper: txns older than the window come from the log only while they are small
+    // next to the tree (snapshotSizeFactor); a snapshot is cheaper otherwise.
+    const double factor = peer_.settings().snapshot_size_factor;
+    if (factor < 0) return false;
+    limit = std::min<size_t>(
+        kMaxDiffBytes, static_cast<size_t>(factor * static_cast<double>(peer_.storage().stats().approximate_data_size)));
     size_t bytes = 0;
     bool overflow = false;
     auto read = peer_.storage().readLog(after, [&](const sdk::TxnEntry& txn) {
       if (txn.header.zxid > last_committed_ || (first && txn.header.zxid >= *first)) return false;
       std::string entry = sdk::encodeToString(txn);
       bytes += entry.size();
-      if (bytes > kMaxDiffBytes) {
+      if (bytes > limit) {
         overflow = true;
         return false;
       }
@@ -264,8 +273,12 @@ bool Leader::collectCommitted(sdk::Zxid after, std::vector<CommittedTxn>& out) {
     });
     if (!read.isOk() || overflow) return false;
   }
-  const sdk::Zxid from = out.empty() ? after : out.back().zxid;
-  if (!peer_.windowFrom(from, out) && from != last_committed_) return false;
+  peer_.windowAfter(out.empty() ? after : out.back().zxid, out);
+  if (!in_window) {
+    size_t bytes = 0;
+    for (const auto& txn : out) bytes += txn.entry->size();
+    if (bytes > limit) return false;
+  }
   // Contiguous up to what we committed: no txn of ours may be missing.
   sdk::Zxid previous = after;
   for (const auto& txn : out) {
@@ -298,13 +311,11 @@ std::optional<sdk::Zxid> Leader::startSync(LearnerHandler& handler, sdk::Zxid pe
   if (!txns.empty()) {
     log.info("leader: DIFF {} from 0x{:x} to 0x{:x} ({} txns)", handler.describe(), peer_last, committed, txns.size());
   }
+  // PROPOSAL + COMMIT pairs for observers too, as ZooKeeper's queueCommittedProposals sends
+  // them (INFORM is for live txns).
   for (const auto& txn : txns) {
-    if (handler.isObserver()) {
-      handler.send(proposal(PacketType::kInform, txn.zxid, txn.entry));
-    } else {
-      handler.send(proposal(PacketType::kProposal, txn.zxid, txn.entry));
-      handler.send(packet(PacketType::kCommit, txn.zxid));
-    }
+    handler.send(proposal(PacketType::kProposal, txn.zxid, txn.entry));
+    handler.send(packet(PacketType::kCommit, txn.zxid));
   }
   if (snapshot) log.info("leader: SNAP {} at 0x{:x} (it has 0x{:x})", handler.describe(), *snapshot, peer_last);
   // Proposals not committed yet follow (participants ack them like live ones).

@@ -1,5 +1,6 @@
 #include "zab_peer.h"
 
+#include <algorithm>
 #include <chrono>
 
 #include <fmt/format.h>
@@ -141,18 +142,18 @@ bool ZabPeer::waitApplied(sdk::Zxid zxid, int64_t timeout_ms) {
   return true;
 }
 
-bool ZabPeer::windowFrom(sdk::Zxid after, std::vector<CommittedTxn>& out) const {
+bool ZabPeer::windowHas(sdk::Zxid zxid) const {
   std::lock_guard lock(deliver_mutex_);
-  if (window_.empty() || window_.front().zxid > after + 1) {
-    // Nothing to add is fine only when `after` is the last commit.
-    return after == last_delivered_;
-  }
-  bool found = window_.front().zxid == after + 1;
-  for (const auto& txn : window_) {
-    if (txn.zxid == after) found = true;
-    if (txn.zxid > after) out.push_back(txn);
-  }
-  return found || after == 0;
+  auto it = std::lower_bound(window_.begin(), window_.end(), zxid,
+                             [](const CommittedTxn& txn, sdk::Zxid z) { return txn.zxid < z; });
+  return it != window_.end() && it->zxid == zxid;
+}
+
+void ZabPeer::windowAfter(sdk::Zxid after, std::vector<CommittedTxn>& out) const {
+  std::lock_guard lock(deliver_mutex_);
+  auto it = std::upper_bound(window_.begin(), window_.end(), after,
+                             [](sdk::Zxid z, const CommittedTxn& txn) { return z < txn.zxid; });
+  out.insert(out.end(), it, window_.end());
 }
 
 std::optional<sdk::Zxid> ZabPeer::windowFirst() const {

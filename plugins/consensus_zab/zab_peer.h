@@ -69,8 +69,10 @@ class ZabPeer final : public sdk::Consensus {
   sdk::Zxid lastDelivered() const;
   // The kernel applies commits asynchronously: waits until the storage applied `zxid`.
   bool waitApplied(sdk::Zxid zxid, int64_t timeout_ms);
-  // Committed txns after `after` from the window, when the window reaches back to it.
-  bool windowFrom(sdk::Zxid after, std::vector<CommittedTxn>& out) const;
+  // The committed-log window (the last commitLogCount commits, for DIFF): whether it holds
+  // `zxid`, and every txn in it after `after`.
+  bool windowHas(sdk::Zxid zxid) const;
+  void windowAfter(sdk::Zxid after, std::vector<CommittedTxn>& out) const;
   std::optional<sdk::Zxid> windowFirst() const;
   // The storage's state was replaced (TRUNC, SNAP): the kernel reloads sessions and zxid.
   void stateReplaced(sdk::Zxid zxid);

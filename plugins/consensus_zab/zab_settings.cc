@@ -42,6 +42,16 @@ sdk::Result<ZabSettings> readZabSettings(const sdk::PluginConfig& config) {
     s.client_address = host.find(':') != std::string::npos ? fmt::format("[{}]:{}", host, *client_port)
                                                             : fmt::format("{}:{}", host, *client_port);
   }
+  if (auto factor = config.get("snapshotSizeFactor")) {
+    try {
+      size_t used = 0;
+      s.snapshot_size_factor = std::stod(*factor, &used);
+      if (used != factor->size()) throw std::invalid_argument("trailing");
+    } catch (...) {
+      return sdk::Status(sdk::Code::kInvalidConfig, fmt::format("{}: snapshotSizeFactor={} is not a number",
+                                                                config.where("snapshotSizeFactor"), *factor));
+    }
+  }
   for (auto [key, target] : {std::pair{"leaderServes", &s.leader_serves},
                              std::pair{"quorumListenOnAllIPs", &s.listen_on_all_ips},
                              std::pair{"forceSnapshotSync", &s.force_snapshot_sync}}) {

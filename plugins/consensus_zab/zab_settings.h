@@ -21,6 +21,7 @@ struct ZabSettings {
   bool listen_on_all_ips = false;     // quorumListenOnAllIPs
   int64_t commit_log_count = 500;     // commitLogCount: committed proposals kept for DIFF
   bool force_snapshot_sync = false;   // forceSnapshotSync
+  double snapshot_size_factor = 0.33;  // snapshotSizeFactor: DIFF from the log below this share
   int64_t min_notification_ms = 200;  // fastleader.minNotificationInterval
   int64_t max_notification_ms = 60000;  // fastleader.maxNotificationInterval
   int64_t finalize_wait_ms = 200;     // FastLeaderElection.finalizeWait

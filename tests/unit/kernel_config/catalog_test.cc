@@ -109,7 +109,7 @@ TEST(Catalog, ImplementedFlags) {
       // consensus.zab (plugins/consensus_zab/README.md)
       "server.N", "initLimit", "syncLimit", "connectToLearnerMasterLimit", "electionAlg",
       "leaderServes", "cnxTimeout", "quorumListenOnAllIPs", "commitLogCount", "forceSnapshotSync",
-      "fastleader.minNotificationInterval", "fastleader.maxNotificationInterval"};
+      "fastleader.minNotificationInterval", "fastleader.maxNotificationInterval", "snapshotSizeFactor"};
   EXPECT_EQ(implemented, expected);
 }
 

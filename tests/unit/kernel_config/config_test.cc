@@ -363,7 +363,7 @@ TEST(PluginConfigView, EffectiveValuesAndLocations) {
 std::string ensemble(const std::string& data_dir, std::string_view extra = "") {
   return "tickTime=2000\ninitLimit=10\nsyncLimit=5\ndataDir=" + data_dir +
          "\nclientPort=2181\nserver.1=zk1:2888:3888\nserver.2=zk2:2888:3888\n"
-         "server.3=zk3:2888:3888:observer;2182\n" + std::string(extra);
+         "server.3=zk3:2888:3888:observer;2181\n" + std::string(extra);
 }
 
 TEST(Ensemble, ServersAndMyid) {
@@ -379,10 +379,26 @@ TEST(Ensemble, ServersAndMyid) {
   const ServerSpec* third = config.server(3);
   ASSERT_NE(third, nullptr);
   EXPECT_TRUE(third->isObserver());
-  EXPECT_EQ(third->client_port, 2182);
+  EXPECT_EQ(third->client_port, 2181);
   EXPECT_EQ(third->where, "/etc/x.cfg:8");
   EXPECT_EQ(config.servers()[0].addresses[0].host, "zk1");
   EXPECT_EQ(config.server(4), nullptr);
+}
+
+TEST(Ensemble, ServerLineClientPortIsTheClientPortWhenClientPortIsUnset) {
+  TempDataDir dir("3\n");
+  const std::string text =
+      "tickTime=2000\ninitLimit=10\nsyncLimit=5\ndataDir=" + dir.path() +
+      "\nserver.1=zk1:2888:3888;2181\nserver.2=zk2:2888:3888;2182\nserver.3=zk3:2888:3888;127.0.0.3:2183\n";
+  Config config = make(text);
+  ASSERT_TRUE(config.validate().isOk());
+  EXPECT_EQ(config.getInt("clientPort"), 2183);
+  EXPECT_EQ(config.getString("clientPortAddress"), "127.0.0.3");
+  EXPECT_EQ(config.where("clientPort"), "/etc/x.cfg:7");  // the server line it came from
+  // Both given: they must agree (ZooKeeper's setupClientPort).
+  TempDataDir two("2\n");
+  EXPECT_EQ(validationError(ensemble(two.path()) + "server.2=zk2:2888:3888;2190\n"),
+            "/etc/x.cfg:5: clientPort=2181 differs from the client port 2190 of server.2 (/etc/x.cfg:9)");
 }
 
 TEST(Ensemble, MyidProblems) {
