@@ -354,6 +354,8 @@ void Leader::propose(sdk::TxnEntry txn) {
     auto& slot = outstanding_[zxid];
     slot.txn = std::move(txn);
     slot.entry = entry;
+    // std::map nodes do not move: `logged` stays valid until the txn commits, which needs our
+    // own ack, which comes after the append completes.
     logged = &slot.txn;
     ++appends_in_flight_;
     if (failpointHit("leader.logged_before_send")) {
@@ -365,11 +367,11 @@ void Leader::propose(sdk::TxnEntry txn) {
     for (auto* handler : forwarding_) {
       if (!handler->isObserver()) handler->send(bytes);
     }
-    // std::map nodes do not move: `logged` stays valid until the txn commits, which needs our
-    // own ack, which comes after the append completes.
-    peer_.storage().append(std::span<const sdk::TxnEntry>(logged, 1),
-                           [this, zxid](sdk::Status status) { onDurable(zxid, status); });
   }
+  // Outside the lock: a storage may call `done` before append() returns. The sequencer calls
+  // propose() serially, so appends stay in zxid order.
+  peer_.storage().append(std::span<const sdk::TxnEntry>(logged, 1),
+                         [this, zxid](sdk::Status status) { onDurable(zxid, status); });
 }
 
 void Leader::onDurable(sdk::Zxid zxid, const sdk::Status& status) {
