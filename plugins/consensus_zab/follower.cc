@@ -210,7 +210,8 @@ Status Follower::syncWithLeader(int64_t new_epoch) {
         return Status::ok();
       }
       case PacketType::kPing:
-        sender_->send(packet(PacketType::kPing, next->zxid, encodeTouches(peer_.host().takeSessionTouches())));
+        // Not answered while syncing, as ZooKeeper's learners (Learner.syncWithLeader has no
+        // PING case): a 3.8 leader expects the ACK of NEWLEADER as the learner's next packet.
         break;
       default:
         return protocolError(fmt::format("unexpected {} while syncing", packetTypeName(next->type)));

@@ -60,3 +60,32 @@ def _can_bind(address):
         return True
     except OSError:
         return False
+
+
+@pytest.mark.mixed
+def test_learner_in_a_long_snap_ignores_the_leaders_pings(mixed):
+    """A wiped learner loading a long SNAP (20k znodes, 8 MB) from a ZooKeeper leader that pings
+    every 50 ms (tickTime 100) syncs once: pings around the sync, and the 3.8 leader reading the
+    learner's next packet as the ACK of NEWLEADER, do not make it start over."""
+    settings = {"tickTime": 100, "initLimit": 200, "syncLimit": 100}
+    ens = mixed(["corral", "zookeeper", "zookeeper"], leader_sid=3, settings=settings)
+    c = ens.client(ens.leader())
+    c.ensure_path("/long-snap")
+    payload = b"p" * 400
+    for batch in range(100):
+        t = c.transaction()
+        for i in range(200):
+            t.create(f"/long-snap/b{batch:03d}-{i:03d}", payload)
+        assert all(r is True or isinstance(r, str) for r in t.commit())
+    learner = ens.member(1)
+    learner.stop()
+    learner.wipe()
+    ens.start_member(learner, timeout=120)
+    c1 = ens.client(learner)
+    c1.sync("/long-snap")
+    assert len(c1.get_children("/long-snap")) == 20000
+    if learner.impl == "corral":
+        log = learner.log_since_start()
+        assert log.count("SNAP sync") == 1 and "leaving leader" not in log, log[-3000:]
+    else:
+        assert learner.sync_modes_in_log() == ["SNAP"]
