@@ -1,0 +1,286 @@
+// Three consensus.zab peers in one process, over loopback, each on an in-memory storage that
+// completes appends inline (before append() returns, which the SDK allows and which once
+// deadlocked the leader on its own mutex): election, epoch files, broadcast in zxid order on
+// every member, and a re-election with a new epoch after the leader stops.
+#include <gtest/gtest.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "corral/data_records.h"
+#include "corral/formats/txn_log.h"
+#include "corral/jute.h"
+#include "plugin_harness.h"
+#include "zab_peer.h"
+
+namespace corral::plugins::zab {
+namespace {
+
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+
+// Log, applied state and snapshots as a list of txns: enough for replication, no tree.
+class ListStorage final : public sdk::Storage {
+ public:
+  sdk::Code read(std::string_view, uint32_t, sdk::NodeRead&) const noexcept override { return sdk::Code::kNoNode; }
+  int64_t countDescendants(std::string_view) const noexcept override { return -1; }
+  std::vector<std::string> ephemeralsOf(sdk::SessionId) const override { return {}; }
+  std::vector<sdk::ReapCandidate> reapCandidates() const override { return {}; }
+  sdk::TreeStats stats() const noexcept override {
+    std::lock_guard lock(mutex_);
+    sdk::TreeStats s;
+    s.last_applied_zxid = applied_.empty() ? base_ : applied_.back();
+    s.approximate_data_size = static_cast<int64_t>(applied_.size()) * 100;
+    return s;
+  }
+  sdk::Status apply(const sdk::TxnEntry& txn, sdk::ApplyMode, std::vector<sdk::OpOutcome>&) noexcept override {
+    std::lock_guard lock(mutex_);
+    applied_.push_back(txn.header.zxid);
+    return sdk::Status::ok();
+  }
+  void append(std::span<const sdk::TxnEntry> txns, std::function<void(sdk::Status)> done) noexcept override {
+    {
+      std::lock_guard lock(mutex_);
+      for (const auto& txn : txns) log_.push_back(txn);
+    }
+    done(sdk::Status::ok());  // inline, before append() returns
+  }
+  sdk::Status recover(std::vector<sdk::RecoveredSession>&) noexcept override { return sdk::Status::ok(); }
+  std::vector<sdk::RecoveredSession> sessions() const override { return {}; }
+  sdk::Zxid lastLoggedZxid() const noexcept override {
+    std::lock_guard lock(mutex_);
+    return log_.empty() ? base_ : log_.back().header.zxid;
+  }
+  sdk::Status readLog(sdk::Zxid after, const std::function<bool(const sdk::TxnEntry&)>& visit) noexcept override {
+    std::vector<sdk::TxnEntry> copy;
+    {
+      std::lock_guard lock(mutex_);
+      bool held = after == base_;
+      for (const auto& txn : log_) {
+        if (txn.header.zxid == after) held = true;
+        if (txn.header.zxid > after) copy.push_back(txn);
+      }
+      if (!held) return sdk::Status(sdk::Code::kNotFound, "not in the log");
+    }
+    for (const auto& txn : copy) {
+      if (!visit(txn)) break;
+    }
+    return sdk::Status::ok();
+  }
+  sdk::Status truncateLog(sdk::Zxid zxid) noexcept override {
+    std::lock_guard lock(mutex_);
+    std::erase_if(log_, [&](const sdk::TxnEntry& txn) { return txn.header.zxid > zxid; });
+    std::erase_if(applied_, [&](sdk::Zxid z) { return z > zxid; });
+    return sdk::Status::ok();
+  }
+  // Body: int count, then each applied zxid as a long.
+  sdk::Result<sdk::Zxid> writeSnapshot(const sdk::SnapshotSink& sink) noexcept override {
+    std::string body;
+    sdk::Zxid at;
+    {
+      std::lock_guard lock(mutex_);
+      sdk::JuteWriter w(body);
+      w.writeInt(static_cast<int32_t>(applied_.size()));
+      for (auto z : applied_) w.writeLong(z);
+      at = applied_.empty() ? base_ : applied_.back();
+    }
+    if (auto sent = sink(body); !sent.isOk()) return sent;
+    return at;
+  }
+  sdk::Status loadSnapshot(sdk::Zxid zxid, const sdk::SnapshotSource& source) noexcept override {
+    char head[4];
+    if (auto got = source(head, 4); !got.isOk()) return got;
+    const int32_t count = sdk::JuteReader(std::string_view(head, 4)).readInt();
+    std::string longs(static_cast<size_t>(count) * 8, '\0');
+    if (auto got = source(longs.data(), longs.size()); !got.isOk()) return got;
+    std::lock_guard lock(mutex_);
+    applied_.clear();
+    sdk::JuteReader r(longs);
+    for (int32_t i = 0; i < count; ++i) applied_.push_back(r.readLong());
+    log_.clear();
+    base_ = zxid;
+    return sdk::Status::ok();
+  }
+
+  std::vector<sdk::Zxid> applied() const {
+    std::lock_guard lock(mutex_);
+    return applied_;
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::vector<sdk::TxnEntry> log_;
+  std::vector<sdk::Zxid> applied_;
+  sdk::Zxid base_ = 0;
+};
+
+// The kernel's side, reduced to what replication needs: commits applied in order.
+class ApplyingKernel final : public sdk::ConsensusHost {
+ public:
+  explicit ApplyingKernel(ListStorage& storage) : storage_(storage) {}
+  void commit(sdk::TxnEntry txn, sdk::Status status, sdk::ApplyMode mode) noexcept override {
+    ASSERT_TRUE(status.isOk());
+    std::vector<sdk::OpOutcome> outcomes;
+    storage_.apply(txn, mode, outcomes);
+  }
+  void roleChanged(sdk::Role role, int64_t epoch) noexcept override {
+    role_ = role;
+    epoch_ = epoch;
+  }
+  void stateReplaced() noexcept override {}
+  void syncCompleted() noexcept override {}
+  std::vector<sdk::SessionTouch> takeSessionTouches() noexcept override { return {}; }
+  void submitForwarded(sdk::ForwardedRequest) noexcept override {}
+  void touchSessions(std::span<const sdk::SessionTouch>) noexcept override {}
+  void revalidateSession(sdk::SessionId, int32_t, std::function<void(bool)> done) noexcept override { done(false); }
+
+  std::atomic<sdk::Role> role_{sdk::Role::kLooking};
+  std::atomic<int64_t> epoch_{0};
+
+ private:
+  ListStorage& storage_;
+};
+
+// A port the kernel just gave out and took back (another process could take it meanwhile;
+// on a test machine that is rare enough).
+int freePort() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  socklen_t len = sizeof addr;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+struct Member {
+  testing::MinimalHost host;
+  ListStorage storage;
+  ApplyingKernel kernel{storage};
+  std::unique_ptr<ZabPeer> peer;
+};
+
+class ZabInProcess : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("zab-in-process-" + std::to_string(::getpid()));
+    fs::remove_all(dir_);
+    for (int64_t id = 1; id <= 3; ++id) {
+      sdk::EnsembleMember m;
+      m.id = id;
+      m.host = "127.0.0.1";
+      m.quorum_port = freePort();
+      m.election_port = freePort();
+      ensemble_.members.push_back(m);
+    }
+    for (int i = 0; i < 3; ++i) start(i);
+  }
+  void TearDown() override {
+    for (auto& member : members_) {
+      if (member && member->peer) member->peer->stop();
+    }
+    fs::remove_all(dir_);
+  }
+  void start(int i) {
+    if (!members_[i]) members_[i] = std::make_unique<Member>();
+    auto& member = *members_[i];
+    testing::MapConfig config({{"dataDir", (dir_ / std::to_string(i + 1)).string()},
+                               {"tickTime", "100"},
+                               {"initLimit", "50"},
+                               {"syncLimit", "20"}});
+    auto settings = readZabSettings(config);
+    ASSERT_TRUE(settings.isOk());
+    member.peer = std::make_unique<ZabPeer>(member.host, *settings);
+    sdk::Ensemble mine = ensemble_;
+    mine.my_id = i + 1;
+    member.peer->attach(member.storage, member.kernel, mine);
+    ASSERT_TRUE(member.peer->start().isOk());
+  }
+  // Index of the leader once one leader and the other running members follow.
+  int waitForRoles(std::initializer_list<int> running) {
+    const auto deadline = std::chrono::steady_clock::now() + 20s;
+    while (std::chrono::steady_clock::now() < deadline) {
+      int leaders = 0, followers = 0, leader = -1;
+      for (int i : running) {
+        const auto role = members_[i]->kernel.role_.load();
+        leaders += role == sdk::Role::kLeader;
+        followers += role == sdk::Role::kFollower;
+        if (role == sdk::Role::kLeader) leader = i;
+      }
+      if (leaders == 1 && leaders + followers == static_cast<int>(running.size())) return leader;
+      std::this_thread::sleep_for(20ms);
+    }
+    ADD_FAILURE() << "no leader with followers in time";
+    return -1;
+  }
+  void proposeCreates(int leader, int count) {
+    auto& peer = *members_[leader]->peer;
+    const int64_t epoch = peer.epoch();
+    for (int i = 0; i < count; ++i) {
+      sdk::TxnEntry txn;
+      txn.header = sdk::TxnHeader{0x1000, i, sdk::zxidOf(epoch, ++counter_[epoch]), 1, sdk::OpCode::kCreate};
+      txn.body = sdk::CreateTxn{"/n" + std::to_string(i), sdk::OptionalBytes(std::string("v")), {}, false, 0};
+      peer.propose(std::move(txn));
+    }
+  }
+  bool waitApplied(std::initializer_list<int> members, size_t count) {
+    const auto deadline = std::chrono::steady_clock::now() + 20s;
+    while (std::chrono::steady_clock::now() < deadline) {
+      bool all = true;
+      for (int i : members) all = all && members_[i]->storage.applied().size() >= count;
+      if (all) return true;
+      std::this_thread::sleep_for(10ms);
+    }
+    return false;
+  }
+
+  fs::path dir_;
+  sdk::Ensemble ensemble_;
+  std::unique_ptr<Member> members_[3];
+  std::map<int64_t, int64_t> counter_;
+};
+
+TEST_F(ZabInProcess, ElectsOneLeaderAndReplicatesInZxidOrderWithInlineAppends) {
+  const int leader = waitForRoles({0, 1, 2});
+  ASSERT_GE(leader, 0);
+  EXPECT_EQ(leader, 2);  // equal histories: the highest sid wins
+  EXPECT_EQ(members_[leader]->peer->epoch(), 1);
+  proposeCreates(leader, 200);
+  ASSERT_TRUE(waitApplied({0, 1, 2}, 200));
+  const auto expected = members_[leader]->storage.applied();
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(members_[i]->storage.applied(), expected) << "member " << i;
+  for (size_t i = 1; i < expected.size(); ++i) ASSERT_LT(expected[i - 1], expected[i]);
+  // currentEpoch and acceptedEpoch as ZooKeeper writes them.
+  std::ifstream current(dir_ / "1" / "version-2" / "currentEpoch");
+  std::string text((std::istreambuf_iterator<char>(current)), {});
+  EXPECT_EQ(text, "1");
+}
+
+TEST_F(ZabInProcess, TheSurvivorsElectANewEpochAndKeepEveryCommit) {
+  const int leader = waitForRoles({0, 1, 2});
+  ASSERT_EQ(leader, 2);
+  proposeCreates(leader, 50);
+  ASSERT_TRUE(waitApplied({0, 1, 2}, 50));
+  members_[leader]->peer->stop();
+  const int next = waitForRoles({0, 1});
+  ASSERT_EQ(next, 1);  // same zxid and epoch: the higher sid of the two
+  EXPECT_EQ(members_[next]->peer->epoch(), 2);
+  proposeCreates(next, 30);
+  ASSERT_TRUE(waitApplied({0, 1}, 80));
+  EXPECT_EQ(members_[0]->storage.applied(), members_[1]->storage.applied());
+  EXPECT_EQ(sdk::epochOf(members_[0]->storage.applied().back()), 2);
+}
+
+}  // namespace
+}  // namespace corral::plugins::zab
