@@ -282,5 +282,32 @@ TEST_F(ZabInProcess, TheSurvivorsElectANewEpochAndKeepEveryCommit) {
   EXPECT_EQ(sdk::epochOf(members_[0]->storage.applied().back()), 2);
 }
 
+TEST_F(ZabInProcess, AZxidCounterAboutToRollOverEndsTheEpoch) {
+  const int leader = waitForRoles({0, 1, 2});
+  ASSERT_EQ(leader, 2);
+  proposeCreates(leader, 3);
+  ASSERT_TRUE(waitApplied({0, 1, 2}, 3));
+  // ZooKeeper's rule: a proposal whose counter would be 0xffffffff is not made; the leader
+  // steps down and the next election starts a new epoch (counter 1 again).
+  sdk::TxnEntry last;
+  last.header = sdk::TxnHeader{0x1000, 99, sdk::zxidOf(1, 0xffffffffLL), 1, sdk::OpCode::kCreate};
+  last.body = sdk::CreateTxn{"/rollover", sdk::OptionalBytes(std::string("v")), {}, false, 0};
+  members_[leader]->peer->propose(std::move(last));
+  const auto deadline = std::chrono::steady_clock::now() + 20s;
+  int next = -1;
+  while (std::chrono::steady_clock::now() < deadline) {
+    next = -1;
+    for (int i = 0; i < 3; ++i) {
+      if (members_[i]->kernel.role_.load() == sdk::Role::kLeader && members_[i]->peer->epoch() == 2) next = i;
+    }
+    if (next >= 0) break;
+    std::this_thread::sleep_for(20ms);
+  }
+  ASSERT_GE(next, 0) << "no leader in epoch 2";
+  for (int i = 0; i < 3; ++i) {
+    for (auto zxid : members_[i]->storage.applied()) EXPECT_NE(sdk::counterOf(zxid), 0xffffffffLL);
+  }
+}
+
 }  // namespace
 }  // namespace corral::plugins::zab
