@@ -343,6 +343,16 @@ Status Config::checkEnsemble() {
       return invalid(fmt::format("{}: {} is not set (an ensemble needs it)", file_.name, key));
     }
   }
+  if (any_group) {
+    // Hierarchical quorums count votes by group and weight; consensus.zab counts a majority of
+    // participants. Starting anyway would form quorums the other members would not.
+    for (const auto& entry : file_.entries) {
+      if (entry.key.starts_with("group.")) {
+        return invalid(fmt::format("{}:{}: {} (hierarchical quorums) is not supported in a Corral ensemble "
+                                   "yet; remove the group.N and weight.N lines", file_.name, entry.line, entry.key));
+      }
+    }
+  }
   return refuseUnsupportedQuorumFeatures();
 }
 

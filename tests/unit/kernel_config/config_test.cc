@@ -519,7 +519,10 @@ TEST(Ensemble, Groups) {
   TempDataDir dir("1");
   std::string base = "dataDir=" + dir.path() +
                      "\ninitLimit=5\nsyncLimit=2\nserver.1=a:1:2\nserver.2=b:1:2\nserver.3=c:1:2\n";
-  EXPECT_EQ(validationError(base + "group.1=1:2\ngroup.2=3\nweight.1=2\n"), "ok");
+  // Valid groups, refused because Corral counts majorities only (never silently).
+  EXPECT_EQ(validationError(base + "group.1=1:2\ngroup.2=3\nweight.1=2\n"),
+            "/etc/x.cfg:7: group.1 (hierarchical quorums) is not supported in a Corral ensemble yet; remove the "
+            "group.N and weight.N lines");
   EXPECT_EQ(validationError(base + "group.1=1:2\ngroup.2=2:3\n"),
             "/etc/x.cfg:8: group.2: server 2 is already in group.1");
   EXPECT_EQ(validationError(base + "group.1=1:4\n"),
