@@ -50,6 +50,9 @@ Status Follower::connect() {
   const auto& s = peer_.settings();
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(s.tick_ms * s.connect_limit);
   Status last;
+  // The elected leader opens its quorum port only once it decides: retry soon at first (a
+  // failover waits on this), then every 100 ms as ZooKeeper's learners do.
+  auto pause = 5ms;
   while (!peer_.stopping()) {
     auto connected = connectTo(leader->host, leader->quorum_port, std::min<int64_t>(s.initLimitMs(), 5000));
     if (connected) {
@@ -60,7 +63,8 @@ Status Follower::connect() {
     }
     last = connected.status();
     if (std::chrono::steady_clock::now() >= deadline) break;
-    std::this_thread::sleep_for(100ms);
+    std::this_thread::sleep_for(pause);
+    pause = std::min<std::chrono::milliseconds>(pause * 2, 100ms);
   }
   return Status(Code::kConnectionLoss, fmt::format("cannot connect to leader sid {} at {}: {}", leader_sid_,
                                                    hostPort(leader->host, leader->quorum_port), last.message()));

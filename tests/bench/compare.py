@@ -6,8 +6,12 @@ settings: tickTime=2000, forceSync=yes, maxClientCnxns=0, dataDir in a temp dir 
 disk), runs the same matrix of corral-bench runs against each, takes medians over the
 repetitions and writes RESULTS.md, results-raw.jsonl and PNG plots into --out.
 
-  /usr/bin/python3 tests/bench/compare.py --corral-build build --quick      # ~4 minutes
-  /usr/bin/python3 tests/bench/compare.py --corral-build build              # full, ~25 minutes
+  /usr/bin/python3 tests/bench/compare.py --corral-build build --quick      # ~8 minutes
+  /usr/bin/python3 tests/bench/compare.py --corral-build build              # full, ~50 minutes
+
+After the matrix it runs memory_restart.py (--memory-znodes) and ensemble_bench.py
+(--ensemble/--no-ensemble: 3-member ensembles of each server), whose summaries go into
+RESULTS.md as well. `--cases none --no-c-check` skips the matrix (only those steps run).
 """
 import argparse
 import json
@@ -243,6 +247,13 @@ def main():
     ap.add_argument("--memory-znodes", type=int, default=1_000_000,
                     help="znodes for the memory/restart step (memory_restart.py) [1000000; "
                          "quick 100000]; 0 skips it")
+    ap.add_argument("--ensemble", action=argparse.BooleanOptionalAction, default=True,
+                    help="run the 3-member ensemble step (ensemble_bench.py) after the memory "
+                         "step [on]; its summary goes into RESULTS.md, its details into "
+                         "RESULTS-ensemble.md")
+    ap.add_argument("--ensemble-snap-znodes", type=int, default=1_000_000,
+                    help="znodes for the ensemble step's SNAP sync of a new follower [1000000; "
+                         "quick 100000]; 0 skips that part")
     a = ap.parse_args()
 
     reps = a.reps or (1 if a.quick else 3)
@@ -268,7 +279,8 @@ def main():
     cchecks = {}
     data_bytes = {}  # impl -> dataDir bytes after its matrix (0 = nothing made durable)
     per_run_timeout = warmup + duration + 300
-    for rep in range(reps):
+    # no cases and no C client check: nothing to run on the standalone servers
+    for rep in range(reps if (cases or c_bin) else 0):
         for impl in impls:
             srv = benchlib.Server(impl, corral_bin, base_dir=a.tmp_base,
                                corral_settings=benchlib.parse_settings(a.corral_setting))
@@ -319,11 +331,12 @@ def main():
         for d in raw:
             f.write(json.dumps(d) + "\n")
     memory = run_memory_step(a, impls, log)
+    ensemble = run_ensemble_step(a, impls, log) if a.ensemble else None
     pngs = plots(a.out, cases, {i: med.get(i, {}) for i in benchlib.IMPLS}) \
-        if set(impls) == set(benchlib.IMPLS) else []
+        if set(impls) == set(benchlib.IMPLS) and cases else []
     write_results(a, os.path.join(a.out, "RESULTS.md"), cases, med, cchecks, machine, vers,
                   command, reps, warmup, duration, pngs, time.monotonic() - t_start, data_bytes,
-                  memory)
+                  memory, ensemble)
     log(f"wrote {os.path.join(a.out, 'RESULTS.md')}")
     import shutil
     shutil.rmtree(tmp, ignore_errors=True)
@@ -350,12 +363,100 @@ def run_memory_step(a, impls, log):
     return memory
 
 
+def run_ensemble_step(a, impls, log):
+    """ensemble_bench.py on the same machine, after the memory step: 3-member ensembles of each
+    server (throughput over all members, set 1x1 latency, CPU per write summed over the members,
+    leader kill -9 -> first write, SNAP sync of a new follower). Its details go to
+    RESULTS-ensemble.md and ensemble-raw.json; the summary it returns feeds RESULTS.md."""
+    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "ensemble_bench.py")
+    snap = a.ensemble_snap_znodes
+    if a.quick and snap == 1_000_000:
+        snap = 100_000
+    cmd = ["/usr/bin/python3", script, "--corral-build", a.corral_build, "--impls",
+           ",".join(impls), "--tmp-base", a.tmp_base, "--out", a.out, "--snap-znodes", str(snap),
+           "--keys", str(a.keys), "--value-size", str(a.value_size), "--threads", str(a.threads)]
+    if a.quick:
+        cmd.append("--quick")
+    for opt, val in (("--reps", a.reps), ("--warmup", a.warmup), ("--duration", a.duration),
+                     ("--bench-bin", a.bench_bin)):
+        if val is not None:  # only what was given explicitly; otherwise the step's defaults
+            cmd += [opt, str(val)]
+    for setting in a.corral_setting or []:
+        cmd += ["--corral-setting", setting]
+    if a.keep_dirs:
+        cmd.append("--keep-dirs")
+    log(f"ensemble step: {' '.join(cmd)}")
+    done = subprocess.run(cmd, check=False)
+    raw_path = os.path.join(a.out, "ensemble-raw.json")
+    if done.returncode != 0 or not os.path.exists(raw_path):
+        log(f"ensemble step failed (exit {done.returncode})")
+        return None
+    with open(raw_path) as f:
+        raw = json.load(f)
+    return {"summary": raw["summary"], "goals": raw.get("goals", []), "quick": raw.get("quick"),
+            "elapsed_s": raw.get("elapsed_s")}
+
+
+def ensemble_section(ens):
+    """The short ensemble table of RESULTS.md (details: RESULTS-ensemble.md)."""
+    s = ens["summary"]
+    z, c = s.get("zookeeper", {}), s.get("corral", {})
+    L = ["## 3-member ensembles (ensemble_bench.py)\n"]
+    L.append("Each server as a 3-member ensemble on this machine (same settings, `initLimit=10`, "
+             "`syncLimit=5`), the same corral-bench load with sessions spread over all members; "
+             "medians. Details, per-member CPU, every kill and sync: `RESULTS-ensemble.md` "
+             f"(same run, {(ens.get('elapsed_s') or 0) / 60:.0f} min"
+             f"{', quick mode' if ens.get('quick') else ''}).\n")
+    L.append("| goal | ZooKeeper | Corral | Corral/ZooKeeper | bound | met |")
+    L.append("|---|---:|---:|---:|---:|:-:|")
+    for g in ens.get("goals", []):
+        ok = "n/a" if g["met"] is None else ("yes" if g["met"] else "**no**")
+        L.append(f"| {g['goal']} | {fmt(g['zookeeper'])} | {fmt(g['corral'])} | "
+                 f"{fmt(g['ratio'], 2)} | {g['bound']} | {ok} |")
+    L.append("\n| measure | ZooKeeper | Corral | Corral/ZooKeeper |")
+    L.append("|---|---:|---:|---:|")
+
+    def case(impl_s, name, key):
+        return impl_s.get("cases", {}).get(name, {}).get(key)
+
+    rows = [
+        ("set 32x8 ops/s", case(z, "set 32x8", "ops_per_s"), case(c, "set 32x8", "ops_per_s")),
+        ("get 32x8 ops/s", case(z, "get 32x8", "ops_per_s"), case(c, "get 32x8", "ops_per_s")),
+        ("set 32x8 CPU µs/op, 3 members", case(z, "set 32x8", "ensemble_cpu_us_per_op"),
+         case(c, "set 32x8", "ensemble_cpu_us_per_op")),
+        ("get 32x8 CPU µs/op, 3 members", case(z, "get 32x8", "ensemble_cpu_us_per_op"),
+         case(c, "get 32x8", "ensemble_cpu_us_per_op")),
+        ("set 1x1 on a follower p50 µs", case(z, "set 1x1 follower", "p50"),
+         case(c, "set 1x1 follower", "p50")),
+        ("set 1x1 on a follower p99 µs", case(z, "set 1x1 follower", "p99"),
+         case(c, "set 1x1 follower", "p99")),
+        ("set 1x1 on the leader p50 µs", case(z, "set 1x1 leader", "p50"),
+         case(c, "set 1x1 leader", "p50")),
+        ("set 1x1 on the leader p99 µs", case(z, "set 1x1 leader", "p99"),
+         case(c, "set 1x1 leader", "p99")),
+        ("leader kill -9 → first write, median ms",
+         z.get("kill_first_write_ms", {}).get("median"),
+         c.get("kill_first_write_ms", {}).get("median")),
+        ("leader kill -9 → first write, max ms", z.get("kill_first_write_ms", {}).get("max"),
+         c.get("kill_first_write_ms", {}).get("max")),
+    ]
+    zs, cs = z.get("snap") or {}, c.get("snap") or {}
+    if zs or cs:
+        n = zs.get("znodes") or cs.get("znodes")
+        rows.append((f"new follower SNAP-synced at {n:,} znodes, median ms",
+                     zs.get("serving_ms_median"), cs.get("serving_ms_median")))
+    for label, zv, cv in rows:
+        L.append(f"| {label} | {fmt(zv)} | {fmt(cv)} | {fmt(ratio(cv, zv), 2)} |")
+    L.append("")
+    return L
+
+
 def gap_note(label, met):
     return GAPS.get(label, "") if met == "**no**" else ""
 
 
 def write_results(a, path, cases, med, cchecks, machine, vers, command, reps, warmup, duration,
-                  pngs, elapsed, data_bytes=None, memory=None):
+                  pngs, elapsed, data_bytes=None, memory=None, ensemble=None):
     z, c = med.get("zookeeper", {}), med.get("corral", {})
     L = []
     L.append("# Corral vs Apache ZooKeeper 3.8 — benchmark results\n")
@@ -463,6 +564,8 @@ def write_results(a, path, cases, med, cchecks, machine, vers, command, reps, wa
                  "the C client's numbers are an upper bound on the round trip, and the server CPU "
                  "per op (measured independently from /proc) should agree between the two "
                  "clients.\n")
+    if ensemble:
+        L.extend(ensemble_section(ensemble))
     if os.path.exists(PROFILE_LOG):
         with open(PROFILE_LOG) as f:
             L.append(f.read().rstrip() + "\n")
