@@ -122,6 +122,12 @@ void RoleWiring::submitForwarded(sdk::ForwardedRequest request) noexcept {
   });
 }
 
+// The sequencer proposes a forwarded request within the strand call that submits it, so a
+// callback posted after those submissions runs after their proposals.
+void RoleWiring::afterForwarded(std::function<void()> then) noexcept {
+  boost::asio::post(strand_, std::move(then));
+}
+
 void RoleWiring::touchSessions(std::span<const sdk::SessionTouch> touches) noexcept {
   std::vector<sdk::SessionTouch> copy(touches.begin(), touches.end());
   boost::asio::post(strand_, [this, copy = std::move(copy)] {

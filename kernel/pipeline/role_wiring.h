@@ -63,6 +63,7 @@ class RoleWiring final : public sdk::ConsensusHost {
   void syncCompleted() noexcept override;
   std::vector<sdk::SessionTouch> takeSessionTouches() noexcept override;
   void submitForwarded(sdk::ForwardedRequest request) noexcept override;
+  void afterForwarded(std::function<void()> then) noexcept override;
   void touchSessions(std::span<const sdk::SessionTouch> touches) noexcept override;
   void revalidateSession(sdk::SessionId id, int32_t timeout_ms, std::function<void(bool)> done) noexcept override;
 

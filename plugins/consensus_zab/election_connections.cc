@@ -150,8 +150,8 @@ void ElectionConnections::serveAccepted(std::shared_ptr<Socket> socket) {
   }
   Peer& peer = *it->second;
   // A peer announcing another member's election address as its own is misconfigured or
-  // hostile. (An address that is nobody's is fine: proxies and NAT rewrite addresses, and
-  // ZooKeeper dials the configured one anyway.)
+  // hostile. (An address that is nobody's is fine: proxies and NAT rewrite addresses. We call
+  // a smaller sid back at its configured address; ZooKeeper 3.8 uses the announced one.)
   const std::string claimed = message->addresses.substr(0, message->addresses.find('|'));
   for (const auto& member : ensemble_.members) {
     if (member.id != sid && !claimed.empty() && claimed == hostPort(member.host, member.election_port)) {

@@ -241,7 +241,7 @@ Status Follower::serve() {
         if (auto logged = onProposal(*next, true); !logged.isOk()) return logged;
         break;
       case PacketType::kSync:
-        peer_.host().syncCompleted();
+        onSync();
         break;
       case PacketType::kRevalidate:
         onRevalidateReply(*next);
@@ -327,11 +327,28 @@ Status Follower::onCommit(sdk::Zxid zxid) {
   return protocolError(fmt::format("COMMIT 0x{:x} without its proposal", zxid));
 }
 
+// A SYNC completes after every commit the leader sent before it: a commit still waiting for
+// our own log is delivered first (the kernel answers in the order it is told).
+void Follower::onSync() {
+  std::lock_guard lock(mutex_);
+  std::optional<sdk::Zxid> last_committed;
+  for (const auto& pending : pending_) {
+    if (pending.committed) last_committed = pending.txn.header.zxid;
+  }
+  if (!last_committed) return peer_.host().syncCompleted();
+  deferred_syncs_.push_back(*last_committed);
+}
+
 void Follower::deliverReady() {
   while (!pending_.empty() && pending_.front().durable && pending_.front().committed) {
     Pending ready = std::move(pending_.front());
     pending_.pop_front();
+    const sdk::Zxid zxid = ready.txn.header.zxid;
     peer_.deliver(std::move(ready.txn), std::move(ready.entry), mode_);
+    while (!deferred_syncs_.empty() && deferred_syncs_.front() <= zxid) {
+      deferred_syncs_.pop_front();
+      peer_.host().syncCompleted();
+    }
   }
 }
 

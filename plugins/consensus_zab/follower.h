@@ -16,6 +16,7 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <optional>
 #include <memory>
 #include <mutex>
 #include <vector>
@@ -55,6 +56,7 @@ class Follower {
   sdk::Status onProposal(const QuorumPacket& packet, bool committed);
   sdk::Status onCommit(sdk::Zxid zxid);
   void onRevalidateReply(const QuorumPacket& packet);
+  void onSync();
   void onDurable(sdk::Zxid zxid, const sdk::Status& status);
   void deliverReady();  // mutex_ held
   void releaseHeldAcks();
@@ -75,6 +77,7 @@ class Follower {
   int appends_in_flight_ = 0;
   bool acks_held_ = true;         // until UPTODATE: synced proposals are acked afterwards
   std::vector<sdk::Zxid> held_acks_;
+  std::deque<sdk::Zxid> deferred_syncs_;  // SYNCs waiting for the commit of this zxid
   sdk::ApplyMode mode_ = sdk::ApplyMode::kLive;  // kReplay after a SNAP (fuzzy snapshot)
   sdk::Status append_failure_;
   std::map<sdk::SessionId, std::vector<std::function<void(bool)>>> revalidations_;

@@ -185,10 +185,12 @@ sdk::Result<int64_t> Leader::getEpochToPropose(int64_t sid, int64_t last_accepte
 Status Leader::waitForEpochAck(int64_t sid, const StateSummary& summary) {
   std::unique_lock lock(mutex_);
   if (election_finished_) {
-    if (summary.current_epoch != -1 && summary.moreRecentThan(my_summary_)) {
-      return Status(Code::kCorruptData, fmt::format("sid {} is ahead of the leader (epoch {}, zxid 0x{:x} > epoch {}, 0x{:x})",
-                                                    sid, summary.current_epoch, summary.last_zxid,
-                                                    my_summary_.current_epoch, my_summary_.last_zxid));
+    // Joining an established leader: a learner holding txns we never committed (a deposed
+    // leader's, say) is TRUNCated or SNAPped, as ZooKeeper does. Only a learner claiming an
+    // epoch beyond ours is impossible, and dropped.
+    if (summary.current_epoch > epoch_ || sdk::epochOf(summary.last_zxid) > epoch_) {
+      return Status(Code::kCorruptData, fmt::format("sid {} is ahead of the leader (epoch {}, zxid 0x{:x}; ours is {})",
+                                                    sid, summary.current_epoch, summary.last_zxid, epoch_));
     }
     return Status::ok();
   }

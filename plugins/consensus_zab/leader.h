@@ -42,7 +42,7 @@ struct StateSummary {
   }
 };
 
-class Leader {
+class Leader : public std::enable_shared_from_this<Leader> {
  public:
   Leader(ZabPeer& peer, const Vote& vote);
   ~Leader();
@@ -56,6 +56,7 @@ class Leader {
 
   // ---- for learner handlers ----
   ZabPeer& peer() { return peer_; }
+  std::weak_ptr<Leader> weak() { return weak_from_this(); }
   bool running() const { return !ended_.load(); }
   sdk::Result<int64_t> getEpochToPropose(int64_t sid, int64_t last_accepted_epoch);
   sdk::Status waitForEpochAck(int64_t sid, const StateSummary& summary);

@@ -198,7 +198,13 @@ Status LearnerHandler::broadcast() {
         auto request = decodeRequestPacket(*next, max_length);
         if (!request) return refuse("REQUEST shorter than its header");
         if (request->request.op == sdk::OpCode::kSync) {
-          leader_.processSync(*this);
+          // After the writes this learner forwarded before it are proposed (ZooKeeper runs a
+          // learner's sync through the same ordered pipeline).
+          peer.host().afterForwarded([weak = weak_from_this(), leader = leader_.weak()] {
+            auto self = weak.lock();
+            auto current = leader.lock();
+            if (self && current) current->processSync(*self);
+          });
         } else {
           peer.host().submitForwarded(std::move(*request));
         }

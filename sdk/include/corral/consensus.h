@@ -147,6 +147,10 @@ class ConsensusHost {
 
   // Leader: a learner's REQUEST, to be sequenced as a local one would be.
   virtual void submitForwarded(ForwardedRequest request) noexcept = 0;
+  // Leader: runs `then` (on the kernel's thread) once every request this thread submitted
+  // before with submitForwarded() has been sequenced (proposed): a learner's SYNC is answered
+  // after the writes that learner forwarded before it, as ZooKeeper orders them.
+  virtual void afterForwarded(std::function<void()> then) noexcept = 0;
   // Leader: a learner's PING reply.
   virtual void touchSessions(std::span<const SessionTouch> touches) noexcept = 0;
   // Leader: a learner's REVALIDATE; `done(valid)` runs once, on any thread.

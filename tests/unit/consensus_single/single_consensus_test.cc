@@ -33,6 +33,7 @@ class RecordingHost final : public sdk::ConsensusHost {
   }
   void roleChanged(sdk::Role, int64_t) noexcept override {}
   void stateReplaced() noexcept override {}
+  void afterForwarded(std::function<void()> then) noexcept override { then(); }
   void syncCompleted() noexcept override {}
   std::vector<sdk::SessionTouch> takeSessionTouches() noexcept override { return {}; }
   void submitForwarded(sdk::ForwardedRequest) noexcept override {}

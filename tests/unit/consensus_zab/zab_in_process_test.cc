@@ -140,6 +140,7 @@ class ApplyingKernel final : public sdk::ConsensusHost {
   void syncCompleted() noexcept override {}
   std::vector<sdk::SessionTouch> takeSessionTouches() noexcept override { return {}; }
   void submitForwarded(sdk::ForwardedRequest) noexcept override {}
+  void afterForwarded(std::function<void()> then) noexcept override { then(); }
   void touchSessions(std::span<const sdk::SessionTouch>) noexcept override {}
   void revalidateSession(sdk::SessionId, int32_t, std::function<void(bool)> done) noexcept override { done(false); }
 
