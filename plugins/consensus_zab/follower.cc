@@ -19,9 +19,6 @@ using sdk::Code;
 using sdk::Status;
 
 namespace {
-QuorumPacket packet(PacketType type, sdk::Zxid zxid, std::optional<std::string> data = std::nullopt) {
-  return QuorumPacket{static_cast<int32_t>(type), zxid, std::move(data), std::nullopt};
-}
 std::string intData(int32_t value) {
   std::string data;
   sdk::JuteWriter(data).writeInt(value);
@@ -74,7 +71,7 @@ sdk::Result<int64_t> Follower::registerWithLeader() {
   auto& epochs = peer_.epochs();
   LearnerInfo info{peer_.ensemble().my_id, kProtocolVersion, 0};
   const auto hello = observer_ ? PacketType::kObserverInfo : PacketType::kFollowerInfo;
-  if (auto sent = socket_.writeAll(encodePacket(packet(hello, sdk::zxidOf(epochs.accepted(), 0), encodeLearnerInfo(info))));
+  if (auto sent = socket_.writeAll(encodePacket(makePacket(hello, sdk::zxidOf(epochs.accepted(), 0), encodeLearnerInfo(info))));
       !sent.isOk()) {
     return sent;
   }
@@ -93,7 +90,7 @@ sdk::Result<int64_t> Follower::registerWithLeader() {
                                      epochs.accepted()));
   }
   const sdk::Zxid last_logged = peer_.storage().lastLoggedZxid();
-  if (auto sent = socket_.writeAll(encodePacket(packet(PacketType::kAckEpoch, last_logged, intData(epoch_data))));
+  if (auto sent = socket_.writeAll(encodePacket(makePacket(PacketType::kAckEpoch, last_logged, intData(epoch_data))));
       !sent.isOk()) {
     return sent;
   }
@@ -188,24 +185,20 @@ Status Follower::syncWithLeader(int64_t new_epoch) {
     if (!next) return next.status();
     switch (static_cast<PacketType>(next->type)) {
       case PacketType::kProposal:
-        if (auto logged = onProposal(*next, false); !logged.isOk()) return logged;
-        break;
       case PacketType::kCommit:
-        if (auto committed = onCommit(next->zxid); !committed.isOk()) return committed;
-        break;
       case PacketType::kInform:
-        if (auto logged = onProposal(*next, true); !logged.isOk()) return logged;
+        if (auto handled = onTxnPacket(*next); !handled.isOk()) return handled;
         break;
       case PacketType::kNewLeader: {
         if (!waitDurable(peer_.settings().initLimitMs())) return Status(Code::kIoError, "synced txns did not become durable");
         if (auto saved = peer_.epochs().setCurrent(new_epoch); !saved.isOk()) return saved;
         peer_.election().setPeerEpoch(new_epoch);
         socket_.setReadTimeout(peer_.settings().syncLimitMs());
-        sender_->send(packet(PacketType::kAck, new_leader_zxid));
+        sender_->send(makePacket(PacketType::kAck, new_leader_zxid));
         break;
       }
       case PacketType::kUpToDate: {
-        sender_->send(packet(PacketType::kAck, new_leader_zxid));
+        sender_->send(makePacket(PacketType::kAck, new_leader_zxid));
         releaseHeldAcks();
         peer_.setPhase(ZabPhase::kBroadcast);
         peer_.setRole(observer_ ? sdk::Role::kObserver : sdk::Role::kFollower, new_epoch);
@@ -229,16 +222,12 @@ Status Follower::serve() {
     if (!next) return next.status();
     switch (static_cast<PacketType>(next->type)) {
       case PacketType::kPing:
-        sender_->send(packet(PacketType::kPing, next->zxid, encodeTouches(peer_.host().takeSessionTouches())));
+        sender_->send(makePacket(PacketType::kPing, next->zxid, encodeTouches(peer_.host().takeSessionTouches())));
         break;
       case PacketType::kProposal:
-        if (auto logged = onProposal(*next, false); !logged.isOk()) return logged;
-        break;
       case PacketType::kCommit:
-        if (auto committed = onCommit(next->zxid); !committed.isOk()) return committed;
-        break;
       case PacketType::kInform:
-        if (auto logged = onProposal(*next, true); !logged.isOk()) return logged;
+        if (auto handled = onTxnPacket(*next); !handled.isOk()) return handled;
         break;
       case PacketType::kSync:
         onSync();
@@ -253,6 +242,16 @@ Status Follower::serve() {
     }
     std::lock_guard lock(mutex_);
     if (!append_failure_.isOk()) return append_failure_;
+  }
+}
+
+// The txn stream, the same while syncing and after: PROPOSAL (logged, acked once durable),
+// COMMIT, and an observer's INFORM (both at once).
+Status Follower::onTxnPacket(const QuorumPacket& txn) {
+  switch (static_cast<PacketType>(txn.type)) {
+    case PacketType::kProposal: return onProposal(txn, false);
+    case PacketType::kInform: return onProposal(txn, true);
+    default: return onCommit(txn.zxid);
   }
 }
 
@@ -303,7 +302,7 @@ void Follower::onDurable(sdk::Zxid zxid, const sdk::Status& status) {
       held_acks_.push_back(zxid);
     } else if (sender_) {
       failpoint("follower.logged_before_ack");
-      sender_->send(packet(PacketType::kAck, zxid));
+      sender_->send(makePacket(PacketType::kAck, zxid));
     }
   }
   deliverReady();
@@ -371,7 +370,7 @@ void Follower::waitAppendsDone() {
 void Follower::releaseHeldAcks() {
   std::lock_guard lock(mutex_);
   acks_held_ = false;
-  for (sdk::Zxid zxid : held_acks_) sender_->send(packet(PacketType::kAck, zxid));
+  for (sdk::Zxid zxid : held_acks_) sender_->send(makePacket(PacketType::kAck, zxid));
   held_acks_.clear();
 }
 
@@ -389,7 +388,7 @@ void Follower::revalidate(sdk::SessionId id, int32_t timeout_ms, std::function<v
       w.writeLong(id);
       w.writeInt(timeout_ms);
       revalidations_[id].push_back(std::move(done));
-      sender_->send(packet(PacketType::kRevalidate, -1, std::move(data)));
+      sender_->send(makePacket(PacketType::kRevalidate, -1, std::move(data)));
       return;
     }
   }

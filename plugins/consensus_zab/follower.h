@@ -53,6 +53,7 @@ class Follower {
   sdk::Status syncWithLeader(int64_t new_epoch);
   sdk::Status serve();
   sdk::Status receiveSnapshot(sdk::Zxid zxid);
+  sdk::Status onTxnPacket(const QuorumPacket& packet);
   sdk::Status onProposal(const QuorumPacket& packet, bool committed);
   sdk::Status onCommit(sdk::Zxid zxid);
   void onRevalidateReply(const QuorumPacket& packet);

@@ -16,11 +16,8 @@ using sdk::Code;
 using sdk::Status;
 
 namespace {
-QuorumPacket packet(PacketType type, sdk::Zxid zxid, std::optional<std::string> data = std::nullopt) {
-  return QuorumPacket{static_cast<int32_t>(type), zxid, std::move(data), std::nullopt};
-}
 QuorumPacket proposal(PacketType type, sdk::Zxid zxid, const PacketBytes& entry) {
-  return packet(type, zxid, *entry);
+  return makePacket(type, zxid, *entry);
 }
 // Larger DIFFs than this are sent as a snapshot instead.
 constexpr size_t kMaxDiffBytes = 64u << 20;
@@ -301,12 +298,12 @@ std::optional<sdk::Zxid> Leader::startSync(LearnerHandler& handler, sdk::Zxid pe
   if (peer_.settings().force_snapshot_sync) {
     snapshot = committed;
   } else if (peer_last == committed) {
-    handler.send(packet(PacketType::kDiff, committed));
+    handler.send(makePacket(PacketType::kDiff, committed));
   } else if (peer_last > committed && sdk::counterOf(peer_last) != 0) {
-    handler.send(packet(PacketType::kTrunc, committed));
+    handler.send(makePacket(PacketType::kTrunc, committed));
     log.info("leader: TRUNC {} to 0x{:x} (it has 0x{:x})", handler.describe(), committed, peer_last);
   } else if (peer_last < committed && collectCommitted(peer_last, txns)) {
-    handler.send(packet(PacketType::kDiff, committed));
+    handler.send(makePacket(PacketType::kDiff, committed));
   } else {
     snapshot = committed;
   }
@@ -317,14 +314,14 @@ std::optional<sdk::Zxid> Leader::startSync(LearnerHandler& handler, sdk::Zxid pe
   // them (INFORM is for live txns).
   for (const auto& txn : txns) {
     handler.send(proposal(PacketType::kProposal, txn.zxid, txn.entry));
-    handler.send(packet(PacketType::kCommit, txn.zxid));
+    handler.send(makePacket(PacketType::kCommit, txn.zxid));
   }
   if (snapshot) log.info("leader: SNAP {} at 0x{:x} (it has 0x{:x})", handler.describe(), *snapshot, peer_last);
   // Proposals not committed yet follow (participants ack them like live ones).
   if (!handler.isObserver()) {
     for (const auto& [zxid, pending] : outstanding_) handler.send(proposal(PacketType::kProposal, zxid, pending.entry));
   }
-  handler.send(packet(PacketType::kNewLeader, sdk::zxidOf(epoch_, 0), configText(peer_.ensemble())));
+  handler.send(makePacket(PacketType::kNewLeader, sdk::zxidOf(epoch_, 0), configText(peer_.ensemble())));
   forwarding_.insert(&handler);
   return snapshot;
 }
@@ -416,7 +413,7 @@ void Leader::commitReady() {
     const sdk::Zxid zxid = it->first;
     failpoint("leader.quorum_before_commit");
     last_committed_ = zxid;
-    const auto commit = packetBytes(packet(PacketType::kCommit, zxid));
+    const auto commit = packetBytes(makePacket(PacketType::kCommit, zxid));
     PacketBytes inform;
     for (auto* handler : forwarding_) {
       if (handler->isObserver()) {
@@ -429,7 +426,7 @@ void Leader::commitReady() {
     peer_.deliver(std::move(it->second.txn), std::move(it->second.entry), sdk::ApplyMode::kLive);
     outstanding_.erase(it);
     if (auto waiting = pending_syncs_.find(zxid); waiting != pending_syncs_.end()) {
-      for (auto* handler : waiting->second) handler->send(packet(PacketType::kSync, 0));
+      for (auto* handler : waiting->second) handler->send(makePacket(PacketType::kSync, 0));
       pending_syncs_.erase(waiting);
     }
   }
@@ -438,7 +435,7 @@ void Leader::commitReady() {
 void Leader::processSync(LearnerHandler& handler) {
   std::lock_guard lock(mutex_);
   if (outstanding_.empty()) {
-    handler.send(packet(PacketType::kSync, 0));
+    handler.send(makePacket(PacketType::kSync, 0));
   } else {
     pending_syncs_[last_proposed_].push_back(&handler);
   }

@@ -17,9 +17,6 @@ int64_t nowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
       .count();
 }
-QuorumPacket packet(PacketType type, sdk::Zxid zxid, std::optional<std::string> data = std::nullopt) {
-  return QuorumPacket{static_cast<int32_t>(type), zxid, std::move(data), std::nullopt};
-}
 Status refuse(std::string message) { return Status(Code::kCorruptData, std::move(message)); }
 }  // namespace
 
@@ -54,7 +51,7 @@ bool LearnerHandler::synced() const {
 void LearnerHandler::heard() { last_heard_ms_ = nowMs(); }
 
 void LearnerHandler::ping(sdk::Zxid last_proposed) {
-  if (broadcasting_) sender_.send(packet(PacketType::kPing, last_proposed));
+  if (broadcasting_) sender_.send(makePacket(PacketType::kPing, last_proposed));
 }
 
 std::string LearnerHandler::describe() const {
@@ -100,7 +97,7 @@ Status LearnerHandler::handshake() {
   if (!epoch) return epoch.status();
   std::string version;
   sdk::JuteWriter(version).writeInt(kProtocolVersion);
-  if (auto sent = socket_.writeAll(encodePacket(packet(PacketType::kLeaderInfo, sdk::zxidOf(*epoch, 0), version)));
+  if (auto sent = socket_.writeAll(encodePacket(makePacket(PacketType::kLeaderInfo, sdk::zxidOf(*epoch, 0), version)));
       !sent.isOk()) {
     return sent;
   }
@@ -129,7 +126,7 @@ Status LearnerHandler::handshake() {
   if (auto acked = leader_.waitForNewLeaderAck(sid_); !acked.isOk()) return acked;
   if (!leader_.waitForStartup()) return Status(Code::kConnectionLoss, "the leader stopped");
   socket_.setReadTimeout(settings.syncLimitMs());
-  sender_.send(packet(PacketType::kUpToDate, -1));
+  sender_.send(makePacket(PacketType::kUpToDate, -1));
   broadcasting_ = true;
   peer.log().info("leader: {} is synced", describe());
   return Status::ok();
@@ -142,7 +139,7 @@ Status LearnerHandler::streamSnapshot(sdk::Zxid zxid) {
     return Status(Code::kOperationTimeout, fmt::format("the tree did not reach 0x{:x} for a snapshot", zxid));
   }
   const auto started = std::chrono::steady_clock::now();
-  if (auto sent = socket_.writeAll(encodePacket(packet(PacketType::kSnap, zxid))); !sent.isOk()) return sent;
+  if (auto sent = socket_.writeAll(encodePacket(makePacket(PacketType::kSnap, zxid))); !sent.isOk()) return sent;
   std::string buffer;
   auto flush = [&]() -> Status {
     Status sent = socket_.writeAll(buffer);
@@ -190,7 +187,7 @@ Status LearnerHandler::broadcast() {
           sdk::JuteWriter w(data);
           w.writeLong(id);
           w.writeBool(valid);
-          self->send(packet(PacketType::kRevalidate, -1, std::move(data)));
+          self->send(makePacket(PacketType::kRevalidate, -1, std::move(data)));
         });
         break;
       }

@@ -23,7 +23,17 @@ void PacketSender::send(PacketBytes bytes) {
   {
     std::lock_guard lock(mutex_);
     if (stopping_) return;
-    queue_.push_back(std::move(bytes));
+    if (queued_bytes_ + bytes->size() > kMaxQueuedBytes) {
+      // The peer stopped reading: drop the connection rather than buffer without end.
+      failed_ = true;
+      queue_.clear();
+      queued_bytes_ = 0;
+      stopping_ = true;
+      socket_.shutdown();
+    } else {
+      queued_bytes_ += bytes->size();
+      queue_.push_back(std::move(bytes));
+    }
   }
   cv_.notify_one();
 }
@@ -37,6 +47,7 @@ void PacketSender::loop() {
     buffer.clear();
     while (!queue_.empty() && buffer.size() < kCoalesceBytes) {
       buffer.append(*queue_.front());
+      queued_bytes_ -= queue_.front()->size();
       queue_.pop_front();
     }
     lock.unlock();
@@ -45,6 +56,7 @@ void PacketSender::loop() {
     if (!ok) {
       failed_ = true;
       queue_.clear();
+      queued_bytes_ = 0;
       socket_.shutdown();
       stopping_ = true;
       return;

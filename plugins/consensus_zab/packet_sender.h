@@ -1,7 +1,8 @@
 // The sending half of a quorum-port connection (ZooKeeper's LearnerHandler.sendPackets and the
 // learner's writer): a queue of encoded packets and a thread that writes them in order,
 // coalescing whatever is queued into one write. A failed write shuts the socket down, which
-// ends the reading side too.
+// ends the reading side too. A peer that stops reading cannot grow the queue past
+// kMaxQueuedBytes: the connection is dropped instead (the peer resyncs when it comes back).
 #pragma once
 
 #include <atomic>
@@ -25,6 +26,8 @@ inline PacketBytes packetBytes(const QuorumPacket& packet) {
 
 class PacketSender {
  public:
+  static constexpr size_t kMaxQueuedBytes = size_t{256} << 20;
+
   explicit PacketSender(const Socket& socket) : socket_(socket) {}
   ~PacketSender() { stop(); }
 
@@ -42,6 +45,7 @@ class PacketSender {
   std::mutex mutex_;
   std::condition_variable cv_;
   std::deque<PacketBytes> queue_;
+  size_t queued_bytes_ = 0;
   bool stopping_ = false;
   std::atomic<bool> failed_{false};
   std::thread thread_;

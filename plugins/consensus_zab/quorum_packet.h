@@ -48,6 +48,11 @@ struct QuorumPacket {
   friend bool operator==(const QuorumPacket&, const QuorumPacket&) = default;
 };
 
+// A packet as a leader or learner sends it: authinfo null (only REQUEST carries auth ids).
+inline QuorumPacket makePacket(PacketType type, sdk::Zxid zxid, std::optional<std::string> data = std::nullopt) {
+  return QuorumPacket{static_cast<int32_t>(type), zxid, std::move(data), std::nullopt};
+}
+
 std::string encodePacket(const QuorumPacket& packet);
 
 // The first complete packet in `bytes` (nullopt while more bytes are needed), `consumed` its

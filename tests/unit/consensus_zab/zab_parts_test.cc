@@ -1,6 +1,7 @@
 // consensus.zab's parts that need no peers: the epoch files (ZooKeeper's format, defaults,
 // refusals), the REQUEST and PING-reply codecs, and Vote equality as FastLeaderElection counts it.
 #include <gtest/gtest.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -8,6 +9,7 @@
 
 #include "epoch_files.h"
 #include "fast_leader_election.h"
+#include "packet_sender.h"
 #include "request_codec.h"
 
 namespace corral::plugins::zab {
@@ -145,6 +147,19 @@ TEST(VoteEquality, LookingVotesCompareEverythingSettledOnesLeaderAndEpoch) {
   EXPECT_FALSE(sameVote(following, leading));
   leading.version = 0;  // an old peer: the leader alone
   EXPECT_TRUE(sameVote(following, leading));
+}
+
+TEST(PacketSenderBound, APeerThatStopsReadingIsDroppedNotBufferedWithoutEnd) {
+  int fds[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
+  Socket ours(fds[0]);
+  Socket theirs(fds[1]);  // never read
+  PacketSender sender(ours);
+  sender.start();
+  auto chunk = std::make_shared<const std::string>(size_t{1} << 20, 'x');  // one buffer, shared
+  for (int i = 0; i < 300 && !sender.failed(); ++i) sender.send(chunk);
+  EXPECT_TRUE(sender.failed());  // past 256 MiB queued: the connection is dropped
+  sender.stop();                 // returns: the shut-down socket unblocks the writer
 }
 
 }  // namespace
