@@ -51,7 +51,8 @@ StatsView statsOf(const ServerInfo& info) {
   }
   view.outstanding = stats.outstanding.load();
   view.zxid = info.processor->lastProcessedZxid();
-  view.mode = sdk::roleName(info.consensus->role());
+  // ZooKeeper's ReadOnlyZooKeeperServer.getState() is "read-only".
+  view.mode = info.processor->readOnly() ? "read-only" : sdk::roleName(info.consensus->role());
   // ZooKeeper's node map holds the root twice ("" and "/"), and srvr reports the map size.
   view.node_count = info.storage->stats().node_count + 1;
   view.ensemble = info.consensus->report();
@@ -93,7 +94,7 @@ nlohmann::json statsJson(const StatsView& view, const ServerInfo& info) {
                             {"min_buffer_size", responseSize(info, "min")},
                             {"max_buffer_size", responseSize(info, "max")}};
   return {{"version", fullVersion()},
-          {"read_only", false},
+          {"read_only", info.processor->readOnly()},
           {"server_stats",
            {{"packets_sent", view.sent},
             {"packets_received", view.received},
@@ -417,9 +418,10 @@ sdk::Status registerCoreCommands(sdk::CommandRegistry& registry, ServerInfo info
   commands.push_back({"is_read_only", {"isro"}, "Whether the server is in read-only mode.", true,
                       [info](const sdk::CommandArgs&) {
                         sdk::CommandOutput output;
-                        output.data["read_only"] = false;
+                        const bool read_only = info.processor->readOnly();
+                        output.data["read_only"] = read_only;
                         // ZooKeeper's IsroCommand prints "null" while no role serves.
-                        output.text = info.processor->serving() ? "rw" : "null";
+                        output.text = !info.processor->serving() ? "null" : read_only ? "ro" : "rw";
                         return output;
                       }});
   commands.push_back({"connections", {"cons"}, "Connections and their statistics.", true,

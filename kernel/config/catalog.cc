@@ -288,7 +288,9 @@ std::vector<KeySpec> standardSpecs() {
       {.name = "fips-mode", .type = kBool, .default_value = "false", .flags = kSys},
 
       // --- Experimental options
-      {.name = "readonlymode.enabled", .type = kBool, .default_value = "false"},
+      // ZooKeeper reads it only as the JVM property -Dreadonlymode.enabled=true (a zoo.cfg line
+      // is ignored there); Corral honours the line, since it has no JVM flags.
+      {.name = "readonlymode.enabled", .type = kBool, .default_value = "false", .flags = kImpl},
       {.name = "follower.skipLearnerRequestToNextProcessor", .type = kBool,
        .default_value = "false", .flags = kSys},
 
@@ -363,7 +365,7 @@ std::vector<KeySpec> standardSpecs() {
 
       // --- Parsed by QuorumPeerConfig (or noted in the reference) without a guide entry
       {.name = "secureClientPortAddress", .type = kHost},
-      {.name = "peerType", .type = kEnum, .default_value = "participant",
+      {.name = "peerType", .type = kEnum, .default_value = "participant", .flags = kImpl,
        .choices = "participant,observer"},
       {.name = "dynamicConfigFile", .type = kPath},
       {.name = "sslQuorumReloadCertFiles", .type = kBool, .default_value = "false"},

@@ -151,6 +151,13 @@ void ClientPipeline::onConnect(sdk::ConnectRequest request, std::shared_ptr<sdk:
     done({});
     return;
   }
+  if (upstream_->readOnly() && !request.read_only.value_or(false)) {
+    // ZooKeeper's ReadOnlyZooKeeperServer: "Refusing session request for not-read-only client".
+    log_.info("refusing session request for not-read-only client {}:{} (read-only mode)",
+              link->info().remote_address, link->info().remote_port);
+    done({});
+    return;
+  }
   const int32_t timeout = std::clamp(request.timeout, settings_.min_session_timeout_ms,
                                      settings_.max_session_timeout_ms);
   auto connection = std::make_shared<ConnectionState>();
@@ -169,10 +176,14 @@ void ClientPipeline::onConnect(sdk::ConnectRequest request, std::shared_ptr<sdk:
   pending->done = std::move(done);
   pending->timeout_ms = timeout;
   pending->response.protocol_version = 0;
-  pending->response.read_only = request.read_only ? std::optional<bool>(false) : std::nullopt;
+  pending->response.read_only = request.read_only ? std::optional<bool>(upstream_->readOnly()) : std::nullopt;
 
   if (request.session_id != 0) {
     const sdk::SessionId id = request.session_id;
+    if (upstream_->refusesReattach(id)) {
+      log_.info("refusing global session 0x{:x} reconnection in read-only mode", id);
+      return answerConnect(pending, {});
+    }
     LocalSession* local = localSession(id);
     // Any attempt to take over a live session closes the connection holding it, even when
     // the password turns out wrong (as ZooKeeper does).
@@ -405,8 +416,15 @@ void ClientPipeline::committed(const sdk::TxnEntry& txn, const std::vector<sdk::
   LocalSession* session = localSession(owner);
   if (session == nullptr || session->writes.empty()) return;  // a session of another server
   const PendingWrite& front = session->writes.front();
-  if (front.cxid != txn.header.cxid || front.op == OpCode::kSync || front.op == OpCode::kCloseSession) {
+  if (front.cxid != txn.header.cxid || front.op == OpCode::kCloseSession ||
+      (front.op == OpCode::kSync && txn.header.type != OpCode::kError)) {
     return;  // not this server's request (e.g. it was sent before the session moved here)
+  }
+  if (front.op == OpCode::kSync) {
+    // A refused sync (read-only mode) is answered here, not by syncCompleted().
+    if (auto it = std::find(pending_syncs_.begin(), pending_syncs_.end(), owner); it != pending_syncs_.end()) {
+      pending_syncs_.erase(it);
+    }
   }
   answerWrite(*session, txn, outcomes);
   drain(*session);

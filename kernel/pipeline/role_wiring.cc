@@ -17,7 +17,8 @@ RoleWiring::RoleWiring(boost::asio::io_context& io, sdk::Storage& storage, sdk::
       settings_(std::move(settings)),
       log_(log),
       metrics_(metrics),
-      pipeline_(strand_, storage, acl, settings_.pipeline, log, metrics_) {}
+      pipeline_(strand_, storage, acl, settings_.pipeline, log, metrics_),
+      read_only_timer_(strand_) {}
 
 RoleWiring::~RoleWiring() = default;
 
@@ -49,7 +50,10 @@ void RoleWiring::stop() {
     pipeline_.stop();
     sequencer_.reset();
     forwarder_.reset();
+    read_only_timer_.cancel();
+    read_only_upstream_.reset();
     serving_ = false;
+    read_only_ = false;
   });
 }
 
@@ -59,9 +63,13 @@ void RoleWiring::wire(sdk::Role role, int64_t epoch) {
   const sdk::Role previous = role_.exchange(role);
   if (previous != role) log_.info("role: {} -> {} (epoch {})", sdk::roleName(previous), sdk::roleName(role), epoch);
   serving_ = false;
+  if (read_only_.exchange(false)) log_.info("leaving read-only mode");
+  ++wire_generation_;
+  read_only_timer_.cancel();
   pipeline_.serve(nullptr);  // leaving a role: connections closed, pending work dropped
   sequencer_.reset();
   forwarder_.reset();
+  read_only_upstream_.reset();
   switch (role) {
     case sdk::Role::kStandalone:
     case sdk::Role::kLeader:
@@ -76,8 +84,30 @@ void RoleWiring::wire(sdk::Role role, int64_t epoch) {
       pipeline_.serve(forwarder_.get());
       break;
     case sdk::Role::kLooking:
+      if (settings_.read_only_mode) armReadOnly();
       break;
   }
+  serving_ = pipeline_.serving();
+}
+
+// ZooKeeper's QuorumPeer starts a ReadOnlyZooKeeperServer once it has been LOOKING for the
+// grace period; any role the consensus reports afterwards replaces it (wire()).
+void RoleWiring::armReadOnly() {
+  read_only_timer_.expires_after(std::chrono::milliseconds(settings_.read_only_delay_ms));
+  read_only_timer_.async_wait([this, generation = wire_generation_](const boost::system::error_code& error) {
+    if (!error) enterReadOnly(generation);
+  });
+}
+
+void RoleWiring::enterReadOnly(uint64_t generation) {
+  if (stopped_ || generation != wire_generation_ || role_.load() != sdk::Role::kLooking) return;
+  log_.info("no quorum for {} ms: serving read-only clients (readonlymode.enabled)", settings_.read_only_delay_ms);
+  read_only_upstream_ = std::make_unique<ReadOnlyUpstream>(
+      strand_, settings_.sequencer.tick_ms,
+      [this](sdk::TxnEntry txn) { pipeline_.committed(txn, {}, {}); },
+      [this] { return pipeline_.lastProcessedZxid(); });
+  pipeline_.serve(read_only_upstream_.get());
+  read_only_ = true;
   serving_ = pipeline_.serving();
 }
 

@@ -3,7 +3,9 @@
 //
 //   standalone, leader   client pipeline + sequencer + consensus
 //   follower, observer   client pipeline + forwarder + consensus
-//   looking              client pipeline serving nobody (sessions refused)
+//   looking              client pipeline serving nobody (sessions refused); with
+//                        readonlymode.enabled, after a grace period, serving read-only
+//                        clients through the read-only upstream
 //
 // It applies every committed txn to the storage (in zxid order, on the kernel's strand),
 // then lets the sequencer forget its pending changes and the pipeline fire watches and
@@ -16,6 +18,7 @@
 #pragma once
 
 #include <atomic>
+#include <boost/asio/steady_timer.hpp>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -28,6 +31,7 @@
 #include "kernel/pipeline/acl_checker.h"
 #include "kernel/pipeline/client_pipeline.h"
 #include "kernel/pipeline/forwarder.h"
+#include "kernel/pipeline/read_only_upstream.h"
 #include "kernel/pipeline/sequencer.h"
 #include "kernel/pipeline/strand.h"
 #include "kernel/runtime/server_metrics.h"
@@ -40,6 +44,10 @@ struct RoleSettings {
   SequencerSettings sequencer;
   // leaderServes: false keeps clients off the leader (it still sequences learners' requests).
   bool leader_serves = true;
+  // readonlymode.enabled: a member of an ensemble that stays without a role this long serves
+  // read-only clients (ZooKeeper waits max(2000 ms, tickTime) before deciding it is cut off).
+  bool read_only_mode = false;
+  int32_t read_only_delay_ms = 2000;
 };
 
 class RoleWiring final : public sdk::ConsensusHost {
@@ -71,6 +79,8 @@ class RoleWiring final : public sdk::ConsensusHost {
   sdk::Role role() const { return role_.load(); }
   // Whether a role serves clients now (ZooKeeper: "not currently serving requests" otherwise).
   bool serving() const { return serving_.load(); }
+  // Whether the member serves read-only clients now (no role; readonlymode.enabled).
+  bool readOnly() const { return read_only_.load(); }
   ServerStats& stats() { return pipeline_.stats(); }
   sdk::Zxid lastProcessedZxid() const { return pipeline_.lastProcessedZxid(); }
   // Runs `visit` on the strand and waits for it.
@@ -87,6 +97,8 @@ class RoleWiring final : public sdk::ConsensusHost {
   void onCommit(sdk::TxnEntry txn, sdk::Status status, sdk::ApplyMode mode);
   void wire(sdk::Role role, int64_t epoch);
   void countWrites(const sdk::TxnEntry& txn);
+  void armReadOnly();
+  void enterReadOnly(uint64_t generation);
 
   Strand strand_;
   sdk::Storage& storage_;
@@ -98,11 +110,15 @@ class RoleWiring final : public sdk::ConsensusHost {
   ClientPipeline pipeline_;
   std::unique_ptr<Sequencer> sequencer_;
   std::unique_ptr<Forwarder> forwarder_;
+  std::unique_ptr<ReadOnlyUpstream> read_only_upstream_;
+  boost::asio::steady_timer read_only_timer_;
+  uint64_t wire_generation_ = 0;  // bumped by every wire(); a stale read-only timer does nothing
   session::TouchTable touches_;
   // Every global session of the ensemble and its timeout (ZooKeeper's sessionsWithTimeouts).
   std::unordered_map<sdk::SessionId, int32_t> known_sessions_;
   std::atomic<sdk::Role> role_{sdk::Role::kLooking};
   std::atomic<bool> serving_{false};
+  std::atomic<bool> read_only_{false};
   std::atomic<size_t> session_count_{0};
   bool stopped_ = false;
 };

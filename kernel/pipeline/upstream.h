@@ -27,6 +27,11 @@ class Upstream {
   virtual void revalidate(sdk::SessionId id, int32_t timeout_ms, std::function<void(bool valid)> done) = 0;
   // Whether sync goes to the leader (learner) or is answered as a local read.
   virtual bool forwardsSync() const = 0;
+  // Read-only mode: only clients that allow it may connect, and their ConnectResponse says so.
+  virtual bool readOnly() const { return false; }
+  // Whether a client reattaching to session `id` is turned away without an answer (a global
+  // session in read-only mode), rather than asked about.
+  virtual bool refusesReattach(sdk::SessionId) const { return false; }
 };
 
 }  // namespace corral::kernel::pipeline

@@ -197,9 +197,11 @@ class PipelineTest : public ::testing::Test {
 
   // Connects a new session (or reattaches `session_id`); waits for the outcome.
   std::optional<TestClient> connect(sdk::SessionId session_id = 0, std::string passwd = {},
-                                    const std::function<void()>& meanwhile = {}) {
+                                    const std::function<void()>& meanwhile = {},
+                                    std::optional<bool> read_only = std::nullopt) {
     auto connection = std::make_shared<RecordingConnection>(waiter_);
     sdk::ConnectRequest request;
+    request.read_only = read_only;
     request.timeout = 10000;
     request.session_id = session_id;
     request.passwd = passwd.empty() ? std::string(16, '\0') : passwd;
