@@ -9,6 +9,8 @@
 #include "corral/formats/txn_log.h"
 #include "corral/jute.h"
 #include "failpoints.h"
+#include "learner_handler.h"
+#include "observer_master.h"
 #include "request_codec.h"
 #include "zab_peer.h"
 
@@ -42,6 +44,14 @@ void Follower::shutdown() {
 }
 
 Status Follower::connect() {
+  if (observer_ && peer_.settings().observer_master_port > 0) {
+    if (connectToObserverMaster().isOk()) return Status::ok();
+    if (peer_.stopping()) return Status(Code::kConnectionLoss, "stopped");
+    // Corral-only fallback: no observer master answered a whole round, so the leader serves
+    // us itself (ZooKeeper's observers keep trying masters; a leader accepts them either way).
+    peer_.log().warn("learner: no observer master answered on port {}; connecting to the leader instead",
+                     peer_.settings().observer_master_port);
+  }
   const auto* leader = peer_.ensemble().member(leader_sid_);
   if (leader == nullptr) return Status(Code::kInvalidConfig, fmt::format("leader sid {} is not a member", leader_sid_));
   const auto& s = peer_.settings();
@@ -56,6 +66,7 @@ Status Follower::connect() {
       std::lock_guard lock(mutex_);
       if (shut_down_) return Status(Code::kConnectionLoss, "stopped");
       socket_ = std::move(*connected);
+      master_sid_ = leader_sid_;
       return Status::ok();
     }
     last = connected.status();
@@ -65,6 +76,34 @@ Status Follower::connect() {
   }
   return Status(Code::kConnectionLoss, fmt::format("cannot connect to leader sid {} at {}: {}", leader_sid_,
                                                    hostPort(leader->host, leader->quorum_port), last.message()));
+}
+
+// An observer with observerMasterPort: the voters (but the leader, which serves no observer
+// master) in the peer's shuffled order, one after another as ZooKeeper's observers take them,
+// for up to connectToLearnerMasterLimit ticks; a short pause between rounds (followers open
+// the port only once they are synced), with observer.reconnectDelayMs jitter on top.
+Status Follower::connectToObserverMaster() {
+  const auto& s = peer_.settings();
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(s.tick_ms * s.connect_limit);
+  const int port = static_cast<int>(s.observer_master_port);
+  auto pause = 5ms;
+  while (!peer_.stopping() && std::chrono::steady_clock::now() < deadline) {
+    for (const auto* master : peer_.observerMasters(leader_sid_)) {
+      auto connected = connectTo(master->host, port, std::min<int64_t>(s.initLimitMs(), 2000));
+      if (!connected) continue;
+      std::lock_guard lock(mutex_);
+      if (shut_down_) return Status(Code::kConnectionLoss, "stopped");
+      socket_ = std::move(*connected);
+      master_sid_ = master->id;
+      peer_.log().info("learner: observing leader sid {} through the observer master sid {} at {}", leader_sid_,
+                       master->id, hostPort(master->host, port));
+      return Status::ok();
+    }
+    peer_.observerReconnectDelay();
+    std::this_thread::sleep_for(pause);
+    pause = std::min<std::chrono::milliseconds>(pause * 2, 100ms);
+  }
+  return Status(Code::kConnectionLoss, "no observer master answered");
 }
 
 sdk::Result<int64_t> Follower::registerWithLeader() {
@@ -114,10 +153,43 @@ void Follower::follow() {
     }
   }
   if (!peer_.stopping()) peer_.log().warn("learner: leaving leader sid {}: {}", leader_sid_, ended.message());
+  stopObserverMaster();
   socket_.shutdown();
   if (sender_) sender_->stop();
   waitAppendsDone();
-  failRevalidations();
+}
+
+// ZooKeeper's Follower starts its ObserverMaster once synced, when observerMasterPort is set.
+void Follower::startObserverMaster(int64_t epoch) {
+  if (observer_ || peer_.settings().observer_master_port <= 0) return;
+  std::shared_ptr<ObserverMaster> master;
+  {
+    // Under our lock no commit is delivered: the master starts from exactly what we hold.
+    std::lock_guard lock(mutex_);
+    if (shut_down_) return;
+    master = std::make_shared<ObserverMaster>(peer_, *this, epoch, peer_.lastDelivered());
+    observer_master_ = master;
+  }
+  if (auto started = master->start(); !started.isOk()) {
+    peer_.log().warn("learner: not serving observers: {}", started.message());
+    std::lock_guard lock(mutex_);
+    observer_master_.reset();
+  }
+}
+
+void Follower::stopObserverMaster() {
+  std::shared_ptr<ObserverMaster> master;
+  {
+    std::lock_guard lock(mutex_);
+    master.swap(observer_master_);
+  }
+  // Outside our lock: its handler threads may be relaying through us while they end.
+  if (master) master->stop();
+}
+
+std::shared_ptr<ObserverMaster> Follower::observerMaster() {
+  std::lock_guard lock(mutex_);
+  return observer_master_;
 }
 
 Status Follower::receiveSnapshot(sdk::Zxid zxid) {
@@ -204,6 +276,7 @@ Status Follower::syncWithLeader(int64_t new_epoch) {
         peer_.setRole(observer_ ? sdk::Role::kObserver : sdk::Role::kFollower, new_epoch);
         peer_.log().info("learner: up to date with leader sid {} in epoch {}; serving as {}", leader_sid_, new_epoch,
                          observer_ ? "observer" : "follower");
+        startObserverMaster(new_epoch);
         return Status::ok();
       }
       case PacketType::kPing:
@@ -221,9 +294,15 @@ Status Follower::serve() {
     auto next = reader_->next();
     if (!next) return next.status();
     switch (static_cast<PacketType>(next->type)) {
-      case PacketType::kPing:
-        sender_->send(makePacket(PacketType::kPing, next->zxid, encodeTouches(peer_.host().takeSessionTouches())));
+      case PacketType::kPing: {
+        auto touches = peer_.host().takeSessionTouches();
+        if (auto master = observerMaster()) {
+          auto theirs = master->takeTouches();
+          touches.insert(touches.end(), theirs.begin(), theirs.end());
+        }
+        sender_->send(makePacket(PacketType::kPing, next->zxid, encodeTouches(touches)));
         break;
+      }
       case PacketType::kProposal:
       case PacketType::kCommit:
       case PacketType::kInform:
@@ -330,12 +409,23 @@ Status Follower::onCommit(sdk::Zxid zxid) {
 // our own log is delivered first (the kernel answers in the order it is told).
 void Follower::onSync() {
   std::lock_guard lock(mutex_);
+  // The leader answers syncs in the order they were sent.
+  SyncOwner owner;
+  if (!sync_owners_.empty()) {
+    owner = std::move(sync_owners_.front());
+    sync_owners_.pop_front();
+  }
   std::optional<sdk::Zxid> last_committed;
   for (const auto& pending : pending_) {
     if (pending.committed) last_committed = pending.txn.header.zxid;
   }
-  if (!last_committed) return peer_.host().syncCompleted();
-  deferred_syncs_.push_back(*last_committed);
+  if (!last_committed) return completeSync(owner);
+  deferred_syncs_.emplace_back(*last_committed, std::move(owner));
+}
+
+void Follower::completeSync(const SyncOwner& owner) {
+  if (owner.local) return peer_.host().syncCompleted();
+  if (auto observer = owner.observer.lock()) observer->send(makePacket(PacketType::kSync, 0));
 }
 
 void Follower::deliverReady() {
@@ -343,10 +433,13 @@ void Follower::deliverReady() {
     Pending ready = std::move(pending_.front());
     pending_.pop_front();
     const sdk::Zxid zxid = ready.txn.header.zxid;
+    const PacketBytes entry = ready.entry;
     peer_.deliver(std::move(ready.txn), std::move(ready.entry), mode_);
-    while (!deferred_syncs_.empty() && deferred_syncs_.front() <= zxid) {
+    if (observer_master_) observer_master_->committed(zxid, entry);
+    while (!deferred_syncs_.empty() && deferred_syncs_.front().first <= zxid) {
+      auto owner = std::move(deferred_syncs_.front().second);
       deferred_syncs_.pop_front();
-      peer_.host().syncCompleted();
+      completeSync(owner);
     }
   }
 }
@@ -376,7 +469,21 @@ void Follower::releaseHeldAcks() {
 
 void Follower::forward(sdk::ForwardedRequest request) {
   std::lock_guard lock(mutex_);
-  if (sender_ && !shut_down_) sender_->send(encodeRequestPacket(request));
+  if (!sender_ || shut_down_) return;
+  if (request.request.op == sdk::OpCode::kSync) sync_owners_.push_back(SyncOwner{});
+  sender_->send(encodeRequestPacket(request));
+}
+
+void Follower::relay(const QuorumPacket& packet) {
+  std::lock_guard lock(mutex_);
+  if (sender_ && !shut_down_) sender_->send(packet);
+}
+
+void Follower::relaySync(const QuorumPacket& packet, std::weak_ptr<LearnerHandler> owner) {
+  std::lock_guard lock(mutex_);
+  if (!sender_ || shut_down_) return;
+  sync_owners_.push_back(SyncOwner{false, std::move(owner)});
+  sender_->send(packet);
 }
 
 void Follower::revalidate(sdk::SessionId id, int32_t timeout_ms, std::function<void(bool)> done) {

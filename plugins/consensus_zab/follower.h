@@ -12,6 +12,7 @@
 // a protocol error, or stop). Every other method may be called from any thread.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -28,6 +29,8 @@
 namespace corral::plugins::zab {
 
 class ZabPeer;
+class ObserverMaster;
+class LearnerHandler;
 
 class Follower {
  public:
@@ -38,7 +41,17 @@ class Follower {
   void shutdown();  // any thread: ends follow() soon
   void forward(sdk::ForwardedRequest request);
   void revalidate(sdk::SessionId id, int32_t timeout_ms, std::function<void(bool)> done);
+  // Ends revalidations still waiting for the leader (after the term, once the kernel knows
+  // the role is gone, so that no client is told its session expired).
+  void failRevalidations();
   int64_t leaderId() const { return leader_sid_; }
+  // The member this learner is connected to: the leader, or (an observer) an observer master.
+  int64_t masterId() const { return master_sid_.load(); }
+  // Requests of the observers attached to our observer master, passed up unchanged; a sync's
+  // SYNC answer goes back to `owner`.
+  void relay(const QuorumPacket& packet);
+  void relaySync(const QuorumPacket& packet, std::weak_ptr<LearnerHandler> owner);
+  std::shared_ptr<ObserverMaster> observerMaster();
 
  private:
   struct Pending {
@@ -48,7 +61,17 @@ class Follower {
     bool committed = false;
   };
 
+  // Whose SYNC a SYNC from the leader answers: the kernel's, or an observer's.
+  struct SyncOwner {
+    bool local = true;
+    std::weak_ptr<LearnerHandler> observer;
+  };
+
   sdk::Status connect();
+  sdk::Status connectToObserverMaster();
+  void startObserverMaster(int64_t epoch);
+  void stopObserverMaster();
+  void completeSync(const SyncOwner& owner);
   sdk::Result<int64_t> registerWithLeader();
   sdk::Status syncWithLeader(int64_t new_epoch);
   sdk::Status serve();
@@ -63,7 +86,6 @@ class Follower {
   void releaseHeldAcks();
   bool waitDurable(int64_t timeout_ms);
   void waitAppendsDone();
-  void failRevalidations();
 
   ZabPeer& peer_;
   const int64_t leader_sid_;
@@ -78,7 +100,10 @@ class Follower {
   int appends_in_flight_ = 0;
   bool acks_held_ = true;         // until UPTODATE: synced proposals are acked afterwards
   std::vector<sdk::Zxid> held_acks_;
-  std::deque<sdk::Zxid> deferred_syncs_;  // SYNCs waiting for the commit of this zxid
+  std::deque<SyncOwner> sync_owners_;  // syncs sent up, oldest first
+  std::deque<std::pair<sdk::Zxid, SyncOwner>> deferred_syncs_;  // SYNCs waiting for the commit of this zxid
+  std::shared_ptr<ObserverMaster> observer_master_;
+  std::atomic<int64_t> master_sid_{-1};
   sdk::ApplyMode mode_ = sdk::ApplyMode::kLive;  // kReplay after a SNAP (fuzzy snapshot)
   sdk::Status append_failure_;
   std::map<sdk::SessionId, std::vector<std::function<void(bool)>>> revalidations_;

@@ -5,8 +5,11 @@
 #include <fmt/format.h>
 
 #include "corral/data_records.h"
+#include "corral/jute.h"
 #include "failpoints.h"
 #include "learner_handler.h"
+#include "request_codec.h"
+#include "sync_planner.h"
 #include "zab_peer.h"
 
 namespace corral::plugins::zab {
@@ -19,8 +22,6 @@ namespace {
 QuorumPacket proposal(PacketType type, sdk::Zxid zxid, const PacketBytes& entry) {
   return makePacket(type, zxid, *entry);
 }
-// Larger DIFFs than this are sent as a snapshot instead.
-constexpr size_t kMaxDiffBytes = 64u << 20;
 }  // namespace
 
 Leader::Leader(ZabPeer& peer, const Vote& vote) : peer_(peer), vote_(vote) {}
@@ -244,86 +245,29 @@ bool Leader::waitForStartup() {
 
 // ---- sync ----
 
-bool Leader::collectCommitted(sdk::Zxid after, std::vector<CommittedTxn>& out) {
-  // The window when it holds `after` itself (or starts right after it); otherwise the log on
-  // disk up to where the window starts, then the window.
-  const auto first = peer_.windowFirst();
-  const bool in_window = first && (peer_.windowHas(after) || *first == after + 1);
-  size_t limit = kMaxDiffBytes;
-  if (!in_window) {
-    // As ZooKeeper: txns older than the window come from the log only while they are small
-    // next to the tree (snapshotSizeFactor); a snapshot is cheaper otherwise.
-    const double factor = peer_.settings().snapshot_size_factor;
-    if (factor < 0) return false;
-    limit = std::min<size_t>(
-        kMaxDiffBytes, static_cast<size_t>(factor * static_cast<double>(peer_.storage().stats().approximate_data_size)));
-    size_t bytes = 0;
-    bool overflow = false;
-    auto read = peer_.storage().readLog(after, [&](const sdk::TxnEntry& txn) {
-      if (txn.header.zxid > last_committed_ || (first && txn.header.zxid >= *first)) return false;
-      std::string entry = sdk::encodeToString(txn);
-      bytes += entry.size();
-      if (bytes > limit) {
-        overflow = true;
-        return false;
-      }
-      out.push_back({txn.header.zxid, std::make_shared<const std::string>(std::move(entry))});
-      return true;
-    });
-    if (!read.isOk() || overflow) return false;
-  }
-  peer_.windowAfter(out.empty() ? after : out.back().zxid, out);
-  if (!in_window) {
-    size_t bytes = 0;
-    for (const auto& txn : out) bytes += txn.entry->size();
-    if (bytes > limit) return false;
-  }
-  // Contiguous up to what we committed: no txn of ours may be missing.
-  sdk::Zxid previous = after;
-  for (const auto& txn : out) {
-    if (txn.zxid <= previous) return false;
-    if (sdk::epochOf(txn.zxid) == sdk::epochOf(previous) && txn.zxid != previous + 1) return false;
-    previous = txn.zxid;
-  }
-  while (!out.empty() && out.back().zxid > last_committed_) out.pop_back();
-  return (out.empty() ? after : out.back().zxid) == last_committed_;
-}
-
-std::optional<sdk::Zxid> Leader::startSync(LearnerHandler& handler, sdk::Zxid peer_last) {
+std::optional<sdk::Zxid> Leader::startSync(LearnerHandler& handler, sdk::Zxid learner_last) {
   std::lock_guard lock(mutex_);
-  auto& log = peer_.log();
-  const sdk::Zxid committed = last_committed_;
-  std::optional<sdk::Zxid> snapshot;
-  std::vector<CommittedTxn> txns;
-  if (peer_.settings().force_snapshot_sync) {
-    snapshot = committed;
-  } else if (peer_last == committed) {
-    handler.send(makePacket(PacketType::kDiff, committed));
-  } else if (peer_last > committed && sdk::counterOf(peer_last) != 0) {
-    handler.send(makePacket(PacketType::kTrunc, committed));
-    log.info("leader: TRUNC {} to 0x{:x} (it has 0x{:x})", handler.describe(), committed, peer_last);
-  } else if (peer_last < committed && collectCommitted(peer_last, txns)) {
-    handler.send(makePacket(PacketType::kDiff, committed));
-  } else {
-    snapshot = committed;
-  }
-  if (!txns.empty()) {
-    log.info("leader: DIFF {} from 0x{:x} to 0x{:x} ({} txns)", handler.describe(), peer_last, committed, txns.size());
-  }
-  // PROPOSAL + COMMIT pairs for observers too, as ZooKeeper's queueCommittedProposals sends
-  // them (INFORM is for live txns).
-  for (const auto& txn : txns) {
-    handler.send(proposal(PacketType::kProposal, txn.zxid, txn.entry));
-    handler.send(makePacket(PacketType::kCommit, txn.zxid));
-  }
-  if (snapshot) log.info("leader: SNAP {} at 0x{:x} (it has 0x{:x})", handler.describe(), *snapshot, peer_last);
+  const SyncPlan plan = planSync(peer_, learner_last, last_committed_);
+  queueSync(handler, plan, learner_last, role());
   // Proposals not committed yet follow (participants ack them like live ones).
   if (!handler.isObserver()) {
     for (const auto& [zxid, pending] : outstanding_) handler.send(proposal(PacketType::kProposal, zxid, pending.entry));
   }
   handler.send(makePacket(PacketType::kNewLeader, sdk::zxidOf(epoch_, 0), configText(peer_.ensemble())));
   forwarding_.insert(&handler);
-  return snapshot;
+  if (plan.kind == PacketType::kSnap) return plan.zxid;
+  return std::nullopt;
+}
+
+// A member registers as what its server.N line says it is: a participant claiming to be an
+// observer (or the reverse) is refused, so that acks and votes always match the config.
+sdk::Status Leader::admit(PacketType hello, const sdk::EnsembleMember& member) {
+  const bool claims_observer = hello == PacketType::kObserverInfo;
+  const bool is_observer = member.type == sdk::PeerType::kObserver;
+  if (claims_observer == is_observer) return Status::ok();
+  return Status(Code::kCorruptData,
+                fmt::format("sid {} sent {} but is configured as {}", member.id, packetTypeName(static_cast<int32_t>(hello)),
+                            is_observer ? "an observer" : "a participant"));
 }
 
 void Leader::handlerEnded(LearnerHandler& handler) {
@@ -393,6 +337,49 @@ void Leader::onDurable(sdk::Zxid zxid, const sdk::Status& status) {
   if (!status.isOk()) shutdown("the log failed: " + status.message());
 }
 
+void Leader::processAck(LearnerHandler& handler, sdk::Zxid zxid) {
+  if (!handler.isObserver()) processAck(handler.sid(), zxid);
+}
+
+void Leader::processTouches(std::vector<sdk::SessionTouch> touches) { peer_.host().touchSessions(touches); }
+
+void Leader::processRevalidate(LearnerHandler& handler, sdk::SessionId id, int32_t timeout_ms) {
+  // The answer may come after the handler ended: it only goes to a live one.
+  peer_.host().revalidateSession(id, timeout_ms, [weak = handler.weak_from_this(), id](bool valid) {
+    auto self = weak.lock();
+    if (!self) return;
+    std::string data;
+    sdk::JuteWriter w(data);
+    w.writeLong(id);
+    w.writeBool(valid);
+    self->send(makePacket(PacketType::kRevalidate, -1, std::move(data)));
+  });
+}
+
+sdk::Status Leader::processRequest(LearnerHandler& handler, const QuorumPacket& packet) {
+  auto request = decodeRequestPacket(packet, static_cast<int32_t>(peer_.settings().max_packet_data));
+  if (!request) return Status(Code::kCorruptData, "REQUEST shorter than its header");
+  if (request->request.op == sdk::OpCode::kSync) {
+    // After the writes this learner forwarded before it are proposed (ZooKeeper runs a
+    // learner's sync through the same ordered pipeline).
+    peer_.host().afterForwarded([weak = handler.weak_from_this(), leader = weak_from_this()] {
+      auto self = weak.lock();
+      auto current = leader.lock();
+      if (self && current) current->processSync(*self);
+    });
+  } else {
+    peer_.host().submitForwarded(std::move(*request));
+  }
+  return Status::ok();
+}
+
+void Leader::forEachHandler(const std::function<void(LearnerHandler&)>& visit) {
+  std::lock_guard lock(mutex_);
+  for (auto& handler : handlers_) {
+    if (!handler->ended()) visit(*handler);
+  }
+}
+
 void Leader::processAck(int64_t sid, sdk::Zxid zxid) {
   if (sdk::counterOf(zxid) == 0) return;  // the ACK of NEWLEADER, once more after UPTODATE
   std::lock_guard lock(mutex_);
@@ -419,6 +406,7 @@ void Leader::commitReady() {
       if (handler->isObserver()) {
         if (!inform) inform = packetBytes(proposal(PacketType::kInform, zxid, it->second.entry));
         handler->send(inform);
+        handler->noteSent(zxid);
       } else {
         handler->send(commit);
       }

@@ -12,6 +12,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <list>
 #include <map>
 #include <memory>
@@ -24,6 +25,7 @@
 #include "corral/consensus.h"
 #include "committed_txn.h"
 #include "fast_leader_election.h"
+#include "learner_master.h"
 #include "net.h"
 #include "packet_sender.h"
 
@@ -32,17 +34,7 @@ namespace corral::plugins::zab {
 class ZabPeer;
 class LearnerHandler;
 
-// (currentEpoch, last zxid): who is more recent, as ZooKeeper's StateSummary compares them.
-struct StateSummary {
-  int64_t current_epoch = 0;
-  sdk::Zxid last_zxid = 0;
-  bool moreRecentThan(const StateSummary& other) const {
-    return current_epoch > other.current_epoch ||
-           (current_epoch == other.current_epoch && last_zxid > other.last_zxid);
-  }
-};
-
-class Leader : public std::enable_shared_from_this<Leader> {
+class Leader final : public LearnerMaster, public std::enable_shared_from_this<Leader> {
  public:
   Leader(ZabPeer& peer, const Vote& vote);
   ~Leader();
@@ -54,22 +46,24 @@ class Leader : public std::enable_shared_from_this<Leader> {
   // srvr's "Proposal sizes last/min/max: L/MIN/MAX" line (-1 before the first proposal).
   std::string proposalSizesLine() const;
 
-  // ---- for learner handlers ----
-  ZabPeer& peer() { return peer_; }
-  std::weak_ptr<Leader> weak() { return weak_from_this(); }
-  bool running() const { return !ended_.load(); }
-  sdk::Result<int64_t> getEpochToPropose(int64_t sid, int64_t last_accepted_epoch);
-  sdk::Status waitForEpochAck(int64_t sid, const StateSummary& summary);
-  sdk::Status waitForNewLeaderAck(int64_t sid);
-  bool waitForStartup();
-  // Chooses DIFF / TRUNC / SNAP for a learner at `peer_last`, queues what follows it (and
-  // NEWLEADER) on the handler's sender and makes it receive every later txn, all under the
-  // leader's lock so nothing falls between. Returns the SNAP zxid when a snapshot must be
-  // streamed first.
-  std::optional<sdk::Zxid> startSync(LearnerHandler& handler, sdk::Zxid peer_last);
-  void processAck(int64_t sid, sdk::Zxid zxid);
-  void processSync(LearnerHandler& handler);
-  void handlerEnded(LearnerHandler& handler);
+  // ---- LearnerMaster (for learner handlers) ----
+  ZabPeer& peer() override { return peer_; }
+  bool running() const override { return !ended_.load(); }
+  const char* role() const override { return "leader"; }
+  sdk::Status admit(PacketType hello, const sdk::EnsembleMember& member) override;
+  sdk::Result<int64_t> getEpochToPropose(int64_t sid, int64_t last_accepted_epoch) override;
+  sdk::Status waitForEpochAck(int64_t sid, const StateSummary& summary) override;
+  std::optional<sdk::Zxid> startSync(LearnerHandler& handler, sdk::Zxid learner_last) override;
+  sdk::Status waitForNewLeaderAck(int64_t sid) override;
+  bool waitForStartup() override;
+  void processAck(LearnerHandler& handler, sdk::Zxid zxid) override;
+  void processTouches(std::vector<sdk::SessionTouch> touches) override;
+  void processRevalidate(LearnerHandler& handler, sdk::SessionId id, int32_t timeout_ms) override;
+  sdk::Status processRequest(LearnerHandler& handler, const QuorumPacket& packet) override;
+  void handlerEnded(LearnerHandler& handler) override;
+
+  // The learners connected now, for the `observers` view and orst.
+  void forEachHandler(const std::function<void(LearnerHandler&)>& visit);
   int64_t epoch() const { return epoch_; }
 
  private:
@@ -82,7 +76,8 @@ class Leader : public std::enable_shared_from_this<Leader> {
   void acceptLoop();
   void commitReady();  // mutex_ held
   void onDurable(sdk::Zxid zxid, const sdk::Status& status);
-  bool collectCommitted(sdk::Zxid after, std::vector<CommittedTxn>& out);
+  void processAck(int64_t sid, sdk::Zxid zxid);
+  void processSync(LearnerHandler& handler);
   void pingAndCheck(bool check);
   void stopHandlers();
   std::string sidList(const std::set<int64_t>& sids) const;

@@ -3,7 +3,7 @@
 #include <fmt/format.h>
 
 #include "corral/jute.h"
-#include "leader.h"
+#include "learner_master.h"
 #include "request_codec.h"
 #include "zab_peer.h"
 
@@ -17,15 +17,20 @@ int64_t nowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
       .count();
 }
+int64_t wallMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
 Status refuse(std::string message) { return Status(Code::kCorruptData, std::move(message)); }
 }  // namespace
 
-LearnerHandler::LearnerHandler(Leader& leader, Socket socket)
-    : leader_(leader),
+LearnerHandler::LearnerHandler(LearnerMaster& master, Socket socket)
+    : master_(master),
       socket_(std::move(socket)),
-      reader_(socket_, leader.peer().settings().max_packet_data),
+      reader_(socket_, master.peer().settings().max_packet_data),
       sender_(socket_),
-      address_(socket_.peerAddress()) {}
+      address_(socket_.peerAddress()),
+      connected_at_ms_(wallMs()) {}
 
 LearnerHandler::~LearnerHandler() {
   shutdown();
@@ -42,13 +47,23 @@ void LearnerHandler::join() {
   if (thread_.joinable()) thread_.join();
 }
 
-bool LearnerHandler::isVoter() const { return !observer_ && leader_.peer().isVoter(sid_.load()); }
+bool LearnerHandler::isVoter() const { return !observer_ && master_.peer().isVoter(sid_.load()); }
 
 bool LearnerHandler::synced() const {
-  return broadcasting_ && !ended_ && nowMs() - last_heard_ms_.load() <= leader_.peer().settings().syncLimitMs();
+  return broadcasting_ && !ended_ && nowMs() - last_heard_ms_.load() <= master_.peer().settings().syncLimitMs();
 }
 
-void LearnerHandler::heard() { last_heard_ms_ = nowMs(); }
+void LearnerHandler::heard() {
+  last_heard_ms_ = nowMs();
+  packets_received_.fetch_add(1, std::memory_order_relaxed);
+}
+
+void LearnerHandler::resetStats() {
+  packets_received_ = 0;
+  requests_ = 0;
+  last_zxid_ = -1;
+  sender_.resetSentPackets();
+}
 
 void LearnerHandler::ping(sdk::Zxid last_proposed) {
   if (broadcasting_) sender_.send(makePacket(PacketType::kPing, last_proposed));
@@ -62,15 +77,15 @@ void LearnerHandler::run() {
   heard();
   Status ended = handshake();
   if (ended.isOk()) ended = broadcast();
-  if (leader_.running()) leader_.peer().log().warn("leader: dropping {}: {}", describe(), ended.message());
+  if (master_.running()) master_.peer().log().warn("{}: dropping {}: {}", master_.role(), describe(), ended.message());
   ended_ = true;
   socket_.shutdown();
   sender_.stop();
-  leader_.handlerEnded(*this);
+  master_.handlerEnded(*this);
 }
 
 Status LearnerHandler::handshake() {
-  auto& peer = leader_.peer();
+  auto& peer = master_.peer();
   const auto& settings = peer.settings();
   socket_.setReadTimeout(settings.initLimitMs());
   auto hello = reader_.next();
@@ -89,11 +104,12 @@ Status LearnerHandler::handshake() {
     return refuse(fmt::format("sid {} speaks protocol 0x{:x}; 0x10000 (ZooKeeper 3.4+) is needed", info->server_id,
                               info->protocol_version));
   }
+  if (auto admitted = master_.admit(type, *member); !admitted.isOk()) return admitted;
   sid_ = info->server_id;
-  observer_ = type == PacketType::kObserverInfo || member->type == sdk::PeerType::kObserver;
-  peer.log().info("leader: {} connected (accepted epoch {})", describe(), sdk::epochOf(hello->zxid));
+  observer_ = type == PacketType::kObserverInfo;
+  peer.log().info("{}: {} connected (accepted epoch {})", master_.role(), describe(), sdk::epochOf(hello->zxid));
 
-  auto epoch = leader_.getEpochToPropose(sid_, sdk::epochOf(hello->zxid));
+  auto epoch = master_.getEpochToPropose(sid_, sdk::epochOf(hello->zxid));
   if (!epoch) return epoch.status();
   std::string version;
   sdk::JuteWriter(version).writeInt(kProtocolVersion);
@@ -107,9 +123,9 @@ Status LearnerHandler::handshake() {
     return refuse(fmt::format("expected ACKEPOCH, got {}", packetTypeName(ack->type)));
   }
   StateSummary summary{sdk::JuteReader(*ack->data).readInt(), ack->zxid};
-  if (auto acked = leader_.waitForEpochAck(sid_, summary); !acked.isOk()) return acked;
+  if (auto acked = master_.waitForEpochAck(sid_, summary); !acked.isOk()) return acked;
 
-  auto snapshot_zxid = leader_.startSync(*this, summary.last_zxid);
+  auto snapshot_zxid = master_.startSync(*this, summary.last_zxid);
   if (snapshot_zxid) {
     if (auto streamed = streamSnapshot(*snapshot_zxid); !streamed.isOk()) return streamed;
   }
@@ -123,17 +139,17 @@ Status LearnerHandler::handshake() {
     if (next->type == static_cast<int32_t>(PacketType::kPing)) continue;
     return refuse(fmt::format("expected the ACK of NEWLEADER, got {}", packetTypeName(next->type)));
   }
-  if (auto acked = leader_.waitForNewLeaderAck(sid_); !acked.isOk()) return acked;
-  if (!leader_.waitForStartup()) return Status(Code::kConnectionLoss, "the leader stopped");
+  if (auto acked = master_.waitForNewLeaderAck(sid_); !acked.isOk()) return acked;
+  if (!master_.waitForStartup()) return Status(Code::kConnectionLoss, fmt::format("the {} stopped", master_.role()));
   socket_.setReadTimeout(settings.syncLimitMs());
   sender_.send(makePacket(PacketType::kUpToDate, -1));
   broadcasting_ = true;
-  peer.log().info("leader: {} is synced", describe());
+  peer.log().info("{}: {} is synced", master_.role(), describe());
   return Status::ok();
 }
 
 Status LearnerHandler::streamSnapshot(sdk::Zxid zxid) {
-  auto& peer = leader_.peer();
+  auto& peer = master_.peer();
   // The snapshot must hold every txn up to `zxid`: wait until the kernel applied them.
   if (!peer.waitApplied(zxid, peer.settings().initLimitMs())) {
     return Status(Code::kOperationTimeout, fmt::format("the tree did not reach 0x{:x} for a snapshot", zxid));
@@ -153,25 +169,24 @@ Status LearnerHandler::streamSnapshot(sdk::Zxid zxid) {
   if (!written) return written.status();
   sdk::JuteWriter(buffer).writeString(kSnapshotSignature);
   if (auto sent = flush(); !sent.isOk()) return sent;
-  peer.log().info("leader: sent {} a snapshot at 0x{:x} in {} ms", describe(), zxid,
+  peer.log().info("{}: sent {} a snapshot at 0x{:x} in {} ms", master_.role(), describe(), zxid,
                   std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count());
   return Status::ok();
 }
 
 Status LearnerHandler::broadcast() {
-  auto& peer = leader_.peer();
-  const int32_t max_length = static_cast<int32_t>(peer.settings().max_packet_data);
+  auto& peer = master_.peer();
   for (;;) {
     auto next = reader_.next();
     if (!next) return next.status();
     heard();
     switch (static_cast<PacketType>(next->type)) {
       case PacketType::kAck:
-        if (!observer_) leader_.processAck(sid_, next->zxid);
+        master_.processAck(*this, next->zxid);
         break;
       case PacketType::kPing: {
         auto touches = decodeTouches(next->data.value_or(""));
-        if (!touches.empty()) peer.host().touchSessions(touches);
+        if (!touches.empty()) master_.processTouches(std::move(touches));
         break;
       }
       case PacketType::kRevalidate: {
@@ -179,36 +194,15 @@ Status LearnerHandler::broadcast() {
         sdk::JuteReader r(*next->data);
         const sdk::SessionId id = r.readLong();
         const int32_t timeout = r.readInt();
-        // The answer may come after this handler ended: it only goes to a live one.
-        peer.host().revalidateSession(id, timeout, [weak = weak_from_this(), id](bool valid) {
-          auto self = weak.lock();
-          if (!self) return;
-          std::string data;
-          sdk::JuteWriter w(data);
-          w.writeLong(id);
-          w.writeBool(valid);
-          self->send(makePacket(PacketType::kRevalidate, -1, std::move(data)));
-        });
+        master_.processRevalidate(*this, id, timeout);
         break;
       }
-      case PacketType::kRequest: {
-        auto request = decodeRequestPacket(*next, max_length);
-        if (!request) return refuse("REQUEST shorter than its header");
-        if (request->request.op == sdk::OpCode::kSync) {
-          // After the writes this learner forwarded before it are proposed (ZooKeeper runs a
-          // learner's sync through the same ordered pipeline).
-          peer.host().afterForwarded([weak = weak_from_this(), leader = leader_.weak()] {
-            auto self = weak.lock();
-            auto current = leader.lock();
-            if (self && current) current->processSync(*self);
-          });
-        } else {
-          peer.host().submitForwarded(std::move(*request));
-        }
+      case PacketType::kRequest:
+        noteRequest();
+        if (auto handled = master_.processRequest(*this, *next); !handled.isOk()) return handled;
         break;
-      }
       default:
-        peer.log().warn("leader: {} sent an unexpected {}; ignored", describe(), packetTypeName(next->type));
+        peer.log().warn("{}: {} sent an unexpected {}; ignored", master_.role(), describe(), packetTypeName(next->type));
     }
   }
 }

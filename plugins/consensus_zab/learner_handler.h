@@ -1,8 +1,10 @@
-// The leader's side of one learner connection (ZooKeeper's LearnerHandler): the handshake
-// (FOLLOWERINFO/OBSERVERINFO, LEADERINFO, ACKEPOCH), the sync the Leader chooses, the NEWLEADER
-// ack, UPTODATE, then the learner's ACKs, PING replies (session touches), REVALIDATEs and
-// forwarded REQUESTs. A learner that sends garbage, an unknown sid, an old protocol, or claims
-// to be ahead of the leader is logged and dropped; the leader goes on.
+// A learner master's side of one learner connection (ZooKeeper's LearnerHandler): the
+// handshake (FOLLOWERINFO/OBSERVERINFO, LEADERINFO, ACKEPOCH), the sync the master chooses, the
+// NEWLEADER ack, UPTODATE, then the learner's ACKs, PING replies (session touches), REVALIDATEs
+// and forwarded REQUESTs, each handed to the master (the Leader, or a follower's
+// ObserverMaster). A learner that sends garbage, an unknown sid, a role its config line does
+// not give it, an old protocol, or claims to be ahead of the leader is logged and dropped; the
+// master goes on.
 //
 // run() is the handler's reading thread; send() may be called from any thread.
 #pragma once
@@ -19,11 +21,11 @@
 
 namespace corral::plugins::zab {
 
-class Leader;
+class LearnerMaster;
 
 class LearnerHandler : public std::enable_shared_from_this<LearnerHandler> {
  public:
-  LearnerHandler(Leader& leader, Socket socket);
+  LearnerHandler(LearnerMaster& master, Socket socket);
   ~LearnerHandler();
 
   void start();
@@ -41,6 +43,20 @@ class LearnerHandler : public std::enable_shared_from_this<LearnerHandler> {
   void send(const QuorumPacket& packet) { sender_.send(packet); }
   void ping(sdk::Zxid last_proposed);
   std::string describe() const;
+  LearnerMaster& master() { return master_; }
+  const std::string& address() const { return address_; }
+  // For the `observers` view: packets queued and sent, and when it connected (wall ms).
+  int64_t connectedAtMs() const { return connected_at_ms_; }
+  int64_t lastHeardMs() const { return last_heard_ms_.load(); }
+  int64_t packetsReceived() const { return packets_received_.load(); }
+  int64_t packetsSent() const { return sender_.sentPackets(); }
+  void resetStats();
+  // The last txn sent to it, and the forwarded requests it sent (ZooKeeper's last_zxid and
+  // requests in the `observers` view).
+  void noteSent(sdk::Zxid zxid) { last_zxid_.store(zxid, std::memory_order_relaxed); }
+  sdk::Zxid lastZxid() const { return last_zxid_.load(); }
+  int64_t requests() const { return requests_.load(); }
+  void noteRequest() { requests_.fetch_add(1, std::memory_order_relaxed); }
 
  private:
   void run();
@@ -49,7 +65,7 @@ class LearnerHandler : public std::enable_shared_from_this<LearnerHandler> {
   sdk::Status broadcast();
   void heard();
 
-  Leader& leader_;
+  LearnerMaster& master_;
   Socket socket_;
   PacketReader reader_;
   PacketSender sender_;
@@ -60,6 +76,10 @@ class LearnerHandler : public std::enable_shared_from_this<LearnerHandler> {
   std::atomic<bool> ended_{false};
   std::atomic<int64_t> last_heard_ms_{0};
   const std::string address_;
+  const int64_t connected_at_ms_;
+  std::atomic<int64_t> packets_received_{0};
+  std::atomic<sdk::Zxid> last_zxid_{-1};
+  std::atomic<int64_t> requests_{0};
 };
 
 }  // namespace corral::plugins::zab

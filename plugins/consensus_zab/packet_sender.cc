@@ -45,13 +45,16 @@ void PacketSender::loop() {
     cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
     if (queue_.empty()) return;  // stopping, everything written
     buffer.clear();
+    int64_t packets = 0;
     while (!queue_.empty() && buffer.size() < kCoalesceBytes) {
+      ++packets;
       buffer.append(*queue_.front());
       queued_bytes_ -= queue_.front()->size();
       queue_.pop_front();
     }
     lock.unlock();
     const bool ok = socket_.writeAll(buffer).isOk();
+    if (ok) sent_packets_.fetch_add(packets, std::memory_order_relaxed);
     lock.lock();
     if (!ok) {
       failed_ = true;

@@ -37,6 +37,9 @@ class PacketSender {
   void send(PacketBytes bytes);
   void send(const QuorumPacket& packet) { send(packetBytes(packet)); }
   bool failed() const { return failed_.load(); }
+  // Packets written so far (for the `observers` view); reset by orst.
+  int64_t sentPackets() const { return sent_packets_.load(); }
+  void resetSentPackets() { sent_packets_ = 0; }
 
  private:
   void loop();
@@ -48,6 +51,7 @@ class PacketSender {
   size_t queued_bytes_ = 0;
   bool stopping_ = false;
   std::atomic<bool> failed_{false};
+  std::atomic<int64_t> sent_packets_{0};
   std::thread thread_;
 };
 

@@ -2,12 +2,15 @@
 
 #include <algorithm>
 #include <chrono>
+#include <random>
 
 #include <fmt/format.h>
 
 #include "corral/data_records.h"
 #include "follower.h"
 #include "leader.h"
+#include "learner_handler.h"
+#include "observer_master.h"
 #include "zab_admin.h"
 
 namespace corral::plugins::zab {
@@ -52,6 +55,10 @@ sdk::Status ZabPeer::start() noexcept {
     log_.info("zab: sid {} ({}), last zxid 0x{:x}, accepted epoch {}, current epoch {}", ensemble_.my_id,
               ensemble_.my_type == sdk::PeerType::kObserver ? "observer" : "participant", last_delivered_,
               epochs_->accepted(), epochs_->current());
+    for (const auto& member : ensemble_.members) {
+      if (member.type == sdk::PeerType::kParticipant) observer_masters_.push_back(member.id);
+    }
+    std::shuffle(observer_masters_.begin(), observer_masters_.end(), std::mt19937_64(std::random_device{}()));
     connections_ = std::make_unique<ElectionConnections>(ensemble_, settings_, log_);
     if (auto started = connections_->start(); !started.isOk()) return started;
     election_ = std::make_unique<FastLeaderElection>(
@@ -99,8 +106,17 @@ void ZabPeer::run() {
         follower_ = follower;
       }
       if (!stopping_) follower->follow();
-      std::lock_guard lock(term_mutex_);
-      follower_.reset();
+      {
+        std::lock_guard lock(term_mutex_);
+        follower_.reset();
+      }
+      // The kernel drops the role (and the connections waiting on a revalidation) first; only
+      // then do the unanswered revalidations end, so that no client is told "expired".
+      setRole(sdk::Role::kLooking, epoch_.load());
+      follower->failRevalidations();
+      // ZooKeeper's observers wait a random part of observer.election.DelayMs before looking
+      // again, so that a read tier does not rush the voters all at once.
+      if (ensemble_.my_type == sdk::PeerType::kObserver && !stopping_) observerElectionDelay();
     }
     setRole(sdk::Role::kLooking, epoch_.load());
     election_->becomeLooking();
@@ -219,6 +235,73 @@ void ZabPeer::revalidate(sdk::SessionId id, int32_t timeout_ms, std::function<vo
   }
   if (!follower) return done(false);
   follower->revalidate(id, timeout_ms, std::move(done));
+}
+
+std::vector<const sdk::EnsembleMember*> ZabPeer::observerMasters(int64_t leader) {
+  std::vector<const sdk::EnsembleMember*> out;
+  const size_t count = observer_masters_.size();
+  if (count == 0) return out;
+  const size_t start = observer_master_cursor_.fetch_add(1) % count;
+  for (size_t i = 0; i < count; ++i) {
+    const int64_t sid = observer_masters_[(start + i) % count];
+    if (sid == leader || sid == ensemble_.my_id) continue;
+    if (const auto* member = ensemble_.member(sid)) out.push_back(member);
+  }
+  return out;
+}
+
+namespace {
+void randomPause(int64_t bound_ms) {
+  if (bound_ms <= 0) return;
+  thread_local std::mt19937_64 random(std::random_device{}());
+  std::this_thread::sleep_for(std::chrono::milliseconds(std::uniform_int_distribution<int64_t>(0, bound_ms - 1)(random)));
+}
+}  // namespace
+
+void ZabPeer::observerReconnectDelay() const { randomPause(settings_.observer_reconnect_delay_ms); }
+void ZabPeer::observerElectionDelay() const { randomPause(settings_.observer_election_delay_ms); }
+
+std::vector<ZabPeer::ObserverInfo> ZabPeer::observers() const {
+  std::vector<ObserverInfo> out;
+  auto add = [&](LearnerHandler& handler) {
+    if (!handler.isObserver()) return;
+    out.push_back({handler.address(), handler.sid(), handler.connectedAtMs(), handler.packetsReceived(),
+                   handler.packetsSent(), handler.requests(), handler.lastZxid(), handler.broadcasting()});
+  };
+  std::shared_ptr<Leader> leader;
+  std::shared_ptr<Follower> follower;
+  {
+    std::lock_guard lock(term_mutex_);
+    leader = leader_;
+    follower = follower_;
+  }
+  if (leader) leader->forEachHandler(add);
+  if (follower) {
+    if (auto master = follower->observerMaster()) master->forEachHandler(add);
+  }
+  return out;
+}
+
+void ZabPeer::resetObserverStats() {
+  auto reset = [](LearnerHandler& handler) {
+    if (handler.isObserver()) handler.resetStats();
+  };
+  std::shared_ptr<Leader> leader;
+  std::shared_ptr<Follower> follower;
+  {
+    std::lock_guard lock(term_mutex_);
+    leader = leader_;
+    follower = follower_;
+  }
+  if (leader) leader->forEachHandler(reset);
+  if (follower) {
+    if (auto master = follower->observerMaster()) master->forEachHandler(reset);
+  }
+}
+
+int64_t ZabPeer::learnerMasterId() const {
+  std::lock_guard lock(term_mutex_);
+  return follower_ ? follower_->masterId() : -1;
 }
 
 bool ZabPeer::leading() const {

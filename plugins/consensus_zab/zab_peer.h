@@ -14,6 +14,7 @@
 #include <memory>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 #include "corral/consensus.h"
 #include "corral/host.h"
@@ -86,6 +87,28 @@ class ZabPeer final : public sdk::Consensus {
   std::string peerState() const;
   bool leading() const;
 
+  // ---- observers ----
+  // The voters but `leader`, as observer masters in this peer's shuffled order, each call
+  // starting one further (ZooKeeper's observers shuffle the list once and walk it).
+  std::vector<const sdk::EnsembleMember*> observerMasters(int64_t leader);
+  void observerReconnectDelay() const;  // a random part of observer.reconnectDelayMs
+  void observerElectionDelay() const;   // a random part of observer.election.DelayMs
+  // The observers this member serves now (a leader, or a follower's observer master), for
+  // the `observers` view and orst; and the member an observer learns from (-1 otherwise).
+  struct ObserverInfo {
+    std::string remote_address;
+    int64_t sid = 0;
+    int64_t established_ms = 0;
+    int64_t packets_received = 0;
+    int64_t packets_sent = 0;
+    int64_t requests = 0;
+    sdk::Zxid last_zxid = -1;
+    bool synced = false;
+  };
+  std::vector<ObserverInfo> observers() const;
+  void resetObserverStats();
+  int64_t learnerMasterId() const;
+
  private:
   void run();
   void fastForward();
@@ -109,6 +132,9 @@ class ZabPeer final : public sdk::Consensus {
   mutable std::mutex term_mutex_;
   std::shared_ptr<Leader> leader_;
   std::shared_ptr<Follower> follower_;
+
+  std::vector<int64_t> observer_masters_;  // voter sids, shuffled once at start
+  std::atomic<size_t> observer_master_cursor_{0};
 
   mutable std::mutex deliver_mutex_;
   sdk::Zxid last_delivered_ = 0;

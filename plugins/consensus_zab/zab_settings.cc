@@ -23,6 +23,9 @@ sdk::Result<ZabSettings> readZabSettings(const sdk::PluginConfig& config) {
                                   IntKey{"commitLogCount", &s.commit_log_count, 0},
                                   IntKey{"fastleader.minNotificationInterval", &s.min_notification_ms, 1},
                                   IntKey{"fastleader.maxNotificationInterval", &s.max_notification_ms, 1},
+                                  IntKey{"observerMasterPort", &s.observer_master_port, 0},
+                                  IntKey{"observer.reconnectDelayMs", &s.observer_reconnect_delay_ms, 0},
+                                  IntKey{"observer.election.DelayMs", &s.observer_election_delay_ms, 0},
                                   IntKey{"jute.maxbuffer", &max_buffer, 1},
                                   IntKey{"jute.maxbuffer.extrasize", &extra, 0}}) {
     auto value = config.getInt(key, *target);
@@ -54,7 +57,8 @@ sdk::Result<ZabSettings> readZabSettings(const sdk::PluginConfig& config) {
   }
   for (auto [key, target] : {std::pair{"leaderServes", &s.leader_serves},
                              std::pair{"quorumListenOnAllIPs", &s.listen_on_all_ips},
-                             std::pair{"forceSnapshotSync", &s.force_snapshot_sync}}) {
+                             std::pair{"forceSnapshotSync", &s.force_snapshot_sync},
+                             std::pair{"syncEnabled", &s.sync_enabled}}) {
     auto value = config.getBool(key, *target);
     if (!value) return value.status();
     *target = *value;

@@ -27,6 +27,10 @@ struct ZabSettings {
   int64_t finalize_wait_ms = 200;     // FastLeaderElection.finalizeWait
   size_t max_packet_data = 1048575 + 1024;  // jute.maxbuffer + jute.maxbuffer.extrasize
   std::string client_address;         // clientPortAddress:clientPort, for zabstate/voting_view
+  int64_t observer_master_port = 0;   // observerMasterPort: followers serve observers here (0: off)
+  int64_t observer_reconnect_delay_ms = 0;   // observer.reconnectDelayMs
+  int64_t observer_election_delay_ms = 200;  // observer.election.DelayMs
+  bool sync_enabled = true;           // syncEnabled (observer.syncEnabled): an observer logs and snapshots
 
   int64_t initLimitMs() const { return tick_ms * init_limit; }
   int64_t syncLimitMs() const { return tick_ms * sync_limit; }
