@@ -55,7 +55,8 @@ StatsView statsOf(const ServerInfo& info) {
   view.mode = info.processor->readOnly() ? "read-only" : sdk::roleName(info.consensus->role());
   // ZooKeeper's node map holds the root twice ("" and "/"), and srvr reports the map size.
   view.node_count = info.storage->stats().node_count + 1;
-  view.ensemble = info.consensus->report();
+  // A read-only server is a plain ZooKeeperServer in ZooKeeper: no peer state, no quorum size.
+  if (!info.processor->readOnly()) view.ensemble = info.consensus->report();
   return view;
 }
 
@@ -64,6 +65,11 @@ std::string javaDouble(double value) {
   std::string text = fmt::format("{}", value);
   if (text.find('.') == std::string::npos && text.find('e') == std::string::npos) text += ".0";
   return text;
+}
+
+// ZooKeeper's StatCommand prints this under the version line while read-only.
+std::string readOnlyLine(const ServerInfo& info) {
+  return info.processor->readOnly() ? "READ-ONLY mode; serving only read-only clients\n" : "";
 }
 
 std::string statsBlock(const StatsView& view) {
@@ -178,7 +184,8 @@ int64_t watchCount(const ServerInfo& info) {
   return count;
 }
 
-const std::set<std::string> kEnsembleViews = {"leader", "voting_view", "zabstate", "observers"};
+const std::set<std::string> kEnsembleViews = {"leader", "voting_view", "zabstate", "observers",
+                                                "observer_connection_stat_reset"};
 
 // The commands ZooKeeper 3.8 answers with ZK_NOT_SERVING while no role serves (its
 // isZKServerRunning() checks; ruok, envi, isro, gtmk and stmk answer in every state).
@@ -265,7 +272,7 @@ sdk::Status registerCoreCommands(sdk::CommandRegistry& registry, ServerInfo info
                         auto view = statsOf(info);
                         sdk::CommandOutput output;
                         output.data = statsJson(view, info);
-                        output.text = "Zookeeper version: " + fullVersion() + "\n" + statsBlock(view);
+                        output.text = "Zookeeper version: " + fullVersion() + "\n" + readOnlyLine(info) + statsBlock(view);
                         return output;
                       }});
   commands.push_back({"stats", {"stat"}, "Server statistics and connected clients.", true,
@@ -273,7 +280,7 @@ sdk::Status registerCoreCommands(sdk::CommandRegistry& registry, ServerInfo info
                         auto view = statsOf(info);
                         sdk::CommandOutput output;
                         output.data = statsJson(view, info);
-                        std::string text = "Zookeeper version: " + fullVersion() + "\nClients:\n";
+                        std::string text = "Zookeeper version: " + fullVersion() + "\n" + readOnlyLine(info) + "Clients:\n";
                         output.data["connections"] = nlohmann::json::array();
                         output.data["secure_connections"] = nlohmann::json::array();
                         for (const auto& connection : info.processor->connections()) {

@@ -30,7 +30,10 @@ Status protocolError(std::string message) { return Status(Code::kCorruptData, st
 }  // namespace
 
 Follower::Follower(ZabPeer& peer, int64_t leader_sid)
-    : peer_(peer), leader_sid_(leader_sid), observer_(peer.ensemble().my_type == sdk::PeerType::kObserver) {}
+    : peer_(peer),
+      leader_sid_(leader_sid),
+      observer_(peer.ensemble().my_type == sdk::PeerType::kObserver),
+      logs_(!observer_ || peer.settings().sync_enabled) {}
 
 Follower::~Follower() {
   if (sender_) sender_->stop();
@@ -128,7 +131,9 @@ sdk::Result<int64_t> Follower::registerWithLeader() {
     return protocolError(fmt::format("the leader's epoch {} is less than our accepted epoch {}", new_epoch,
                                      epochs.accepted()));
   }
-  const sdk::Zxid last_logged = peer_.storage().lastLoggedZxid();
+  // An observer that keeps no log reports what its tree holds (it may be ahead of its last
+  // snapshot), as ZooKeeper's learners report their data tree's last zxid.
+  const sdk::Zxid last_logged = logs_ ? peer_.storage().lastLoggedZxid() : peer_.lastDelivered();
   if (auto sent = socket_.writeAll(encodePacket(makePacket(PacketType::kAckEpoch, last_logged, intData(epoch_data))));
       !sent.isOk()) {
     return sent;
@@ -350,6 +355,13 @@ Status Follower::onProposal(const QuorumPacket& proposal, bool committed) {
     std::lock_guard lock(mutex_);
     if (!pending_.empty() && txn.header.zxid <= pending_.back().txn.header.zxid) {
       return protocolError(fmt::format("proposal 0x{:x} after 0x{:x}", txn.header.zxid, pending_.back().txn.header.zxid));
+    }
+    if (!logs_) {
+      // syncEnabled=false: an observer applies in memory only, logging nothing (so taking no
+      // snapshots either), as ZooKeeper's ObserverZooKeeperServer without its SyncRequestProcessor.
+      pending_.push_back(Pending{std::move(txn), std::make_shared<const std::string>(*proposal.data), true, committed});
+      deliverReady();
+      return Status::ok();
     }
     pending_.push_back(Pending{std::move(txn), std::make_shared<const std::string>(*proposal.data), false, committed});
     queued = &pending_.back().txn;

@@ -90,6 +90,7 @@ class Follower {
   ZabPeer& peer_;
   const int64_t leader_sid_;
   const bool observer_;
+  const bool logs_;  // false for an observer with syncEnabled=false
   Socket socket_;
   std::unique_ptr<PacketReader> reader_;
   std::unique_ptr<PacketSender> sender_;

@@ -95,11 +95,36 @@ sdk::Status registerZabCommands(sdk::CommandRegistry& registry, const ZabPeer& p
          return output;
        }});
   if (!zabstate.isOk()) return zabstate;
-  return registry.add({"observers", {"obsr"}, "Observers connected to this member.", false,
+  // ZooKeeper's ObserverCommand: a leader lists the observers connected to it, a follower those
+  // of its observer master; elsewhere none. Jackson renders `established` as epoch ms.
+  auto observers = registry.add(
+      {"observers", {"obsr"}, "Observers connected to this member.", false, [p](const sdk::CommandArgs&) {
+         if (!serving(*p)) return notServing();
+         nlohmann::json list = nlohmann::json::array();
+         int64_t synced = 0;
+         for (const auto& observer : p->observers()) {
+           synced += observer.synced;
+           list.push_back({{"remote_socket_address", "/" + observer.remote_address},
+                           {"sid", observer.sid},
+                           {"established", observer.established_ms},
+                           {"queued_packets", 0},
+                           {"queued_packets_size", 0},
+                           {"packets_received", observer.packets_received},
+                           {"packets_sent", observer.packets_sent},
+                           {"requests", observer.requests},
+                           {"last_zxid", observer.last_zxid}});
+         }
+         sdk::CommandOutput output;
+         output.data = {{"synced_observers", synced}, {"observers", std::move(list)}};
+         return output;
+       }});
+  if (!observers.isOk()) return observers;
+  return registry.add({"observer_connection_stat_reset", {"orst"}, "Reset observer connection statistics.", false,
                        [p](const sdk::CommandArgs&) {
                          if (!serving(*p)) return notServing();
+                         const_cast<ZabPeer*>(p)->resetObserverStats();
                          sdk::CommandOutput output;
-                         output.data = {{"synced_observers", 0}, {"observers", nlohmann::json::array()}};
+                         output.data = nlohmann::json::object();
                          return output;
                        }});
 }

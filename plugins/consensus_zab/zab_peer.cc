@@ -341,9 +341,21 @@ sdk::ConsensusReport ZabPeer::report() const noexcept {
       report.fields = leader_->reportFields();
       report.stats_lines = leader_->proposalSizesLine();
     } else if (follower_) {
-      report.leader_id = follower_->leaderId();
+      // As ZooKeeper: an observer names the member it learns from (an observer master, or the
+      // leader); ZooKeeper's `leader` command on an observer reports that one too.
+      report.leader_id = ensemble_.my_type == sdk::PeerType::kObserver ? follower_->masterId() : follower_->leaderId();
     }
     report.fields.emplace_back("quorum_size", std::to_string(voterCount()));
+    if (follower_ && role_.load() == sdk::Role::kObserver) {
+      report.fields.emplace_back("observer_master_id", std::to_string(follower_->masterId()));
+    } else if (follower_ && role_.load() == sdk::Role::kFollower && settings_.observer_master_port > 0) {
+      // ZooKeeper: a follower reports the observers of its observer master (none without one).
+      size_t synced = 0;
+      if (auto master = follower_->observerMaster()) {
+        master->forEachHandler([&](LearnerHandler& handler) { synced += handler.broadcasting(); });
+      }
+      report.fields.emplace_back("synced_observers", std::to_string(synced));
+    }
   } catch (...) {
   }
   return report;
