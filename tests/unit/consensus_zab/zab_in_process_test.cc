@@ -1,7 +1,8 @@
-// Three consensus.zab peers in one process, over loopback, each on an in-memory storage that
+// consensus.zab peers in one process, over loopback, each on an in-memory storage that
 // completes appends inline (before append() returns, which the SDK allows and which once
 // deadlocked the leader on its own mutex): election, epoch files, broadcast in zxid order on
-// every member, and a re-election with a new epoch after the leader stops.
+// every member, a re-election with a new epoch after the leader stops; and observers that
+// learn through the followers' observer masters, never count, and move to another master.
 #include <gtest/gtest.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -174,18 +175,28 @@ struct Member {
 
 class ZabInProcess : public ::testing::Test {
  protected:
+  // The shape: voters, observers after them, and observerMasterPort (0: none). With observer
+  // masters every member has its own loopback address (127.0.0.2, .3, ...), as on one machine
+  // ZooKeeper needs: the port is the same at every voter's address.
+  virtual int voters() const { return 3; }
+  virtual int observers() const { return 0; }
+  virtual int observerMasterPort() const { return 0; }
+
   void SetUp() override {
     dir_ = fs::temp_directory_path() / ("zab-in-process-" + std::to_string(::getpid()));
     fs::remove_all(dir_);
-    for (int64_t id = 1; id <= 3; ++id) {
+    const int total = voters() + observers();
+    for (int64_t id = 1; id <= total; ++id) {
       sdk::EnsembleMember m;
       m.id = id;
-      m.host = "127.0.0.1";
+      m.host = observerMasterPort() > 0 ? "127.0.0." + std::to_string(id + 1) : "127.0.0.1";
       m.quorum_port = freePort();
       m.election_port = freePort();
+      m.type = id > voters() ? sdk::PeerType::kObserver : sdk::PeerType::kParticipant;
       ensemble_.members.push_back(m);
     }
-    for (int i = 0; i < 3; ++i) start(i);
+    members_.resize(total);
+    for (int i = 0; i < total; ++i) start(i);
   }
   void TearDown() override {
     for (auto& member : members_) {
@@ -199,30 +210,32 @@ class ZabInProcess : public ::testing::Test {
     testing::MapConfig config({{"dataDir", (dir_ / std::to_string(i + 1)).string()},
                                {"tickTime", "100"},
                                {"initLimit", "50"},
-                               {"syncLimit", "20"}});
+                               {"syncLimit", "20"},
+                               {"observerMasterPort", std::to_string(observerMasterPort())}});
     auto settings = readZabSettings(config);
     ASSERT_TRUE(settings.isOk());
     member.peer = std::make_unique<ZabPeer>(member.host, *settings);
     sdk::Ensemble mine = ensemble_;
     mine.my_id = i + 1;
+    mine.my_type = ensemble_.members[i].type;
     member.peer->attach(member.storage, member.kernel, mine);
     ASSERT_TRUE(member.peer->start().isOk());
   }
   // Index of the leader once one leader and the other running members follow.
-  int waitForRoles(std::initializer_list<int> running) {
+  int waitForRoles(const std::vector<int>& running) {
     const auto deadline = std::chrono::steady_clock::now() + 20s;
     while (std::chrono::steady_clock::now() < deadline) {
       int leaders = 0, followers = 0, leader = -1;
       for (int i : running) {
         const auto role = members_[i]->kernel.role_.load();
         leaders += role == sdk::Role::kLeader;
-        followers += role == sdk::Role::kFollower;
+        followers += role == (i < voters() ? sdk::Role::kFollower : sdk::Role::kObserver);
         if (role == sdk::Role::kLeader) leader = i;
       }
       if (leaders == 1 && leaders + followers == static_cast<int>(running.size())) return leader;
       std::this_thread::sleep_for(20ms);
     }
-    ADD_FAILURE() << "no leader with followers in time";
+    ADD_FAILURE() << "no leader with followers (and observers) in time";
     return -1;
   }
   void proposeCreates(int leader, int count) {
@@ -235,7 +248,7 @@ class ZabInProcess : public ::testing::Test {
       peer.propose(std::move(txn));
     }
   }
-  bool waitApplied(std::initializer_list<int> members, size_t count) {
+  bool waitApplied(const std::vector<int>& members, size_t count) {
     const auto deadline = std::chrono::steady_clock::now() + 20s;
     while (std::chrono::steady_clock::now() < deadline) {
       bool all = true;
@@ -248,8 +261,27 @@ class ZabInProcess : public ::testing::Test {
 
   fs::path dir_;
   sdk::Ensemble ensemble_;
-  std::unique_ptr<Member> members_[3];
+  std::vector<std::unique_ptr<Member>> members_;
   std::map<int64_t, int64_t> counter_;
+};
+
+// 3 voters and 2 observers that learn through the followers' observer masters.
+class ZabInProcessObservers : public ZabInProcess {
+ protected:
+  int observers() const override { return 2; }
+  int observerMasterPort() const override {
+    static const int port = freePort();
+    return port;
+  }
+  // The member an observer learns from, once it is observing through a follower.
+  int64_t masterOf(int i) {
+    const auto deadline = std::chrono::steady_clock::now() + 20s;
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (members_[i]->kernel.role_.load() == sdk::Role::kObserver) return members_[i]->peer->learnerMasterId();
+      std::this_thread::sleep_for(10ms);
+    }
+    return -1;
+  }
 };
 
 TEST_F(ZabInProcess, ElectsOneLeaderAndReplicatesInZxidOrderWithInlineAppends) {
@@ -281,6 +313,48 @@ TEST_F(ZabInProcess, TheSurvivorsElectANewEpochAndKeepEveryCommit) {
   ASSERT_TRUE(waitApplied({0, 1}, 80));
   EXPECT_EQ(members_[0]->storage.applied(), members_[1]->storage.applied());
   EXPECT_EQ(sdk::epochOf(members_[0]->storage.applied().back()), 2);
+}
+
+TEST_F(ZabInProcessObservers, ObserversLearnEveryCommitThroughAFollowerAndNeverCount) {
+  const int leader = waitForRoles({0, 1, 2, 3, 4});
+  ASSERT_EQ(leader, 2);  // the observers' votes elect nobody
+  for (int observer : {3, 4}) {
+    const int64_t master = masterOf(observer);
+    EXPECT_TRUE(master == 1 || master == 2) << "observer " << observer << " learns from sid " << master;
+  }
+  proposeCreates(leader, 100);
+  ASSERT_TRUE(waitApplied({0, 1, 2, 3, 4}, 100));
+  const auto expected = members_[leader]->storage.applied();
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(members_[i]->storage.applied(), expected) << "member " << i;
+  // The leader serves no observer itself: its fan-out is the two followers.
+  EXPECT_TRUE(members_[leader]->peer->observers().empty());
+  size_t served = 0;
+  for (int follower : {0, 1}) served += members_[follower]->peer->observers().size();
+  EXPECT_EQ(served, 2u);
+  // Two observers and the leader are not a quorum: with both followers gone the term ends.
+  members_[0]->peer->stop();
+  members_[1]->peer->stop();
+  const auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (members_[leader]->kernel.role_.load() == sdk::Role::kLeader && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(20ms);
+  }
+  EXPECT_NE(members_[leader]->kernel.role_.load(), sdk::Role::kLeader);
+}
+
+TEST_F(ZabInProcessObservers, AnObserverWhoseMasterStopsMovesToAnotherAndCatchesUp) {
+  const int leader = waitForRoles({0, 1, 2, 3, 4});
+  ASSERT_EQ(leader, 2);
+  const int64_t master = masterOf(3);
+  ASSERT_TRUE(master == 1 || master == 2);
+  proposeCreates(leader, 20);
+  ASSERT_TRUE(waitApplied({0, 1, 2, 3, 4}, 20));
+  members_[master - 1]->peer->stop();
+  const int survivor = master == 1 ? 1 : 0;
+  ASSERT_EQ(waitForRoles({survivor, 2, 3, 4}), 2);
+  EXPECT_EQ(masterOf(3), survivor + 1);
+  proposeCreates(leader, 30);
+  ASSERT_TRUE(waitApplied({survivor, 2, 3, 4}, 50));
+  EXPECT_EQ(members_[3]->storage.applied(), members_[leader]->storage.applied());
 }
 
 TEST_F(ZabInProcess, AZxidCounterAboutToRollOverEndsTheEpoch) {
