@@ -33,7 +33,9 @@ Follower::Follower(ZabPeer& peer, int64_t leader_sid)
     : peer_(peer),
       leader_sid_(leader_sid),
       observer_(peer.ensemble().my_type == sdk::PeerType::kObserver),
-      logs_(!observer_ || peer.settings().sync_enabled) {}
+      logs_(!observer_ || peer.settings().sync_enabled),
+      proposals_received_(peer.metrics().counter("learner_proposal_received_count", "proposals a learner received")),
+      commits_received_(peer.metrics().counter("learner_commit_received_count", "commits a learner received")) {}
 
 Follower::~Follower() {
   if (sender_) sender_->stop();
@@ -153,8 +155,17 @@ void Follower::follow() {
     if (!epoch) {
       ended = epoch.status();
     } else {
+      const auto started = std::chrono::steady_clock::now();
       ended = syncWithLeader(*epoch);
-      if (ended.isOk()) ended = serve();
+      if (ended.isOk()) {
+        // ZooKeeper's FOLLOWER_SYNC_TIME / OBSERVER_SYNC_TIME, in ms.
+        peer_.metrics()
+            .summary(observer_ ? "observer_sync_time" : "follower_sync_time", "time to sync with the leader",
+                     sdk::SummaryDetail::kBasic)
+            .add(std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started)
+                     .count());
+        ended = serve();
+      }
     }
   }
   if (!peer_.stopping()) peer_.log().warn("learner: leaving leader sid {}: {}", leader_sid_, ended.message());
@@ -332,10 +343,17 @@ Status Follower::serve() {
 // The txn stream, the same while syncing and after: PROPOSAL (logged, acked once durable),
 // COMMIT, and an observer's INFORM (both at once).
 Status Follower::onTxnPacket(const QuorumPacket& txn) {
+  // ZooKeeper's learner counters: PROPOSALs, and COMMITs (an observer's INFORMs).
   switch (static_cast<PacketType>(txn.type)) {
-    case PacketType::kProposal: return onProposal(txn, false);
-    case PacketType::kInform: return onProposal(txn, true);
-    default: return onCommit(txn.zxid);
+    case PacketType::kProposal:
+      proposals_received_.add();
+      return onProposal(txn, false);
+    case PacketType::kInform:
+      commits_received_.add();
+      return onProposal(txn, true);
+    default:
+      commits_received_.add();
+      return onCommit(txn.zxid);
   }
 }
 

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "corral/consensus.h"
+#include "corral/metrics.h"
 #include "net.h"
 #include "packet_sender.h"
 
@@ -91,6 +92,8 @@ class Follower {
   const int64_t leader_sid_;
   const bool observer_;
   const bool logs_;  // false for an observer with syncEnabled=false
+  sdk::Counter& proposals_received_;
+  sdk::Counter& commits_received_;
   Socket socket_;
   std::unique_ptr<PacketReader> reader_;
   std::unique_ptr<PacketSender> sender_;

@@ -58,6 +58,7 @@ class ZabPeer final : public sdk::Consensus {
   sdk::Storage& storage() { return *storage_; }
   sdk::ConsensusHost& host() { return *kernel_; }
   sdk::Logger& log() { return log_; }
+  sdk::MetricsRegistry& metrics() { return host_.metrics(); }
   EpochFiles& epochs() { return *epochs_; }
   FastLeaderElection& election() { return *election_; }
   bool stopping() const { return stopping_.load(); }
