@@ -109,7 +109,10 @@ TEST(Catalog, ImplementedFlags) {
       // consensus.zab (plugins/consensus_zab/README.md)
       "server.N", "initLimit", "syncLimit", "connectToLearnerMasterLimit", "electionAlg",
       "leaderServes", "cnxTimeout", "quorumListenOnAllIPs", "commitLogCount", "forceSnapshotSync",
-      "fastleader.minNotificationInterval", "fastleader.maxNotificationInterval", "snapshotSizeFactor"};
+      "fastleader.minNotificationInterval", "fastleader.maxNotificationInterval", "snapshotSizeFactor",
+      // observers and read-only mode
+      "peerType", "observerMasterPort", "syncEnabled", "observer.reconnectDelayMs", "observer.election.DelayMs",
+      "readonlymode.enabled"};
   EXPECT_EQ(implemented, expected);
 }
 
