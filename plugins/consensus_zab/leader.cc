@@ -79,7 +79,7 @@ void Leader::lead() {
     last_proposed_ = last_committed_;
     my_summary_ = StateSummary{peer_.epochs().current(), last_committed_};
   }
-  acceptor_ = std::thread([this] { acceptLoop(); });
+  acceptor_ = std::thread([this] { acceptLearners(listener_, ended_, mutex_, handlers_, *this); });
   log.info("leader: leading from zxid 0x{:x}; waiting for a quorum of followers on {}", last_committed_,
            hostPort(host, me->quorum_port));
 
@@ -129,30 +129,6 @@ void Leader::lead() {
   std::unique_lock lock(mutex_);
   cv_.wait(lock, [&] { return appends_in_flight_ == 0; });
   log.info("leader: term ended: {}", end_reason_);
-}
-
-void Leader::acceptLoop() {
-  while (!ended_) {
-    auto accepted = listener_.accept();
-    if (!accepted) {
-      if (!ended_) std::this_thread::sleep_for(50ms);
-      continue;
-    }
-    auto handler = std::make_shared<LearnerHandler>(*this, std::move(*accepted));
-    std::lock_guard lock(mutex_);
-    if (ended_) break;
-    // Reap handlers that ended (their threads are done).
-    for (auto it = handlers_.begin(); it != handlers_.end();) {
-      if ((*it)->ended()) {
-        (*it)->join();
-        it = handlers_.erase(it);
-      } else {
-        ++it;
-      }
-    }
-    handlers_.push_back(handler);
-    handler->start();
-  }
 }
 
 // ---- discovery ----

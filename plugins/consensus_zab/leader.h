@@ -73,7 +73,6 @@ class Leader final : public LearnerMaster, public std::enable_shared_from_this<L
     std::set<int64_t> acks;
   };
 
-  void acceptLoop();
   void commitReady();  // mutex_ held
   void onDurable(sdk::Zxid zxid, const sdk::Status& status);
   void processAck(int64_t sid, sdk::Zxid zxid);

@@ -207,4 +207,28 @@ Status LearnerHandler::broadcast() {
   }
 }
 
+void acceptLearners(Listener& listener, const std::atomic<bool>& ended, std::mutex& mutex,
+                    std::list<std::shared_ptr<LearnerHandler>>& handlers, LearnerMaster& master) {
+  while (!ended) {
+    auto accepted = listener.accept();
+    if (!accepted) {
+      if (!ended) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      continue;
+    }
+    auto handler = std::make_shared<LearnerHandler>(master, std::move(*accepted));
+    std::lock_guard lock(mutex);
+    if (ended) break;
+    for (auto it = handlers.begin(); it != handlers.end();) {
+      if ((*it)->ended()) {
+        (*it)->join();
+        it = handlers.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    handlers.push_back(handler);
+    handler->start();
+  }
+}
+
 }  // namespace corral::plugins::zab

@@ -11,6 +11,8 @@
 
 #include <atomic>
 #include <chrono>
+#include <list>
+#include <mutex>
 #include <memory>
 #include <string>
 #include <thread>
@@ -81,5 +83,11 @@ class LearnerHandler : public std::enable_shared_from_this<LearnerHandler> {
   std::atomic<sdk::Zxid> last_zxid_{-1};
   std::atomic<int64_t> requests_{0};
 };
+
+// A master's accept loop: until `ended`, every connection on `listener` is served by a new
+// LearnerHandler of `master`, kept in `handlers` under `mutex`; handlers that ended are reaped
+// (joined) on the way.
+void acceptLearners(Listener& listener, const std::atomic<bool>& ended, std::mutex& mutex,
+                    std::list<std::shared_ptr<LearnerHandler>>& handlers, LearnerMaster& master);
 
 }  // namespace corral::plugins::zab

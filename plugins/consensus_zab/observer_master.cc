@@ -33,7 +33,7 @@ Status ObserverMaster::start() {
                                                   listener.status().message()));
   }
   listener_ = std::move(*listener);
-  acceptor_ = std::thread([this] { acceptLoop(); });
+  acceptor_ = std::thread([this] { acceptLearners(listener_, ended_, mutex_, handlers_, *this); });
   pinger_ = std::thread([this] { pingLoop(); });
   peer_.log().info("observer master: serving observers on {} in epoch {}",
                    hostPort(host, static_cast<int>(settings.observer_master_port)), epoch_);
@@ -57,29 +57,6 @@ void ObserverMaster::stop() {
     handlers.swap(handlers_);
   }
   for (auto& handler : handlers) handler->join();
-}
-
-void ObserverMaster::acceptLoop() {
-  while (!ended_) {
-    auto accepted = listener_.accept();
-    if (!accepted) {
-      if (!ended_) std::this_thread::sleep_for(50ms);
-      continue;
-    }
-    auto handler = std::make_shared<LearnerHandler>(*this, std::move(*accepted));
-    std::lock_guard lock(mutex_);
-    if (ended_) break;
-    for (auto it = handlers_.begin(); it != handlers_.end();) {
-      if ((*it)->ended()) {
-        (*it)->join();
-        it = handlers_.erase(it);
-      } else {
-        ++it;
-      }
-    }
-    handlers_.push_back(handler);
-    handler->start();
-  }
 }
 
 // Every tickTime/2, as ZooKeeper's ObserverMaster pinger; an observer that stops answering is

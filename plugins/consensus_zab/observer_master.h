@@ -65,7 +65,6 @@ class ObserverMaster final : public LearnerMaster, public std::enable_shared_fro
   void handlerEnded(LearnerHandler& handler) override;
 
  private:
-  void acceptLoop();
   void pingLoop();
 
   ZabPeer& peer_;

@@ -261,13 +261,7 @@ void randomPause(int64_t bound_ms) {
 void ZabPeer::observerReconnectDelay() const { randomPause(settings_.observer_reconnect_delay_ms); }
 void ZabPeer::observerElectionDelay() const { randomPause(settings_.observer_election_delay_ms); }
 
-std::vector<ZabPeer::ObserverInfo> ZabPeer::observers() const {
-  std::vector<ObserverInfo> out;
-  auto add = [&](LearnerHandler& handler) {
-    if (!handler.isObserver()) return;
-    out.push_back({handler.address(), handler.sid(), handler.connectedAtMs(), handler.packetsReceived(),
-                   handler.packetsSent(), handler.requests(), handler.lastZxid(), handler.broadcasting()});
-  };
+void ZabPeer::forEachObserverHandler(const std::function<void(LearnerHandler&)>& visit) const {
   std::shared_ptr<Leader> leader;
   std::shared_ptr<Follower> follower;
   {
@@ -275,28 +269,26 @@ std::vector<ZabPeer::ObserverInfo> ZabPeer::observers() const {
     leader = leader_;
     follower = follower_;
   }
-  if (leader) leader->forEachHandler(add);
+  auto observers_only = [&](LearnerHandler& handler) {
+    if (handler.isObserver()) visit(handler);
+  };
+  if (leader) leader->forEachHandler(observers_only);
   if (follower) {
-    if (auto master = follower->observerMaster()) master->forEachHandler(add);
+    if (auto master = follower->observerMaster()) master->forEachHandler(observers_only);
   }
+}
+
+std::vector<ZabPeer::ObserverInfo> ZabPeer::observers() const {
+  std::vector<ObserverInfo> out;
+  forEachObserverHandler([&](LearnerHandler& handler) {
+    out.push_back({handler.address(), handler.sid(), handler.connectedAtMs(), handler.packetsReceived(),
+                   handler.packetsSent(), handler.requests(), handler.lastZxid(), handler.broadcasting()});
+  });
   return out;
 }
 
 void ZabPeer::resetObserverStats() {
-  auto reset = [](LearnerHandler& handler) {
-    if (handler.isObserver()) handler.resetStats();
-  };
-  std::shared_ptr<Leader> leader;
-  std::shared_ptr<Follower> follower;
-  {
-    std::lock_guard lock(term_mutex_);
-    leader = leader_;
-    follower = follower_;
-  }
-  if (leader) leader->forEachHandler(reset);
-  if (follower) {
-    if (auto master = follower->observerMaster()) master->forEachHandler(reset);
-  }
+  forEachObserverHandler([](LearnerHandler& handler) { handler.resetStats(); });
 }
 
 int64_t ZabPeer::learnerMasterId() const {

@@ -11,6 +11,7 @@
 
 #include <atomic>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -29,6 +30,7 @@ namespace corral::plugins::zab {
 
 class Leader;
 class Follower;
+class LearnerHandler;
 
 // ZooKeeper's QuorumPeer.ZabState and SyncMode, for zabstate and zk_peer_state.
 enum class ZabPhase : int { kElection, kDiscovery, kSynchronization, kBroadcast };
@@ -107,6 +109,7 @@ class ZabPeer final : public sdk::Consensus {
     bool synced = false;
   };
   std::vector<ObserverInfo> observers() const;
+  void forEachObserverHandler(const std::function<void(LearnerHandler&)>& visit) const;
   void resetObserverStats();
   int64_t learnerMasterId() const;
 
