@@ -357,11 +357,14 @@ Status Config::checkEnsemble() {
 }
 
 // Ensemble features Corral does not have yet: a member must not start as if it had them (a
-// ZooKeeper peer expecting TLS or SASL on the quorum port, or clients relying on local
-// sessions, would get something else). Standalone, ZooKeeper ignores these keys, and so do we.
+// ZooKeeper peer expecting TLS or SASL on the quorum port would get something else).
+// Standalone, ZooKeeper ignores these keys, and so do we. localSessionsEnabled=true is
+// accepted (warned about as without effect): Corral's sessions stay global, a superset of a
+// local session (it may own ephemerals and move between members), and read-only mode, for
+// which ZooKeeper 3.8 needs the key, takes local sessions in Corral either way.
 Status Config::refuseUnsupportedQuorumFeatures() const {
   for (const char* key : {"sslQuorum", "quorum.auth.enableSasl", "quorum.auth.learnerRequireSasl",
-                          "quorum.auth.serverRequireSasl", "multiAddress.enabled", "localSessionsEnabled"}) {
+                          "quorum.auth.serverRequireSasl", "multiAddress.enabled"}) {
     if (isSet(key) && getBool(key)) {
       return invalid(fmt::format("{}: {}=true is not supported in a Corral ensemble yet; remove it or set it "
                                  "to false", where(key), key));

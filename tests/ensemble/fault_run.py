@@ -4,11 +4,13 @@
   /usr/bin/python3 tests/ensemble/fault_run.py --impl zookeeper --duration 600 --seed 7
   /usr/bin/python3 tests/ensemble/fault_run.py --impl corral --members 5 --duration 900
   /usr/bin/python3 tests/ensemble/fault_run.py --impl corral --mixed zzc --duration 300
+  /usr/bin/python3 tests/ensemble/fault_run.py --impl corral --observers 2 --duration 300
 
 Members run behind link proxies (link_proxy.py); clients load registers and sequential creates
 throughout while a nemesis, driven by random.Random(seed), applies rounds of faults (kill -9 of
 the leader / a follower and restart, SIGSTOP/SIGCONT of the leader, a partition isolating the
-leader, a one-way drop, added delay) until --duration seconds have passed. Then everything is
+leader, a one-way drop, added delay; with --observers, kill -9 / SIGSTOP / isolation of an
+observer too) until --duration seconds have passed. Then everything is
 healed, the final state is read through every member and the history is checked
 (history.py). Prints a summary; exits 1 on a violation or a liveness failure, 2 on a usage
 error. See README.md ("Fault injection").
@@ -57,25 +59,31 @@ def main(argv=None):
     p.add_argument("--mixed", nargs="?", const="auto", default=None, metavar="SHAPE",
                    help="mixed ensemble, e.g. zzc or zcc (z=ZooKeeper, c=Corral; default zzc, "
                         "zzccc for 5); with --impl zookeeper every member is ZooKeeper")
+    p.add_argument("--observers", type=int, choices=(0, 1, 2), default=0,
+                   help="observers (of --impl) after the voters, sids members+1.. (default 0); "
+                        "adds the observer faults")
     p.add_argument("--clients", type=int, default=None, help="kazoo sessions (default n+1)")
     p.add_argument("--keys", type=int, default=3, help="registers (default 3)")
     p.add_argument("--keep", action="store_true", help="keep the ensemble dir (logs, data)")
     args = p.parse_args(argv)
 
     seed = args.seed if args.seed is not None else nemesis.seed_from_env(int(time.time()))
-    impls = shape_for(args, p)
+    impls = shape_for(args, p) + [args.impl] * args.observers
+    observers = tuple(range(args.members + 1, args.members + args.observers + 1))
+    faults = nemesis.FAULTS + (nemesis.OBSERVER_FAULTS if observers else ())
     if "corral" in impls and not (os.path.isfile(args.corral_bin)
                                   and os.access(args.corral_bin, os.X_OK)):
         print(f"corral-server not found at {args.corral_bin}", file=sys.stderr)
         return 2
-    print(f"[faults] seed {seed} (rerun: --seed {seed}); members {impls}; "
+    print(f"[faults] seed {seed} (rerun: --seed {seed}); members {impls}"
+          f"{f', observers {list(observers)}' if observers else ''}; "
           f"duration {args.duration:.0f}s", flush=True)
     ens = nemesis.make_ensemble(impls, seed, corral_bin=args.corral_bin, name="faultrun",
-                                keep=args.keep)
+                                keep=args.keep, observers=observers)
     print(f"[faults] ensemble dir {ens.dir}", flush=True)
     report = None
     try:
-        report = nemesis.run_scenario(ens, seed, duration=args.duration,
+        report = nemesis.run_scenario(ens, seed, duration=args.duration, faults=faults,
                                       log=lambda s: print(s, flush=True),
                                       clients=args.clients, keys=args.keys)
         print()

@@ -43,6 +43,12 @@ from harness.util import WaitTimeout, wait_until  # noqa: E402
 
 HOST = "127.0.0.1"
 
+
+def distinct_host(sid):
+    """The loopback address of member `sid` in an Ensemble(distinct_hosts=True): 127.0.0.(sid+1).
+    Linux routes all of 127.0.0.0/8 to lo, so these need no setup."""
+    return f"127.0.0.{sid + 1}"
+
 # Defaults written into every member's zoo.cfg (overridable per ensemble / per member).
 DEFAULT_SETTINGS = {
     "tickTime": 2000,
@@ -135,11 +141,14 @@ class Member(Server):
     """One ensemble member: a `Server` with fixed ports, myid and server.N lines."""
 
     def __init__(self, ensemble, sid, impl, client_port, quorum_port, election_port,
-                 settings, corral_bin, base_dir):
+                 settings, corral_bin, base_dir, host=HOST):
         super().__init__(impl, settings, corral_bin=corral_bin,
                          name=f"{ensemble.name}.{sid}", base_dir=base_dir)
         self.ensemble = ensemble
         self.sid = sid
+        # Its address for everything: server.N line, clientPortAddress (Server._config_lines
+        # writes self.host), hosts, four_letter.
+        self.host = host
         self.port = client_port
         self.quorum_port = quorum_port
         self.election_port = election_port
@@ -152,7 +161,8 @@ class Member(Server):
 
     # -------------------------------------------------------------- config
     def server_line(self):
-        return f"server.{self.sid}={HOST}:{self.quorum_port}:{self.election_port}:{self.role}"
+        return (f"server.{self.sid}={self.host}:{self.quorum_port}:{self.election_port}:"
+                f"{self.role}")
 
     def _config_lines(self, keys):
         text = super()._config_lines(keys)
@@ -240,7 +250,7 @@ class Member(Server):
 
     # -------------------------------------------------------------- state
     def four_letter(self, word, extra=b"", timeout=5.0):
-        return raw.four_letter(self.port, word, extra, timeout=timeout)
+        return raw.four_letter(self.port, word, extra, host=self.host, timeout=timeout)
 
     def srvr(self, timeout=3.0):
         """`srvr` output, or None when nothing answers (not running / not listening)."""
@@ -252,11 +262,12 @@ class Member(Server):
             return None
 
     def mode(self, timeout=3.0):
-        """'leader' / 'follower' / 'observer' / 'standalone' when serving, else None."""
+        """'leader' / 'follower' / 'observer' / 'standalone' / 'read-only' when serving, else
+        None."""
         text = self.srvr(timeout)
         if not text:
             return None
-        m = re.search(r"^Mode: (\w+)", text, re.M)
+        m = re.search(r"^Mode: (\S+)", text, re.M)
         return m.group(1) if m else None
 
     def is_up(self):
@@ -338,11 +349,12 @@ class Member(Server):
 
     @property
     def hosts(self):
-        return f"{HOST}:{self.port}"
+        return f"{self.host}:{self.port}"
 
     def __repr__(self):
         state = "running" if self.alive() else "stopped"
-        return f"<Member sid={self.sid} {self.impl} client={self.port} {state}>"
+        where = f"{self.host}:{self.port}" if self.host != HOST else str(self.port)
+        return f"<Member sid={self.sid} {self.impl} client={where} {state}>"
 
 
 # ----------------------------------------------------------------------------- ensemble
@@ -354,12 +366,19 @@ def fast_reconnect():
 
 class Ensemble:
     """N members on 127.0.0.1. `impls` is a list like ["zookeeper", "zookeeper", "corral"]:
-    member i (sid i+1) runs impls[i]."""
+    member i (sid i+1) runs impls[i]. `observers`: the sids that are observers
+    (`:observer` in every server.N line, `peerType=observer` in their own zoo.cfg).
+
+    `distinct_hosts=True`: member sid N lives at 127.0.0.(N+1) instead of 127.0.0.1 (its
+    server.N line, clientPortAddress, `hosts`, `four_letter`); its ports stay distinct from
+    every other member's. Needed for a port that ZooKeeper opens at the same number on every
+    member's address, such as observerMasterPort."""
 
     def __init__(self, impls, settings=None, member_settings=None, corral_bin=None,
-                 name="ens", keep=False, observers=()):
+                 name="ens", keep=False, observers=(), distinct_hosts=False):
         self.name = name
         self.keep = keep
+        self.distinct_hosts = distinct_hosts
         # Absolute: members run with their own dir as working directory.
         corral_bin = os.path.abspath(corral_bin) if corral_bin else None
         self.corral_bin = corral_bin
@@ -374,7 +393,8 @@ class Ensemble:
             s = dict(self.settings)
             s.update((member_settings or {}).get(sid, {}))
             m = Member(self, sid, impl, ports[3 * i], ports[3 * i + 1], ports[3 * i + 2], s,
-                       corral_bin, self.dir)
+                       corral_bin, self.dir,
+                       host=distinct_host(sid) if distinct_hosts else HOST)
             if sid in observers:
                 m.role = "observer"
             self.members.append(m)
@@ -477,6 +497,14 @@ class Ensemble:
     def followers(self, timeout=60.0):
         modes = self.wait_serving(timeout)
         return [self.member(s) for s, v in sorted(modes.items()) if v == "follower"]
+
+    def observers(self):
+        """The members configured as observers (whatever their state)."""
+        return [m for m in self.members if m.role == "observer"]
+
+    def voters(self):
+        """The members configured as participants (whatever their state)."""
+        return [m for m in self.members if m.role != "observer"]
 
     def kill9(self, member):
         member.kill9()

@@ -21,6 +21,8 @@ FAULT_SETTINGS = {"tickTime": 1000, "initLimit": 10, "syncLimit": 3}
 
 FAULTS = ("kill_leader", "kill_follower", "pause_leader", "partition_leader", "oneway_drop",
           "delay")
+# Faults on an observer (the ensemble must have some: Ensemble(observers=...)).
+OBSERVER_FAULTS = ("kill_observer", "pause_observer", "partition_observer")
 
 DEFAULT_SEED = 20261206
 
@@ -54,6 +56,7 @@ class Report:
     durations: dict = field(default_factory=dict)
     divergence: list = field(default_factory=list)
     tap_summary: str = ""
+    history: object = None  # history.History of the run (its ops name the member they used)
 
     @property
     def ok(self):
@@ -284,6 +287,29 @@ class Nemesis:
         F.start()
         return f"kill -9 follower {F.sid} ({F.impl}), restarted after {down:.1f}s"
 
+    def kill_observer(self):
+        O = self.rng.choice(self.ens.observers())
+        O.kill9()
+        down = self._hold(self.timing.kill_down)
+        O.start()
+        return f"kill -9 observer {O.sid} ({O.impl}), restarted after {down:.1f}s"
+
+    def pause_observer(self):
+        O = self.rng.choice(self.ens.observers())
+        O.sigstop()
+        held = self._hold(self.timing.pause)
+        O.sigcont()
+        return f"SIGSTOP observer {O.sid} ({O.impl}) for {held:.1f}s, SIGCONT"
+
+    def partition_observer(self):
+        O = self.rng.choice(self.ens.observers())
+        mode = self.rng.choice(["refuse", "blackhole", "hang"])
+        self.ens.isolate(O, mode)
+        held = self._hold(self.timing.partition)
+        self.ens.heal()
+        others = ",".join(str(m.sid) for m in self._others(O))
+        return f"partition observer {{{O.sid}}} | {{{others}}} ({mode}) for {held:.1f}s, healed"
+
     def pause_leader(self):
         L = self.ens.leader(timeout=self.serve_timeout)
         L.sigstop()
@@ -453,6 +479,7 @@ def run_scenario(ens, seed, faults=None, duration=None, log=print, timing=None, 
     report.errors += [f"client protocol: {c}" for c in load.client_crashes]
     t_check = time.monotonic()
     report.counts = load.history.counts()
+    report.history = load.history
     states = None
     deadline = time.monotonic() + 60
     while True:
@@ -488,8 +515,11 @@ def run_scenario(ens, seed, faults=None, duration=None, log=print, timing=None, 
     return report
 
 
-def make_ensemble(impls, seed, corral_bin=None, name="faults", keep=False, settings=None):
+def make_ensemble(impls, seed, corral_bin=None, name="faults", keep=False, settings=None,
+                  **kw):
+    """A ProxiedEnsemble (not started) with FAULT_SETTINGS; `kw` goes to Ensemble (e.g.
+    observers=(4, 5))."""
     s = dict(FAULT_SETTINGS)
     s.update(settings or {})
     return ProxiedEnsemble(impls, seed=seed, settings=s, corral_bin=corral_bin, name=name,
-                           keep=keep)
+                           keep=keep, **kw)

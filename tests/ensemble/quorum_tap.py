@@ -7,7 +7,9 @@ connection lasts.
 
   * REQUEST (1) from the learner: (sessionId, cxid, type). The leader's answer is the PROPOSAL
     (2) whose TxnHeader has that clientId and cxid (an ErrorTxn for a failed request) and then
-    the COMMIT (4) of that zxid, or, for type 9 (sync), the next SYNC (7) packet.
+    the COMMIT (4) of that zxid, or, for type 9 (sync), the next SYNC (7) packet. An observer
+    gets neither PROPOSAL nor COMMIT: its answer is the INFORM (8) of the committed txn (same
+    data as the PROPOSAL), which is proposal and commit in one.
   * REVALIDATE (6) from the learner: answered by a REVALIDATE for that session.
 
 ZooKeeper's follower matches a commit to its own pending write only when it is the head of its
@@ -186,6 +188,16 @@ class TapConnection:
             for i, p in enumerate(self.pending):
                 if p[1] == "proposed" and p[5] == zxid:
                     self._complete(i, f"COMMIT {zxid:#x}")
+                    break
+        elif t == 8 and data is not None and len(data) >= 32:
+            # INFORM (to an observer, once the txn committed): proposal and commit at once.
+            client, cxid, tzxid, _time, typ = struct.unpack_from(">qiqqi", data, 0)
+            for i, p in enumerate(self.pending):
+                if p[1] == "request" and p[2] == client and p[3] == cxid:
+                    p[1] = "proposed"
+                    p.append(tzxid)
+                    self.stats["proposals_matched"] += 1
+                    self._complete(i, f"INFORM {tzxid:#x}")
                     break
         elif t == 7:
             for i, p in enumerate(self.pending):

@@ -439,9 +439,10 @@ TEST(Ensemble, QuorumFeaturesNotSupportedYetAreRefused) {
   TempDataDir dir("1");
   EXPECT_EQ(validationError(ensemble(dir.path(), "sslQuorum=true\n")),
             "/etc/x.cfg:9: sslQuorum=true is not supported in a Corral ensemble yet; remove it or set it to false");
-  EXPECT_EQ(validationError(ensemble(dir.path(), "localSessionsEnabled=true\n")),
-            "/etc/x.cfg:9: localSessionsEnabled=true is not supported in a Corral ensemble yet; remove it or "
-            "set it to false");
+  // localSessionsEnabled=true is accepted: sessions stay global (a superset), and read-only
+  // mode, for which ZooKeeper 3.8 needs the key, takes local sessions either way.
+  Config local_sessions = make(ensemble(dir.path(), "localSessionsEnabled=true\n"));
+  EXPECT_TRUE(local_sessions.validate().isOk());
   EXPECT_EQ(validationError(ensemble(dir.path(), "quorum.auth.enableSasl=true\n")),
             "/etc/x.cfg:9: quorum.auth.enableSasl=true is not supported in a Corral ensemble yet; remove it or "
             "set it to false");
