@@ -24,7 +24,8 @@ _spec = importlib.util.spec_from_file_location("corral_integration_conftest",
 _it = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(_it)
 
-from harness_ensemble import Ensemble  # noqa: E402
+from harness_ensemble import Ensemble, reserve_ports  # noqa: E402
+from observer_support import OBSERVERS, with_admin  # noqa: E402
 
 # Timings recorded by tests (printed in the terminal summary).
 TIMINGS = []
@@ -164,3 +165,43 @@ def record_timing(request):
         TIMINGS.append(line)
         request.node.user_properties.append((label, round(seconds, 3)))
     return _rec
+
+
+# ----------------------------------------------------------------------------- observer ensembles
+
+@pytest.fixture(scope="module")
+def observed_shared(module_ensemble_factory):
+    """3 voters + 2 observers of the impl under test, sid 3 leading, an AdminServer on every
+    member; shared by the module's tests that leave every member running."""
+    return module_ensemble_factory(5, observers=OBSERVERS, leader_sid=3,
+                                   member_settings=with_admin(range(1, 6)))
+
+
+@pytest.fixture
+def observed(observed_shared):
+    observed_shared.ensure_running()
+    yield observed_shared
+    for c in list(observed_shared.clients):
+        observed_shared.close_client(c)
+
+
+@pytest.fixture(scope="module")
+def om_shared(module_ensemble_factory):
+    """3 voters + 2 observers on distinct loopback addresses (sid N at 127.0.0.(N+1)) with
+    observerMasterPort set on every member (one port number, each member's own address), an
+    AdminServer on every member."""
+    port = reserve_ports(1)[0]
+    hosts = {sid: f"127.0.0.{sid + 1}" for sid in range(1, 6)}
+    ens = module_ensemble_factory(5, observers=OBSERVERS, leader_sid=3, distinct_hosts=True,
+                                  settings={"observerMasterPort": port},
+                                  member_settings=with_admin(range(1, 6), hosts))
+    ens.observer_master_port = port
+    return ens
+
+
+@pytest.fixture
+def om(om_shared):
+    om_shared.ensure_running()
+    yield om_shared
+    for c in list(om_shared.clients):
+        om_shared.close_client(c)
