@@ -228,8 +228,8 @@ Status Follower::receiveSnapshot(sdk::Zxid zxid) {
   if (!signature.empty()) {
     if (auto read = reader_->readExact(signature.data(), signature.size()); !read.isOk()) return read;
   }
-  if (signature != kSnapshotSignature) return protocolError("the snapshot from the leader is not signed BenWasHere");
-  peer_.log().info("learner: loaded a snapshot at 0x{:x} from the leader in {} ms", zxid,
+  if (signature != kSnapshotSignature) return protocolError("the snapshot from our master is not signed BenWasHere");
+  peer_.log().info("learner: loaded a snapshot at 0x{:x} from sid {} in {} ms", zxid, master_sid_.load(),
                    std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count());
   return Status::ok();
 }
