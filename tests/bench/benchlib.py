@@ -59,11 +59,11 @@ def _recv_frame(sock):
     return exact(n)
 
 
-def probe_get(port, path, timeout=2.0):
+def probe_get(port, path, timeout=2.0, host="127.0.0.1"):
     """Connect, handshake, getData(path). Returns the reply error code (0 = found), or None if
     the server did not answer (refused, closed, timeout)."""
     try:
-        with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+        with socket.create_connection((host, port), timeout=timeout) as s:
             s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             connect = struct.pack(">iqiq", 0, 0, 30000, 0) + struct.pack(">i", 16) + b"\0" * 16 + b"\0"
             get = struct.pack(">ii", 1, 4) + _ustr(path) + b"\0"

@@ -10,8 +10,8 @@ repetitions and writes RESULTS.md, results-raw.jsonl and PNG plots into --out.
   /usr/bin/python3 tests/bench/compare.py --corral-build build              # full, ~50 minutes
 
 After the matrix it runs memory_restart.py (--memory-znodes) and ensemble_bench.py
-(--ensemble/--no-ensemble: 3-member ensembles of each server), whose summaries go into
-RESULTS.md as well. `--cases none --no-c-check` skips the matrix (only those steps run).
+(--ensemble/--no-ensemble: 3-member ensembles of each server) and observer_bench.py
+(--observers/--no-observers: 3 voters + observers), whose summaries go into RESULTS.md as well. `--cases none --no-c-check` skips the matrix (only those steps run).
 """
 import argparse
 import json
@@ -25,6 +25,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import benchlib  # noqa: E402
+import observer_bench  # noqa: E402
 
 # name, op, sessions, inflight, extra args
 MATRIX = [
@@ -254,6 +255,11 @@ def main():
     ap.add_argument("--ensemble-snap-znodes", type=int, default=1_000_000,
                     help="znodes for the ensemble step's SNAP sync of a new follower [1000000; "
                          "quick 100000]; 0 skips that part")
+    ap.add_argument("--observers", action=argparse.BooleanOptionalAction, default=True,
+                    help="run the observer step (observer_bench.py) after the ensemble step "
+                         "[on]; summary into RESULTS.md, details into RESULTS-observers.md")
+    ap.add_argument("--observer-join-znodes", type=int, default=1_000_000,
+                    help="znodes for the observer step's new observer [1000000; quick 100000]")
     a = ap.parse_args()
 
     reps = a.reps or (1 if a.quick else 3)
@@ -332,11 +338,12 @@ def main():
             f.write(json.dumps(d) + "\n")
     memory = run_memory_step(a, impls, log)
     ensemble = run_ensemble_step(a, impls, log) if a.ensemble else None
+    observers = observer_bench.run_step(a, impls, log) if a.observers else None
     pngs = plots(a.out, cases, {i: med.get(i, {}) for i in benchlib.IMPLS}) \
         if set(impls) == set(benchlib.IMPLS) and cases else []
     write_results(a, os.path.join(a.out, "RESULTS.md"), cases, med, cchecks, machine, vers,
                   command, reps, warmup, duration, pngs, time.monotonic() - t_start, data_bytes,
-                  memory, ensemble)
+                  memory, ensemble, observers)
     log(f"wrote {os.path.join(a.out, 'RESULTS.md')}")
     import shutil
     shutil.rmtree(tmp, ignore_errors=True)
@@ -456,7 +463,7 @@ def gap_note(label, met):
 
 
 def write_results(a, path, cases, med, cchecks, machine, vers, command, reps, warmup, duration,
-                  pngs, elapsed, data_bytes=None, memory=None, ensemble=None):
+                  pngs, elapsed, data_bytes=None, memory=None, ensemble=None, observers=None):
     z, c = med.get("zookeeper", {}), med.get("corral", {})
     L = []
     L.append("# Corral vs Apache ZooKeeper 3.8 — benchmark results\n")
@@ -566,6 +573,8 @@ def write_results(a, path, cases, med, cchecks, machine, vers, command, reps, wa
                  "clients.\n")
     if ensemble:
         L.extend(ensemble_section(ensemble))
+    if observers:
+        L.extend(observer_bench.results_section(observers))
     if os.path.exists(PROFILE_LOG):
         with open(PROFILE_LOG) as f:
             L.append(f.read().rstrip() + "\n")

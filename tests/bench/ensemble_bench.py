@@ -56,7 +56,8 @@ SETTINGS = {
 # sync mode, "Getting a snapshot from leader"); none of them logs per request.
 LOG4J = benchlib.LOG4J + "".join(
     f"log4j.logger.org.apache.zookeeper.server.quorum.{c}=INFO\n"
-    for c in ("QuorumPeer", "Learner", "Follower", "LearnerHandler", "Leader"))
+    for c in ("QuorumPeer", "Learner", "Follower", "LearnerHandler", "Leader", "Observer",
+              "ObserverMaster"))
 
 
 # ------------------------------------------------------------------ a private copy of Corral
@@ -120,9 +121,9 @@ def reserve_ports(n):
 
 
 # ------------------------------------------------------------------ four-letter words
-def four_letter(port, word, timeout=2.0):
+def four_letter(port, word, timeout=2.0, host=HOST):
     try:
-        with socket.create_connection((HOST, port), timeout=timeout) as s:
+        with socket.create_connection((host, port), timeout=timeout) as s:
             s.sendall(word.encode())
             chunks = []
             end = time.monotonic() + timeout
@@ -151,9 +152,11 @@ def parse_srvr(text):
 
 # ------------------------------------------------------------------ ensemble
 class Member:
-    def __init__(self, ens, sid, ports):
+    def __init__(self, ens, sid, ports, host=HOST, role="participant"):
         self.ens = ens
         self.sid = sid
+        self.host = host  # its address for everything: server.N line, client port, srvr
+        self.role = role  # "participant" or "observer" (peerType + ":observer" on its line)
         self.port, self.quorum_port, self.election_port = ports
         self.dir = os.path.join(ens.dir, f"m{sid}")
         self.data_dir = os.path.join(self.dir, "data")
@@ -175,7 +178,7 @@ class Member:
 
     @property
     def hosts(self):
-        return f"{HOST}:{self.port}"
+        return f"{self.host}:{self.port}"
 
     def alive(self):
         return self.proc is not None and self.proc.poll() is None
@@ -187,10 +190,12 @@ class Member:
 
     def command(self):
         lines = [f"dataDir={self.data_dir}", f"clientPort={self.port}",
-                 f"clientPortAddress={HOST}"]
+                 f"clientPortAddress={self.host}"]
         lines += [f"{k}={v}" for k, v in self.ens.settings.items()]
-        lines += [f"server.{m.sid}={HOST}:{m.quorum_port}:{m.election_port}"
-                  for m in self.ens.members]
+        if self.role == "observer":
+            lines.append("peerType=observer")
+        lines += [f"server.{m.sid}={m.host}:{m.quorum_port}:{m.election_port}"
+                  + (":observer" if m.role == "observer" else "") for m in self.ens.members]
         cfg = os.path.join(self.dir, "zoo.cfg")
         with open(cfg, "w") as f:
             f.write("\n".join(lines) + "\n")
@@ -257,7 +262,7 @@ class Member:
     def srvr(self, timeout=2.0):
         if not self.alive():
             return None
-        return four_letter(self.port, "srvr", timeout)
+        return four_letter(self.port, "srvr", timeout, host=self.host)
 
     def mode(self):
         return parse_srvr(self.srvr()).get("Mode")
@@ -291,10 +296,12 @@ class Member:
 
 
 class Ensemble:
-    """Three members of one implementation on 127.0.0.1 in a fresh temp dir."""
+    """`size` voters (+ `observers` observers, sids after the voters) of one implementation in
+    a fresh temp dir, all on 127.0.0.1, or with `distinct_hosts` member sid N on 127.0.0.(N+1)
+    (needed for observerMasterPort, which every follower opens on its own address)."""
 
     def __init__(self, impl, corral_bin, base_dir, name, size=3, extra=None, corral_extra=None,
-                 heap="2g"):
+                 heap="2g", observers=0, distinct_hosts=False):
         self.impl = impl
         self.corral_bin = corral_bin
         self.heap = heap
@@ -309,10 +316,12 @@ class Ensemble:
                 self.settings[k] = v
         if impl == "corral":
             self.settings.update(corral_extra or {})
-        ports = reserve_ports(3 * size)
+        ports = reserve_ports(3 * (size + observers))
         self.members = []
-        for i in range(size):
-            self.members.append(Member(self, i + 1, ports[3 * i:3 * i + 3]))
+        for i in range(size + observers):
+            self.members.append(Member(self, i + 1, ports[3 * i:3 * i + 3],
+                                       host=f"127.0.0.{i + 2}" if distinct_hosts else HOST,
+                                       role="observer" if i >= size else "participant"))
 
     def hosts(self, members=None):
         return ",".join(m.hosts for m in (members or self.members))
@@ -657,7 +666,7 @@ def snap_try(ens, znodes, parents, log, timeout):
     r["zxid_now_leader"] = parse_srvr(leader.srvr()).get("Zxid")
     r["sync_mode"] = sync_mode(fol, leader)
     last = f"{ROOT}/p{(znodes - 1) % parents}/k{znodes - 1}" if parents else f"{ROOT}/k{znodes - 1}"
-    r["last_key_err"] = benchlib.probe_get(fol.port, last, timeout=10)
+    r["last_key_err"] = benchlib.probe_get(fol.port, last, timeout=10, host=fol.host)
     r["rss_kb_new_follower"] = benchlib.proc_rss_kb(fol.pid)
     return r
 
