@@ -387,7 +387,7 @@ sdk::Status registerCoreCommands(sdk::CommandRegistry& registry, ServerInfo info
                             {"ephemerals_count", tree.ephemeral_count},
                             {"approximate_data_size", tree.approximate_data_size},
                             {"global_sessions", static_cast<int64_t>(info.processor->sessionCount())},
-                            {"local_sessions", 0},
+                            {"local_sessions", static_cast<int64_t>(info.processor->localSessionCount())},
                             {"open_file_descriptor_count", openFileCount()},
                             {"max_file_descriptor_count", static_cast<int64_t>(limit.rlim_cur)},
                             {"connection_drop_probability", 0.0},

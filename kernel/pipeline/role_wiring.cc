@@ -273,6 +273,12 @@ SessionReport RoleWiring::sessionReport() {
   return report;
 }
 
+size_t RoleWiring::localSessionCount() {
+  size_t count = 0;
+  inspect([&] { count = read_only_upstream_ ? read_only_upstream_->sessionCount() : 0; });
+  return count;
+}
+
 void RoleWiring::resetConnectionStats() {
   inspect([&] { pipeline_.resetConnectionStats(); });
 }

@@ -92,6 +92,8 @@ class RoleWiring final : public sdk::ConsensusHost {
   // Data and child watches in total (strand only, via inspect()).
   size_t watchCount() const;
   size_t sessionCount() const { return session_count_.load(); }
+  // Sessions local to this member: those of read-only mode (ZooKeeper's zk_local_sessions).
+  size_t localSessionCount();
 
  private:
   void onCommit(sdk::TxnEntry txn, sdk::Status status, sdk::ApplyMode mode);

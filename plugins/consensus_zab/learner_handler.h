@@ -49,7 +49,6 @@ class LearnerHandler : public std::enable_shared_from_this<LearnerHandler> {
   const std::string& address() const { return address_; }
   // For the `observers` view: packets queued and sent, and when it connected (wall ms).
   int64_t connectedAtMs() const { return connected_at_ms_; }
-  int64_t lastHeardMs() const { return last_heard_ms_.load(); }
   int64_t packetsReceived() const { return packets_received_.load(); }
   int64_t packetsSent() const { return sender_.sentPackets(); }
   void resetStats();

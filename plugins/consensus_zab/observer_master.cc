@@ -146,10 +146,11 @@ void ObserverMaster::processRevalidate(LearnerHandler& handler, sdk::SessionId i
 }
 
 Status ObserverMaster::processRequest(LearnerHandler& handler, const QuorumPacket& packet) {
-  auto request = decodeRequestPacket(packet, static_cast<int32_t>(peer_.settings().max_packet_data));
-  if (!request) return Status(Code::kCorruptData, "REQUEST shorter than its header");
-  // Passed up unchanged (auth ids included); a sync's answer comes back to this observer.
-  if (request->request.op == sdk::OpCode::kSync) {
+  const auto op = requestPacketOp(packet);
+  if (!op) return Status(Code::kCorruptData, "REQUEST shorter than its header");
+  // Passed up unchanged (auth ids included; the leader decodes the body); a sync's answer
+  // comes back to this observer.
+  if (*op == sdk::OpCode::kSync) {
     follower_.relaySync(packet, handler.weak_from_this());
   } else {
     follower_.relay(packet);

@@ -57,6 +57,12 @@ std::optional<sdk::ForwardedRequest> decodeRequestPacket(const QuorumPacket& pac
   return request;
 }
 
+std::optional<sdk::OpCode> requestPacketOp(const QuorumPacket& packet) {
+  if (!packet.data || packet.data->size() < 16) return std::nullopt;
+  sdk::JuteReader r(std::string_view(*packet.data).substr(12));
+  return static_cast<sdk::OpCode>(r.readInt());
+}
+
 std::string encodeTouches(const std::vector<sdk::SessionTouch>& touches) {
   std::string data;
   sdk::JuteWriter w(data);

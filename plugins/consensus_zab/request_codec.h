@@ -18,6 +18,9 @@ namespace corral::plugins::zab {
 QuorumPacket encodeRequestPacket(const sdk::ForwardedRequest& request);
 // nullopt when the data is too short for its 16-byte header (the learner is then dropped).
 std::optional<sdk::ForwardedRequest> decodeRequestPacket(const QuorumPacket& packet, int32_t max_length);
+// Only the op of a REQUEST packet, read from its header without decoding the body (an
+// observer master relays the packet as it came); nullopt when the header is short.
+std::optional<sdk::OpCode> requestPacketOp(const QuorumPacket& packet);
 
 // PING reply data: {long session, int timeout}* with no count.
 std::string encodeTouches(const std::vector<sdk::SessionTouch>& touches);

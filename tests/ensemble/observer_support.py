@@ -10,6 +10,8 @@ import struct
 import threading
 import urllib.request
 
+from kazoo.protocol.states import EventType
+
 from harness import raw
 from harness.util import wait_until
 from harness_ensemble import HOST, NOT_SERVING, parse_mntr, reserve_ports
@@ -133,6 +135,22 @@ def wait_not_serving(members, timeout=30.0):
     wait_until(lambda: all(m.four_letter("srvr") == NOT_SERVING + "\n" for m in members),
                timeout=timeout, interval=0.05,
                message=f"still serving: {[(m.sid, m.mode()) for m in members]}")
+
+
+def write_via_one_observer_seen_on_the_other(ens, base, text):
+    """A set through observer 4 fires a data watch on observer 5 and reads back there; returns
+    the clients of the leader (which created `base`), observer 4 and observer 5."""
+    lc = ens.client(ens.leader())
+    lc.create(base, b"v0")
+    o4, o5 = ens.observers()
+    c4, c5 = ens.client(o4), ens.client(o5)
+    w5 = Watches(c5)
+    c5.sync(base)
+    w5.data(base)
+    c4.set(base, text)
+    assert w5.take(1) == [("data", EventType.CHANGED, base)]
+    assert c5.get(base)[0] == text
+    return lc, c4, c5
 
 
 # ============================================================================ observer masters

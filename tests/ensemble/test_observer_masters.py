@@ -13,7 +13,8 @@ from harness_ensemble import assert_same_everywhere
 from test_ensemble_basic import unique
 
 from observer_support import (OBSERVER_ENTRY_KEYS, OBSERVERINFO, Watches, admin_command,
-                              followers_masters, master_of, masters_in_log, mntr, wait_attached)
+                              followers_masters, master_of, masters_in_log, mntr, wait_attached,
+                              write_via_one_observer_seen_on_the_other)
 
 
 def test_observers_attach_to_follower_masters(om):
@@ -53,16 +54,7 @@ def test_observers_attach_to_follower_masters(om):
             assert log[-1] == (m.sid, m.host, ens.observer_master_port), log
 
     base = unique("om-data")
-    lc = ens.client(leader)
-    lc.create(base, b"v0")
-    o4, o5 = ens.observers()
-    c4, c5 = ens.client(o4), ens.client(o5)
-    w5 = Watches(c5)
-    c5.sync(base)
-    w5.data(base)
-    c4.set(base, b"from observer 4")
-    assert w5.take(1) == [("data", EventType.CHANGED, base)]
-    assert c5.get(base)[0] == b"from observer 4"
+    write_via_one_observer_seen_on_the_other(ens, base, b"from observer 4")
     assert_same_everywhere(ens, base)
 
 

@@ -8,8 +8,8 @@ from harness.util import wait_until
 from harness_ensemble import assert_same_everywhere, reserve_ports
 from test_ensemble_basic import assert_synced_by, unique, write_nodes
 
-from observer_support import (
-    OBSERVERS, mntr, master_of, Watches, followers_masters, wait_attached)
+from observer_support import (OBSERVERS, Watches, followers_masters, master_of, mntr, wait_attached,
+                              write_via_one_observer_seen_on_the_other)
 
 
 # ============================================================================ mixed
@@ -98,16 +98,8 @@ def test_mixed_observer_masters(mixed, shape):
             (per_follower, masters)
 
     base = unique("mixed-om")
-    lc = ens.client(leader)
-    lc.create(base, b"v0")
+    lc, c4, c5 = write_via_one_observer_seen_on_the_other(ens, base, b"via observer 4")
     o4, o5 = ens.observers()
-    c4, c5 = ens.client(o4), ens.client(o5)
-    w5 = Watches(c5)
-    c5.sync(base)
-    w5.data(base)
-    c4.set(base, b"via observer 4")
-    assert w5.take(1) == [("data", EventType.CHANGED, base)]
-    assert c5.get(base)[0] == b"via observer 4"
 
     victim = ens.member(masters[o4.sid])
     survivor = next(f for f in ens.followers() if f is not victim)

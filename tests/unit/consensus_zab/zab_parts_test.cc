@@ -122,6 +122,23 @@ TEST(RequestCodec, ShortOrUndecodableBodies) {
   EXPECT_EQ(decoded->request.decode_error, sdk::Code::kMarshallingError);
 }
 
+TEST(RequestCodec, TheOpIsReadFromTheHeaderAlone) {
+  sdk::ForwardedRequest request;
+  request.session = 0x100000abcLL;
+  request.request.xid = 9;
+  request.request.op = sdk::OpCode::kSync;
+  request.request.body = sdk::SyncRequest{"/a"};
+  EXPECT_EQ(requestPacketOp(encodeRequestPacket(request)), sdk::OpCode::kSync);
+  // A body that would not decode does not matter: the leader decodes it, not the relay.
+  QuorumPacket packet{static_cast<int32_t>(PacketType::kRequest), -1, std::string(8, '\0'), std::nullopt};
+  packet.data->append(std::string("\0\0\0\x07\0\0\0\x05\xff", 9));
+  EXPECT_EQ(requestPacketOp(packet), sdk::OpCode::kSetData);
+  packet.data = std::string(15, '\0');
+  EXPECT_FALSE(requestPacketOp(packet));
+  packet.data.reset();
+  EXPECT_FALSE(requestPacketOp(packet));
+}
+
 TEST(RequestCodec, TouchesRoundTripAndAnEmptyTableIsEmptyData) {
   EXPECT_EQ(encodeTouches({}), "");
   std::vector<sdk::SessionTouch> touches{{0x100000001LL, 30000}, {0x300000002LL, 4000}};

@@ -37,6 +37,9 @@ TEST_F(ReadOnlyModeTest, ServesReadOnlyClientsAfterTheGracePeriod) {
   EXPECT_NE(client->response.session_id, 0);
   auto read = call(*client, OpCode::kExists, sdk::ExistsRequest{"/", false});
   EXPECT_EQ(read.err, Code::kOk);
+  // mntr's zk_local_sessions counts it; the ensemble's sessions do not.
+  EXPECT_EQ(wiring_->localSessionCount(), 1u);
+  EXPECT_EQ(wiring_->sessionCount(), 0u);
 }
 
 TEST_F(ReadOnlyModeTest, RefusesClientsThatDoNotAllowIt) {
