@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "corral/formats/server_spec.h"
 #include "kernel/config/config.h"
 
 namespace corral::kernel::config {
@@ -631,17 +632,7 @@ bool isPluginName(std::string_view text) {
   });
 }
 
-bool isHost(std::string_view text) {
-  if (text.size() >= 2 && text.front() == '[' && text.back() == ']') {
-    text = text.substr(1, text.size() - 2);
-  }
-  if (text.empty()) return false;
-  // Names, IPv4 and IPv6 literals (with a %zone); resolution happens when a port opens.
-  return std::all_of(text.begin(), text.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_' ||
-           c == ':' || c == '%';
-  });
-}
+bool isHost(std::string_view text) { return formats::isHost(text); }
 
 std::optional<std::string> checkValue(const KeySpec& spec, std::string_view value) {
   switch (spec.type) {

@@ -65,13 +65,21 @@ Config::Config(ConfigFile file, const Catalog& catalog)
 sdk::Result<Config> Config::load(const std::string& path) {
   auto file = parseConfigFile(path);
   if (!file.isOk()) return file.status();
-  return Config(std::move(file).value());
+  return withDynamicMembers(std::move(file).value());
 }
 
 sdk::Result<Config> Config::fromText(std::string_view text, std::string name) {
   auto file = parseConfigText(text, std::move(name));
   if (!file.isOk()) return file.status();
-  return Config(std::move(file).value());
+  return withDynamicMembers(std::move(file).value());
+}
+
+sdk::Result<Config> Config::withDynamicMembers(ConfigFile file) {
+  auto source = mergeDynamicConfig(file);
+  if (!source.isOk()) return source.status();
+  Config config(std::move(file));
+  config.dynamic_ = std::move(source).value();
+  return config;
 }
 
 void Config::buildIndex() {
@@ -124,7 +132,7 @@ const KeySpec* Config::specFor(std::string_view key) const {
 }
 
 std::string Config::location(const ConfigEntry& entry) const {
-  return fmt::format("{}:{}", file_.name, entry.line);
+  return fmt::format("{}:{}", entry.file.empty() ? file_.name : entry.file, entry.line);
 }
 
 void Config::addPluginKey(std::string_view key, std::string_view plugin) {
@@ -215,12 +223,6 @@ Status Config::checkEntries() {
 }
 
 Status Config::checkRules() {
-  if (const ConfigEntry* dynamic = entry("dynamicConfigFile")) {
-    return invalid(fmt::format(
-        "{}: dynamicConfigFile is not implemented yet (the ensemble in {} would be ignored); "
-        "move its server.N lines into {} and remove the key",
-        location(*dynamic), dynamic->value, file_.name));
-  }
   if (!isSet("dataDir")) return invalid(fmt::format("{}: dataDir is not set", file_.name));
 
   // QuorumPeerConfig: an address without its port is an error; no port at all is not.

@@ -34,6 +34,7 @@
 #include "corral/status.h"
 #include "kernel/config/catalog.h"
 #include "kernel/config/config_file.h"
+#include "kernel/config/dynamic_config.h"
 #include "kernel/config/server_spec.h"
 
 namespace corral::kernel::config {
@@ -49,6 +50,8 @@ class Config {
   static sdk::Result<Config> fromText(std::string_view text, std::string name);
 
   const ConfigFile& file() const noexcept { return file_; }
+  // Where the members came from when not from zoo.cfg itself, and their version.
+  const DynamicConfigSource& dynamicSource() const noexcept { return dynamic_; }
   const std::string& fileName() const noexcept { return file_.name; }
   const Catalog& catalog() const noexcept { return *catalog_; }
 
@@ -62,8 +65,7 @@ class Config {
   // clientPortAddress only with clientPort; minSessionTimeout <= maxSessionTimeout;
   // server.N syntax, unique ids and addresses, not only observers; group.N members;
   // with an ensemble initLimit and syncLimit set and dataDir/myid naming a listed server
-  // (read here: serverId() is valid after success); dynamicConfigFile is refused (not
-  // implemented: its ensemble would be ignored). Also refreshes warnings().
+  // (read here: serverId() is valid after success). Also refreshes warnings().
   sdk::Status validate();
 
   // --- Lookup. `key` may be any accepted spelling (skipACL, zookeeper.skipACL).
@@ -107,6 +109,7 @@ class Config {
   const std::vector<std::string>& warnings() const noexcept { return warnings_; }
 
  private:
+  static sdk::Result<Config> withDynamicMembers(ConfigFile file);
   sdk::Status refuseUnsupportedQuorumFeatures() const;
   struct PluginKey {
     std::string key;
@@ -136,6 +139,7 @@ class Config {
   std::vector<std::string> index_warnings_;
   std::vector<std::string> warnings_;
   int64_t server_id_ = 0;
+  DynamicConfigSource dynamic_;
 };
 
 // The view plugins get (sdk::PluginConfig). get() returns the effective value: what the

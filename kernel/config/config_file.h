@@ -29,6 +29,7 @@ struct ConfigEntry {
   std::string key;
   std::string value;
   int line = 0;  // 1-based line where the (possibly continued) line starts
+  std::string file;  // the file it came from when not the main one (a dynamic config file)
 };
 
 // A parsed file: its name as given (used in messages) and every entry in file order.

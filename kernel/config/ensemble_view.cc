@@ -6,6 +6,10 @@ sdk::Ensemble ensembleOf(const Config& config) {
   sdk::Ensemble ensemble;
   if (!config.isDistributed()) return ensemble;
   ensemble.my_id = config.serverId();
+  ensemble.version = config.dynamicSource().version;
+  ensemble.config_file = config.fileName();
+  ensemble.dynamic_file = config.dynamicSource().path;
+  ensemble.reconfig_enabled = config.getBool("reconfigEnabled");
   for (const auto& spec : config.servers()) {
     sdk::EnsembleMember member;
     member.id = spec.id;

@@ -464,6 +464,12 @@ void ClientPipeline::answerWrite(LocalSession& session, const sdk::TxnEntry& txn
       case OpCode::kCreateTtl: response.body = sdk::Create2Response{outcome.path, outcome.stat}; break;
       case OpCode::kSetData: response.body = sdk::SetDataResponse{outcome.stat}; break;
       case OpCode::kSetAcl: response.body = sdk::SetAclResponse{outcome.stat}; break;
+      case OpCode::kReconfig: {
+        // FinalRequestProcessor: the config now in force and the node's new Stat.
+        const auto& set = std::get<sdk::SetDataTxn>(txn.body);
+        response.body = sdk::GetDataResponse{set.data ? *set.data : std::string(), outcome.stat};
+        break;
+      }
       default: break;
     }
   }

@@ -132,6 +132,14 @@ void RoleWiring::stateReplaced() noexcept {
   });
 }
 
+void RoleWiring::configActivated(std::string text, int64_t version) noexcept {
+  boost::asio::post(strand_, [this, text = std::move(text), version] {
+    if (auto set = storage_.setConfigNode(text, version); !set.isOk()) {
+      log_.warn("/zookeeper/config not updated to version {:x}: {}", version, set.toString());
+    }
+  });
+}
+
 void RoleWiring::syncCompleted() noexcept {
   boost::asio::post(strand_, [this] { pipeline_.syncCompleted(); });
 }

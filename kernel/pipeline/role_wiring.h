@@ -74,6 +74,7 @@ class RoleWiring final : public sdk::ConsensusHost {
   void afterForwarded(std::function<void()> then) noexcept override;
   void touchSessions(std::span<const sdk::SessionTouch> touches) noexcept override;
   void revalidateSession(sdk::SessionId id, int32_t timeout_ms, std::function<void(bool)> done) noexcept override;
+  void configActivated(std::string text, int64_t version) noexcept override;
 
   // ---- views for admin commands (any thread) ----
   sdk::Role role() const { return role_.load(); }

@@ -68,7 +68,7 @@ void Sequencer::submit(sdk::ForwardedRequest request, const std::vector<sdk::Id>
     case OpCode::kCloseSession:
       return closeSession(request.session, request.request.xid);
     case OpCode::kReconfig:
-      return propose(errorTxn(request, Code::kReconfigDisabled, now));
+      return propose(reconfig(request, context));
     case OpCode::kDeleteContainer:
       // Internal to the container manager; from a client it is a bad request.
       return propose(errorTxn(request, Code::kBadArguments, now));
@@ -98,6 +98,24 @@ void Sequencer::submit(sdk::ForwardedRequest request, const std::vector<sdk::Id>
                  : errorTxn(request, Code::kMarshallingError, now);
   metrics_.prep_process_time.add(session::monotonicMs() - started);
   propose(std::move(txn));
+}
+
+// PrepRequestProcessor's reconfig case, in its order: disabled, session, then what the
+// consensus checks (in progress, version, membership, quorum), then WRITE on /zookeeper/config.
+sdk::TxnEntry Sequencer::reconfig(const sdk::ForwardedRequest& request, const PrepareContext& context) {
+  if (!settings_.reconfig_enabled) return errorTxn(request, Code::kReconfigDisabled, context.time);
+  const auto* entry = sessions_.find(request.session);
+  if (entry == nullptr || entry->closing) return errorTxn(request, Code::kSessionExpired, context.time);
+  const auto* body = std::get_if<sdk::ReconfigRequest>(&request.request.body);
+  if (request.request.decode_error != Code::kOk || body == nullptr) {
+    return errorTxn(request, Code::kMarshallingError, context.time);
+  }
+  auto config = consensus_.prepareReconfig(*body, context.zxid);
+  if (!config.isOk()) {
+    log_.warn("session 0x{:x}: reconfig refused: {}", request.session, config.status().toString());
+    return errorTxn(request, config.status().code(), context.time);
+  }
+  return preparer_.reconfig(context, std::move(config).value());
 }
 
 void Sequencer::closeSession(sdk::SessionId id, int32_t cxid) {

@@ -31,6 +31,7 @@ namespace corral::kernel::pipeline {
 struct SequencerSettings {
   int32_t tick_ms = 2000;
   bool extended_types = false;
+  bool reconfig_enabled = false;  // reconfigEnabled: otherwise reconfig is ReconfigDisabled
   int64_t container_check_ms = 60000;
   int64_t container_max_per_minute = 10000;
 };
@@ -62,6 +63,7 @@ class Sequencer final : public Upstream {
   void propose(sdk::TxnEntry txn);
   sdk::TxnEntry errorTxn(const sdk::ForwardedRequest& request, sdk::Code code, int64_t time) const;
   void closeSession(sdk::SessionId id, int32_t cxid);
+  sdk::TxnEntry reconfig(const sdk::ForwardedRequest& request, const PrepareContext& context);
   void expireSessions();
   void reapContainers();
   void scheduleTick();

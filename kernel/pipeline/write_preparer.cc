@@ -294,4 +294,14 @@ sdk::TxnEntry WritePreparer::deleteNode(const PrepareContext& context, const std
   return makeEntry(context, container ? OpCode::kDeleteContainer : OpCode::kDelete, std::move(txn));
 }
 
+sdk::TxnEntry WritePreparer::reconfig(const PrepareContext& context, std::string config) {
+  const std::string path(sdk::kConfigPath);
+  NodeState node = pending_.get(path);
+  if (!node.exists) return errorEntry(context, Code::kNoNode);
+  if (!acl_.check(node.acl, sdk::perms::kWrite, *context.ids)) return errorEntry(context, Code::kNoAuth);
+  node.version = -1;
+  record(path, std::move(node), context.zxid, nullptr);
+  return makeEntry(context, OpCode::kReconfig, sdk::SetDataTxn{path, std::move(config), -1});
+}
+
 }  // namespace corral::kernel::pipeline

@@ -38,6 +38,9 @@ class WritePreparer {
   sdk::TxnEntry closeSession(const PrepareContext& context, std::vector<std::string> ephemerals);
   // A server-issued delete (container and TTL reaper); NoNode/NotEmpty become error txns.
   sdk::TxnEntry deleteNode(const PrepareContext& context, const std::string& path, bool container);
+  // A reconfig the consensus accepted: `config` is the new config text. NoAuth without WRITE
+  // on /zookeeper/config (super user or skipACL); the node's version becomes -1.
+  sdk::TxnEntry reconfig(const PrepareContext& context, std::string config);
 
  private:
   using SavedStates = std::unordered_map<std::string, std::optional<NodeState>>;

@@ -285,6 +285,7 @@ int runServer(int argc, char** argv) {
   settings.read_only_mode = cfg.getBool("readonlymode.enabled", false);
   settings.read_only_delay_ms = std::max<int32_t>(2000, settings.sequencer.tick_ms);
   settings.sequencer.extended_types = cfg.getBool("zookeeper.extendedTypesEnabled", false);
+  settings.sequencer.reconfig_enabled = cfg.getBool("reconfigEnabled", false);
   settings.sequencer.container_check_ms = cfg.getInt("znode.container.checkIntervalMs", 60000);
   settings.sequencer.container_max_per_minute = cfg.getInt("znode.container.maxPerMinute", 10000);
   if (settings.pipeline.enforce_auth) {

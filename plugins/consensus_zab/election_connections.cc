@@ -12,24 +12,94 @@ namespace {
 constexpr size_t kReceivedCapacity = 1000;  // oldest dropped beyond this (ZooKeeper: 100)
 constexpr auto kMinReconnectGap = 100ms;
 
+// The member a joining server announces in its initial message ("host:port").
+std::optional<sdk::EnsembleMember> announcedMember(int64_t sid, const std::string& address) {
+  const auto colon = address.rfind(':');
+  if (colon == std::string::npos || colon == 0) return std::nullopt;
+  sdk::EnsembleMember member;
+  member.id = sid;
+  member.host = address.substr(0, colon);
+  if (member.host.size() > 2 && member.host.front() == '[' && member.host.back() == ']') {
+    member.host = member.host.substr(1, member.host.size() - 2);
+  }
+  try {
+    member.election_port = std::stoi(address.substr(colon + 1));
+  } catch (...) {
+    return std::nullopt;
+  }
+  if (member.election_port <= 0 || member.election_port > 65535) return std::nullopt;
+  return member;
+}
+
 }  // namespace
 
-ElectionConnections::ElectionConnections(const sdk::Ensemble& ensemble, const ZabSettings& settings,
-                                         sdk::Logger& log)
-    : ensemble_(ensemble), settings_(settings), log_(log) {
-  me_ = ensemble_.member(ensemble_.my_id);
-  for (const auto& member : ensemble_.members) {
-    if (member.id == ensemble_.my_id) continue;
-    auto peer = std::make_unique<Peer>();
-    peer->member = &member;
-    peers_.emplace(member.id, std::move(peer));
+ElectionConnections::ElectionConnections(Membership& membership, const ZabSettings& settings, sdk::Logger& log)
+    : membership_(membership), my_id_(membership.myId()), settings_(settings), log_(log) {
+  const auto config = membership_.current();
+  if (const auto* me = config->member(my_id_)) me_ = *me;
+  std::lock_guard lock(peers_mutex_);
+  for (const auto& member : config->members()) {
+    if (member.id != my_id_) addPeer(member);
+  }
+  if (auto seen = membership_.lastSeen(); seen != config) {
+    for (const auto& member : seen->members()) {
+      if (member.id != my_id_ && !peers_.count(member.id)) addPeer(member);
+    }
+  }
+}
+
+ElectionConnections::Peer& ElectionConnections::addPeer(const sdk::EnsembleMember& member) {
+  auto peer = std::make_unique<Peer>();
+  peer->id = member.id;
+  peer->member = member;
+  Peer* p = peer.get();
+  peers_.emplace(member.id, std::move(peer));
+  if (started_ && !stopping_) p->sender = std::thread([this, p] { senderLoop(*p); });
+  return *p;
+}
+
+ElectionConnections::Peer* ElectionConnections::findPeer(int64_t sid) {
+  std::lock_guard lock(peers_mutex_);
+  auto it = peers_.find(sid);
+  return it == peers_.end() ? nullptr : it->second.get();
+}
+
+std::vector<ElectionConnections::Peer*> ElectionConnections::allPeers() {
+  std::lock_guard lock(peers_mutex_);
+  std::vector<Peer*> out;
+  for (auto& [sid, peer] : peers_) out.push_back(peer.get());
+  return out;
+}
+
+void ElectionConnections::addMembers(const QuorumConfig& config) {
+  std::vector<Peer*> moved;
+  {
+    std::lock_guard lock(peers_mutex_);
+    for (const auto& member : config.members()) {
+      if (member.id == my_id_) continue;
+      auto it = peers_.find(member.id);
+      if (it == peers_.end()) {
+        addPeer(member);
+        log_.info("election: sid {} joins at {}", member.id, hostPort(member.host, member.election_port));
+        continue;
+      }
+      moved.push_back(it->second.get());
+    }
+  }
+  for (Peer* peer : moved) {
+    const auto* member = config.member(peer->id);
+    std::lock_guard lock(peer->mutex);
+    if (peer->member.host != member->host || peer->member.election_port != member->election_port) {
+      if (peer->connection) peer->connection->shutdown();
+    }
+    peer->member = *member;
   }
 }
 
 ElectionConnections::~ElectionConnections() { stop(); }
 
 sdk::Status ElectionConnections::start() {
-  if (me_ == nullptr) return sdk::Status(sdk::Code::kInvalidConfig, "myid is not among the server.N lines");
+  if (!me_) return sdk::Status(sdk::Code::kInvalidConfig, "myid is not among the server.N lines");
   const std::string host = settings_.listen_on_all_ips ? "0.0.0.0" : me_->host;
   sdk::Result<Listener> listener = sdk::Status();
   for (int attempt = 0; attempt < 3; ++attempt) {  // electionPortBindRetry
@@ -44,6 +114,8 @@ sdk::Status ElectionConnections::start() {
   listener_ = std::move(*listener);
   log_.info("election: listening on {}", hostPort(host, me_->election_port));
   acceptor_ = std::thread([this] { acceptLoop(); });
+  std::lock_guard lock(peers_mutex_);
+  started_ = true;
   for (auto& [sid, peer] : peers_) {
     Peer* p = peer.get();
     p->sender = std::thread([this, p] { senderLoop(*p); });
@@ -55,7 +127,7 @@ void ElectionConnections::stop() {
   if (stopping_.exchange(true)) return;
   listener_.close();
   if (acceptor_.joinable()) acceptor_.join();
-  for (auto& [sid, peer] : peers_) {
+  for (Peer* peer : allPeers()) {
     {
       std::lock_guard lock(peer->mutex);
       if (peer->connection) peer->connection->shutdown();
@@ -142,25 +214,35 @@ void ElectionConnections::serveAccepted(std::shared_ptr<Socket> socket) {
   }
   finishHandshake();
   const int64_t sid = message->sid;
-  auto it = peers_.find(sid);
-  if (sid == ensemble_.my_id || it == peers_.end()) {
+  const std::string claimed = message->addresses.substr(0, message->addresses.find('|'));
+  Peer* found = sid == my_id_ ? nullptr : findPeer(sid);
+  if (found == nullptr && sid != my_id_ && membership_.reconfigEnabled()) {
+    // A server about to join by reconfig talks to us before it is in our config: keep it (as
+    // ZooKeeper does) at the address it announces, so that it learns the leader and config.
+    if (auto joiner = announcedMember(sid, claimed)) {
+      std::lock_guard lock(peers_mutex_);
+      auto it = peers_.find(sid);
+      found = it != peers_.end() ? it->second.get() : &addPeer(*joiner);
+      log_.info("election: sid {} at {} is not in our config; talking to it (reconfig is enabled)", sid, claimed);
+    }
+  }
+  if (found == nullptr) {
     log_.warn("election: connection from {} claims sid {}, {}; closed", from, sid,
-              sid == ensemble_.my_id ? "which is our own" : "which is not a member");
+              sid == my_id_ ? "which is our own" : "which is not a member");
     return;
   }
-  Peer& peer = *it->second;
+  Peer& peer = *found;
   // A peer announcing another member's election address as its own is misconfigured or
   // hostile. (An address that is nobody's is fine: proxies and NAT rewrite addresses. We call
   // a smaller sid back at its configured address; ZooKeeper 3.8 uses the announced one.)
-  const std::string claimed = message->addresses.substr(0, message->addresses.find('|'));
-  for (const auto& member : ensemble_.members) {
+  for (const auto& member : membership_.current()->members()) {
     if (member.id != sid && !claimed.empty() && claimed == hostPort(member.host, member.election_port)) {
       log_.warn("election: connection from {} claims sid {} but announces {}, the election address of server.{}; closed",
                 from, sid, claimed, member.id);
       return;
     }
   }
-  if (sid < ensemble_.my_id) {
+  if (sid < my_id_) {
     // Only the connection the larger sid initiates is kept: call it back.
     {
       std::lock_guard lock(peer.mutex);
@@ -191,11 +273,11 @@ void ElectionConnections::readFrames(Peer& peer, std::shared_ptr<Socket> socket,
     size_t consumed = 0;
     auto framed = unframe(std::string_view(bytes).substr(pos), consumed);
     if (!framed) {
-      log_.warn("election: sid {} sent a bad frame ({}); connection closed", peer.member->id, framed.status().message());
+      log_.warn("election: sid {} sent a bad frame ({}); connection closed", peer.id, framed.status().message());
       break;
     }
     if (*framed) {
-      deliver({peer.member->id, std::string(**framed)});
+      deliver({peer.id, std::string(**framed)});
       pos += consumed;
       continue;
     }
@@ -214,7 +296,11 @@ void ElectionConnections::readFrames(Peer& peer, std::shared_ptr<Socket> socket,
 }
 
 void ElectionConnections::connectOnce(Peer& peer) {
-  const auto& member = *peer.member;
+  sdk::EnsembleMember member;
+  {
+    std::lock_guard lock(peer.mutex);
+    member = peer.member;
+  }
   auto connected = connectTo(member.host, member.election_port, settings_.cnx_timeout_ms);
   if (!connected) {
     log_.debug("election: cannot reach sid {} at {}: {}", member.id, hostPort(member.host, member.election_port),
@@ -222,9 +308,9 @@ void ElectionConnections::connectOnce(Peer& peer) {
     return;
   }
   auto socket = std::make_shared<Socket>(std::move(*connected));
-  InitialMessage hello{ensemble_.my_id, hostPort(me_->host, me_->election_port), kProtocolVersionV1};
+  InitialMessage hello{my_id_, hostPort(me_->host, me_->election_port), kProtocolVersionV1};
   if (!socket->writeAll(encodeInitialMessage(hello)).isOk()) return;
-  if (member.id > ensemble_.my_id) return;  // the larger sid calls back; this one closes
+  if (member.id > my_id_) return;  // the larger sid calls back; this one closes
   startReader([this, &peer, socket] { adopt(peer, socket, {}); });
 }
 
@@ -279,14 +365,14 @@ void ElectionConnections::senderLoop(Peer& peer) {
 }
 
 void ElectionConnections::send(int64_t sid, std::string payload) {
-  if (sid == ensemble_.my_id) return deliver({sid, std::move(payload)});
-  auto it = peers_.find(sid);
-  if (it == peers_.end()) return;
+  if (sid == my_id_) return deliver({sid, std::move(payload)});
+  Peer* peer = findPeer(sid);
+  if (peer == nullptr) return;
   {
-    std::lock_guard lock(it->second->mutex);
-    it->second->queued = std::move(payload);
+    std::lock_guard lock(peer->mutex);
+    peer->queued = std::move(payload);
   }
-  it->second->cv.notify_all();
+  peer->cv.notify_all();
 }
 
 void ElectionConnections::deliver(ElectionMessage message) {
@@ -308,8 +394,9 @@ std::optional<ElectionMessage> ElectionConnections::poll(std::chrono::millisecon
 }
 
 bool ElectionConnections::haveDelivered() {
-  if (peers_.empty()) return true;
-  for (auto& [sid, peer] : peers_) {
+  const auto peers = allPeers();
+  if (peers.empty()) return true;
+  for (Peer* peer : peers) {
     std::lock_guard lock(peer->mutex);
     if (!peer->queued) return true;
   }
@@ -317,8 +404,9 @@ bool ElectionConnections::haveDelivered() {
 }
 
 void ElectionConnections::connectAll() {
-  for (auto& [sid, peer] : peers_) {
-    if (peer->member->type != sdk::PeerType::kParticipant) continue;  // observers call us
+  const auto config = membership_.current();
+  for (Peer* peer : allPeers()) {
+    if (!config->isVoter(peer->id)) continue;  // observers (and joiners) call us
     {
       std::lock_guard lock(peer->mutex);
       if (!peer->connection) peer->connect_wanted = true;

@@ -23,6 +23,7 @@
 
 #include "corral/consensus.h"
 #include "corral/host.h"
+#include "membership.h"
 #include "net.h"
 #include "zab_settings.h"
 
@@ -35,7 +36,7 @@ struct ElectionMessage {
 
 class ElectionConnections {
  public:
-  ElectionConnections(const sdk::Ensemble& ensemble, const ZabSettings& settings, sdk::Logger& log);
+  ElectionConnections(Membership& membership, const ZabSettings& settings, sdk::Logger& log);
   ~ElectionConnections();
 
   sdk::Status start();
@@ -50,10 +51,14 @@ class ElectionConnections {
   // Asks every member's sender to connect if it has no connection.
   void connectAll();
   void clearReceived();
+  // Members a config adds get a sender; moved members their new address (ZooKeeper's
+  // connectNewPeers when a config is seen).
+  void addMembers(const QuorumConfig& config);
 
  private:
   struct Peer {
-    const sdk::EnsembleMember* member = nullptr;
+    int64_t id = 0;
+    sdk::EnsembleMember member;  // under `mutex`: a reconfig may move it
     std::mutex mutex;
     std::condition_variable cv;
     std::shared_ptr<Socket> connection;
@@ -78,12 +83,18 @@ class ElectionConnections {
   void adopt(Peer& peer, std::shared_ptr<Socket> socket, std::string pending);
   void startReader(std::function<void()> body);
   void deliver(ElectionMessage message);
+  Peer* findPeer(int64_t sid);
+  Peer& addPeer(const sdk::EnsembleMember& member);  // peers_mutex_ held
+  std::vector<Peer*> allPeers();
 
-  const sdk::Ensemble& ensemble_;
+  Membership& membership_;
+  const int64_t my_id_;
   const ZabSettings& settings_;
   sdk::Logger& log_;
-  const sdk::EnsembleMember* me_ = nullptr;
-  std::map<int64_t, std::unique_ptr<Peer>> peers_;
+  std::optional<sdk::EnsembleMember> me_;
+  std::mutex peers_mutex_;
+  std::map<int64_t, std::unique_ptr<Peer>> peers_;  // never erased: Peer pointers stay valid
+  bool started_ = false;                            // senders run (peers_mutex_)
   std::atomic<bool> stopping_{false};
   Listener listener_;
   std::thread acceptor_;

@@ -137,22 +137,6 @@ Result<std::optional<Notification>> decodeNotification(std::string_view payload)
   return std::optional<Notification>{std::move(n)};
 }
 
-std::string configText(const sdk::Ensemble& ensemble, int64_t config_version) {
-  std::vector<const sdk::EnsembleMember*> members;
-  for (const auto& m : ensemble.members) members.push_back(&m);
-  std::sort(members.begin(), members.end(), [](const auto* a, const auto* b) { return a->id < b->id; });
-  auto host = [](const std::string& h) { return h.find(':') != std::string::npos ? "[" + h + "]" : h; };
-  std::string out;
-  for (const auto* m : members) {
-    out += fmt::format("server.{}={}:{}:{}:{}", m->id, host(m->host), m->quorum_port, m->election_port,
-                       m->type == sdk::PeerType::kObserver ? "observer" : "participant");
-    if (m->client_port != 0) out += fmt::format(";{}:{}", host(m->client_host.empty() ? "0.0.0.0" : m->client_host), m->client_port);
-    out += '\n';
-  }
-  out += fmt::format("version={:x}", config_version);
-  return out;
-}
-
 bool voteBeats(int64_t new_id, sdk::Zxid new_zxid, int64_t new_epoch, int64_t cur_id, sdk::Zxid cur_zxid,
                int64_t cur_epoch) {
   if (new_epoch != cur_epoch) return new_epoch > cur_epoch;

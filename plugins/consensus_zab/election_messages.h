@@ -71,11 +71,6 @@ std::string encodeNotification(const Notification& notification);
 // does not fit is kCorruptData (the notification is dropped).
 sdk::Result<std::optional<Notification>> decodeNotification(std::string_view payload);
 
-// QuorumMaj.toString of a static configuration: one "server.<id>=<host>:<quorum>:<election>:
-// <participant|observer>[;<client host>:<client port>]" line per member in ascending id order,
-// then "version=<hex>" with no newline. The ";client" part only where the server line gave it.
-std::string configText(const sdk::Ensemble& ensemble, int64_t config_version = 0);
-
 // FastLeaderElection.totalOrderPredicate: does the vote (id, zxid, epoch) beat the current one?
 // Higher epoch, then higher zxid, then higher sid. (A candidate without voting weight never
 // wins; the caller checks membership.)

@@ -1,5 +1,7 @@
 #include "fast_leader_election.h"
 
+#include <set>
+
 #include <algorithm>
 #include <chrono>
 
@@ -29,15 +31,9 @@ bool sameVote(const Vote& a, const Vote& b) {
   return a.id == b.id && a.peer_epoch == b.peer_epoch;
 }
 
-FastLeaderElection::FastLeaderElection(const sdk::Ensemble& ensemble, const ZabSettings& settings,
+FastLeaderElection::FastLeaderElection(Membership& membership, const ZabSettings& settings,
                                        ElectionConnections& connections, sdk::Logger& log, Self self)
-    : ensemble_(ensemble),
-      settings_(settings),
-      connections_(connections),
-      log_(log),
-      self_(std::move(self)),
-      config_text_(configText(ensemble)),
-      participant_(ensemble.my_type == sdk::PeerType::kParticipant) {}
+    : membership_(membership), settings_(settings), connections_(connections), log_(log), self_(std::move(self)) {}
 
 FastLeaderElection::~FastLeaderElection() { stop(); }
 
@@ -55,13 +51,17 @@ void FastLeaderElection::stop() {
   if (receiver_.joinable()) receiver_.join();
 }
 
-int64_t FastLeaderElection::initId() const { return participant_ ? ensemble_.my_id : kObserverVote; }
-sdk::Zxid FastLeaderElection::initZxid() const { return participant_ ? self_.last_logged_zxid() : kObserverVote; }
-int64_t FastLeaderElection::initEpoch() const { return participant_ ? self_.current_epoch() : kObserverVote; }
+// A member not in the config (removed, or about to join) is a non-voting participant.
+bool FastLeaderElection::participant() const { return !membership_.amObserver(); }
+int64_t FastLeaderElection::initId() const { return participant() ? membership_.myId() : kObserverVote; }
+sdk::Zxid FastLeaderElection::initZxid() const { return participant() ? self_.last_logged_zxid() : kObserverVote; }
+int64_t FastLeaderElection::initEpoch() const { return participant() ? self_.current_epoch() : kObserverVote; }
 
 bool FastLeaderElection::isVoter(int64_t sid) const {
-  const auto* member = ensemble_.member(sid);
-  return member != nullptr && member->type == sdk::PeerType::kParticipant;
+  for (const auto& config : membership_.quorumConfigs()) {
+    if (config->isVoter(sid)) return true;
+  }
+  return false;
 }
 
 ServerState FastLeaderElection::state() const {
@@ -84,6 +84,15 @@ void FastLeaderElection::becomeLooking() {
   state_ = ServerState::kLooking;
 }
 
+Vote FastLeaderElection::adoptLeader(int64_t leader, ServerState state) {
+  std::lock_guard lock(mutex_);
+  current_vote_ = Vote{leader, self_.last_logged_zxid(), logical_clock_, current_vote_.peer_epoch};
+  state_ = state;
+  Vote vote = current_vote_;
+  vote.state = state;
+  return vote;
+}
+
 void FastLeaderElection::setPeerEpoch(int64_t epoch) {
   std::lock_guard lock(mutex_);
   current_vote_.peer_epoch = epoch;
@@ -96,7 +105,7 @@ void FastLeaderElection::sendVote(int64_t sid, const Vote& vote, ServerState sta
   n.zxid = vote.zxid;
   n.election_epoch = round;
   n.peer_epoch = vote.peer_epoch;
-  n.config = config_text_;
+  n.config = membership_.current()->toString();
   connections_.send(sid, encodeNotification(n));
 }
 
@@ -108,10 +117,11 @@ void FastLeaderElection::sendNotifications() {
     proposal = Vote{proposed_leader_, proposed_zxid_, logical_clock_, proposed_epoch_};
     round = logical_clock_;
   }
-  for (const auto& member : ensemble_.members) {
-    if (member.type != sdk::PeerType::kParticipant) continue;
-    sendVote(member.id, proposal, ServerState::kLooking, round);
+  std::set<int64_t> voters;
+  for (const auto& config : membership_.quorumConfigs()) {
+    for (int64_t sid : config->voters()) voters.insert(sid);
   }
+  for (int64_t sid : voters) sendVote(sid, proposal, ServerState::kLooking, round);
 }
 
 void FastLeaderElection::receiveLoop() {
@@ -125,6 +135,19 @@ void FastLeaderElection::receiveLoop() {
     }
     if (!*decoded) continue;  // shorter than the oldest form: ignored, as ZooKeeper does
     const Notification& n = **decoded;
+    if (n.version > 1 && !n.config.empty() && self_.adopt_config && state() == ServerState::kLooking) {
+      // processReconfig while looking: a newer config in force here too; different members
+      // mean a different election.
+      auto received = QuorumConfig::parse(n.config);
+      if (received.isOk() && received->version() > membership_.current()->version()) {
+        log_.info("election: sid {} has config version {:x}, newer than ours ({:x})", message->sid,
+                  received->version(), membership_.current()->version());
+        if (self_.adopt_config(std::make_shared<const QuorumConfig>(std::move(received).value()))) {
+          restart_ = true;
+          queue_cv_.notify_all();
+        }
+      }
+    }
     std::unique_lock lock(mutex_);
     if (!isVoter(message->sid)) {
       // An observer (or a non-voter) gets our current vote and is not counted.
@@ -157,7 +180,7 @@ void FastLeaderElection::receiveLoop() {
 
 std::optional<FastLeaderElection::Received> FastLeaderElection::take(std::chrono::milliseconds timeout) {
   std::unique_lock lock(queue_mutex_);
-  queue_cv_.wait_for(lock, timeout, [&] { return stopping_ || !queue_.empty(); });
+  queue_cv_.wait_for(lock, timeout, [&] { return stopping_ || restart_ || !queue_.empty(); });
   if (queue_.empty()) return std::nullopt;
   Received received = std::move(queue_.front());
   queue_.pop_front();
@@ -176,18 +199,21 @@ void FastLeaderElection::updateProposal(int64_t leader, sdk::Zxid zxid, int64_t 
   proposed_epoch_ = epoch;
 }
 
+// A quorum of the current config, and of the last seen one while a reconfig is pending
+// (SyncedLearnerTracker.hasAllQuorums).
 bool FastLeaderElection::hasQuorum(const std::map<int64_t, Vote>& votes, const Vote& target) const {
-  size_t voters = 0;
-  size_t agreeing = 0;
-  for (const auto& member : ensemble_.members) voters += member.type == sdk::PeerType::kParticipant;
+  std::set<int64_t> agreeing;
   for (const auto& [sid, vote] : votes) {
-    if (isVoter(sid) && sameVote(vote, target)) ++agreeing;
+    if (sameVote(vote, target)) agreeing.insert(sid);
   }
-  return agreeing > voters / 2;
+  for (const auto& config : membership_.quorumConfigs()) {
+    if (!config->containsQuorum(agreeing)) return false;
+  }
+  return true;
 }
 
 bool FastLeaderElection::checkLeader(const std::map<int64_t, Vote>& votes, int64_t leader, int64_t round) const {
-  if (leader != ensemble_.my_id) {
+  if (leader != membership_.myId()) {
     auto it = votes.find(leader);
     return it != votes.end() && it->second.state == ServerState::kLeading;
   }
@@ -197,9 +223,9 @@ bool FastLeaderElection::checkLeader(const std::map<int64_t, Vote>& votes, int64
 
 Vote FastLeaderElection::decide(int64_t leader, sdk::Zxid zxid, int64_t round, int64_t epoch) {
   Vote end{leader, zxid, round, epoch};
-  ServerState state = leader == ensemble_.my_id ? ServerState::kLeading
-                      : participant_           ? ServerState::kFollowing
-                                               : ServerState::kObserving;
+  ServerState state = leader == membership_.myId() ? ServerState::kLeading
+                      : participant()              ? ServerState::kFollowing
+                                                   : ServerState::kObserving;
   {
     std::lock_guard lock(mutex_);
     logical_clock_ = round;
@@ -232,6 +258,18 @@ std::optional<Vote> FastLeaderElection::lookForLeader() {
   };
 
   while (!stopping_) {
+    if (restart_.exchange(false)) {
+      // The config changed under us: vote again among its members.
+      received_votes.clear();
+      out_of_election.clear();
+      {
+        std::lock_guard lock(mutex_);
+        round = ++logical_clock_;
+      }
+      updateProposal(initId(), initZxid(), initEpoch());
+      log_.info("election: round {}: the members changed; proposing sid {} again", round, initId());
+      sendNotifications();
+    }
     auto got = take(timeout);
     if (stopping_) break;
     if (!got) {
@@ -248,7 +286,7 @@ std::optional<Vote> FastLeaderElection::lookForLeader() {
     if (!isVoter(sid) || !isVoter(n.leader)) continue;
     switch (n.state) {
       case ServerState::kLooking: {
-        if (!participant_ || initZxid() == -1 || n.zxid == -1) break;
+        if (!participant() || initZxid() == -1 || n.zxid == -1) break;
         int64_t clock;
         int64_t cur_leader;
         sdk::Zxid cur_zxid;

@@ -22,6 +22,7 @@
 #include "corral/consensus.h"
 #include "corral/host.h"
 #include "election_connections.h"
+#include "membership.h"
 #include "election_messages.h"
 #include "zab_settings.h"
 
@@ -45,8 +46,11 @@ class FastLeaderElection {
   struct Self {
     std::function<sdk::Zxid()> last_logged_zxid;
     std::function<int64_t()> current_epoch;
+    // A notification carried a newer config while we look (FastLeaderElection's receiver
+    // calls processReconfig): true when it is now in force and changes the members.
+    std::function<bool(ConfigPtr)> adopt_config;
   };
-  FastLeaderElection(const sdk::Ensemble& ensemble, const ZabSettings& settings, ElectionConnections& connections,
+  FastLeaderElection(Membership& membership, const ZabSettings& settings, ElectionConnections& connections,
                      sdk::Logger& log, Self self);
   ~FastLeaderElection();
 
@@ -58,6 +62,9 @@ class FastLeaderElection {
   std::optional<Vote> lookForLeader();
   // Back to looking (the role we had ended).
   void becomeLooking();
+  // A reconfig designated `leader` (QuorumPeer.updateVote): our vote and state become that
+  // without an election; returns the vote to act on.
+  Vote adoptLeader(int64_t leader, ServerState state);
   // Once the leader established its epoch, the vote we report carries it (as 3.8 does).
   void setPeerEpoch(int64_t epoch);
 
@@ -73,7 +80,8 @@ class FastLeaderElection {
   void receiveLoop();
   void sendNotifications();
   void sendVote(int64_t sid, const Vote& vote, ServerState state, int64_t round);
-  bool isVoter(int64_t sid) const;
+  bool isVoter(int64_t sid) const;  // a voter of the current or the last seen config
+  bool participant() const;
   bool hasQuorum(const std::map<int64_t, Vote>& votes, const Vote& target) const;
   bool checkLeader(const std::map<int64_t, Vote>& votes, int64_t leader, int64_t round) const;
   void updateProposal(int64_t leader, sdk::Zxid zxid, int64_t epoch);
@@ -84,13 +92,12 @@ class FastLeaderElection {
   sdk::Zxid initZxid() const;
   int64_t initEpoch() const;
 
-  const sdk::Ensemble& ensemble_;
+  Membership& membership_;
   const ZabSettings& settings_;
   ElectionConnections& connections_;
   sdk::Logger& log_;
   Self self_;
-  const std::string config_text_;
-  const bool participant_;
+  std::atomic<bool> restart_{false};  // the members changed: start the election over
 
   mutable std::mutex mutex_;
   ServerState state_ = ServerState::kLooking;

@@ -32,7 +32,7 @@ Status protocolError(std::string message) { return Status(Code::kCorruptData, st
 Follower::Follower(ZabPeer& peer, int64_t leader_sid)
     : peer_(peer),
       leader_sid_(leader_sid),
-      observer_(peer.ensemble().my_type == sdk::PeerType::kObserver),
+      observer_(peer.amObserver()),
       logs_(!observer_ || peer.settings().sync_enabled),
       proposals_received_(peer.metrics().counter("learner_proposal_received_count", "proposals a learner received")),
       commits_received_(peer.metrics().counter("learner_commit_received_count", "commits a learner received")) {}
@@ -57,8 +57,14 @@ Status Follower::connect() {
     peer_.log().warn("learner: no observer master answered on port {}; connecting to the leader instead",
                      peer_.settings().observer_master_port);
   }
-  const auto* leader = peer_.ensemble().member(leader_sid_);
-  if (leader == nullptr) return Status(Code::kInvalidConfig, fmt::format("leader sid {} is not a member", leader_sid_));
+  // The leader is in the config in force, or (a new leader of a config being established) in
+  // the last one seen.
+  std::optional<sdk::EnsembleMember> found;
+  for (const auto& config : {peer_.membership().current(), peer_.membership().lastSeen()}) {
+    if (const auto* member = config->member(leader_sid_); member != nullptr && !found) found = *member;
+  }
+  if (!found) return Status(Code::kInvalidConfig, fmt::format("leader sid {} is not a member", leader_sid_));
+  const auto* leader = &*found;
   const auto& s = peer_.settings();
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(s.tick_ms * s.connect_limit);
   Status last;
@@ -93,15 +99,15 @@ Status Follower::connectToObserverMaster() {
   const int port = static_cast<int>(s.observer_master_port);
   auto pause = 5ms;
   while (!peer_.stopping() && std::chrono::steady_clock::now() < deadline) {
-    for (const auto* master : peer_.observerMasters(leader_sid_)) {
-      auto connected = connectTo(master->host, port, std::min<int64_t>(s.initLimitMs(), 2000));
+    for (const auto& master : peer_.observerMasters(leader_sid_)) {
+      auto connected = connectTo(master.host, port, std::min<int64_t>(s.initLimitMs(), 2000));
       if (!connected) continue;
       std::lock_guard lock(mutex_);
       if (shut_down_) return Status(Code::kConnectionLoss, "stopped");
       socket_ = std::move(*connected);
-      master_sid_ = master->id;
+      master_sid_ = master.id;
       peer_.log().info("learner: observing leader sid {} through the observer master sid {} at {}", leader_sid_,
-                       master->id, hostPort(master->host, port));
+                       master.id, hostPort(master.host, port));
       return Status::ok();
     }
     peer_.observerReconnectDelay();
@@ -113,7 +119,7 @@ Status Follower::connectToObserverMaster() {
 
 sdk::Result<int64_t> Follower::registerWithLeader() {
   auto& epochs = peer_.epochs();
-  LearnerInfo info{peer_.ensemble().my_id, kProtocolVersion, 0};
+  LearnerInfo info{peer_.myId(), kProtocolVersion, peer_.membership().current()->version()};
   const auto hello = observer_ ? PacketType::kObserverInfo : PacketType::kFollowerInfo;
   if (auto sent = socket_.writeAll(encodePacket(makePacket(hello, sdk::zxidOf(epochs.accepted(), 0), encodeLearnerInfo(info))));
       !sent.isOk()) {
@@ -263,6 +269,12 @@ Status Follower::syncWithLeader(int64_t new_epoch) {
     default:
       return protocolError(fmt::format("expected DIFF, TRUNC or SNAP, got {}", packetTypeName(first->type)));
   }
+  // Learner.syncWithLeader: /zookeeper/config shows our own config, whatever a snapshot held.
+  {
+    const auto config = peer_.membership().current();
+    peer_.host().configActivated(config->toString(), config->version());
+  }
+  ConfigPtr new_leader_config;
   {
     std::lock_guard lock(mutex_);
     sender_ = std::make_unique<PacketSender>(socket_);
@@ -275,9 +287,21 @@ Status Follower::syncWithLeader(int64_t new_epoch) {
       case PacketType::kProposal:
       case PacketType::kCommit:
       case PacketType::kInform:
+      case PacketType::kCommitAndActivate:
+      case PacketType::kInformAndActivate:
         if (auto handled = onTxnPacket(*next); !handled.isOk()) return handled;
         break;
       case PacketType::kNewLeader: {
+        // The config the new leader establishes (its last seen one): in force at UPTODATE.
+        if (next->data && next->data->size() > 1) {
+          auto config = QuorumConfig::parse(*next->data);
+          if (config.isOk()) {
+            new_leader_config = std::make_shared<const QuorumConfig>(std::move(config).value());
+            peer_.membership().see(new_leader_config);
+          } else {
+            peer_.log().warn("learner: NEWLEADER carries a config that does not parse: {}", config.status().message());
+          }
+        }
         if (!waitDurable(peer_.settings().initLimitMs())) return Status(Code::kIoError, "synced txns did not become durable");
         if (auto saved = peer_.epochs().setCurrent(new_epoch); !saved.isOk()) return saved;
         peer_.election().setPeerEpoch(new_epoch);
@@ -286,6 +310,9 @@ Status Follower::syncWithLeader(int64_t new_epoch) {
         break;
       }
       case PacketType::kUpToDate: {
+        if (new_leader_config && peer_.processReconfig(new_leader_config, std::nullopt)) {
+          return Status(Code::kConnectionLoss, "the new leader's config changes our role or leader");
+        }
         sender_->send(makePacket(PacketType::kAck, new_leader_zxid));
         releaseHeldAcks();
         peer_.setPhase(ZabPhase::kBroadcast);
@@ -322,6 +349,8 @@ Status Follower::serve() {
       case PacketType::kProposal:
       case PacketType::kCommit:
       case PacketType::kInform:
+      case PacketType::kCommitAndActivate:
+      case PacketType::kInformAndActivate:
         if (auto handled = onTxnPacket(*next); !handled.isOk()) return handled;
         break;
       case PacketType::kSync:
@@ -351,10 +380,61 @@ Status Follower::onTxnPacket(const QuorumPacket& txn) {
     case PacketType::kInform:
       commits_received_.add();
       return onProposal(txn, true);
+    case PacketType::kCommitAndActivate:
+    case PacketType::kInformAndActivate:
+      commits_received_.add();
+      return onActivation(txn);
     default:
       commits_received_.add();
       return onCommit(txn.zxid);
   }
+}
+
+// A committed reconfig (COMMITANDACTIVATE to a follower, INFORMANDACTIVATE to an observer):
+// the new config is in force before the txn applies; a new leader or role ends the term.
+Status Follower::onActivation(const QuorumPacket& packet) {
+  const bool inform = packet.type == static_cast<int32_t>(PacketType::kInformAndActivate);
+  auto activation = decodeActivation(packet.data.value_or(""));
+  if (!activation) return protocolError(fmt::format("{} without a designated leader", packetTypeName(packet.type)));
+  const int64_t designated = activation->first;
+  std::string config_text;
+  if (inform) {
+    sdk::TxnEntry txn;
+    if (auto decoded = formats::decodeEntry(activation->second, txn); !decoded.isOk()) {
+      return protocolError(fmt::format("INFORMANDACTIVATE 0x{:x} does not decode: {}", packet.zxid, decoded.message()));
+    }
+    if (const auto* set = std::get_if<sdk::SetDataTxn>(&txn.body); set != nullptr && set->data) config_text = *set->data;
+  } else {
+    std::lock_guard lock(mutex_);
+    for (const auto& pending : pending_) {
+      if (pending.txn.header.zxid != packet.zxid) continue;
+      if (const auto* set = std::get_if<sdk::SetDataTxn>(&pending.txn.body); set != nullptr && set->data) {
+        config_text = *set->data;
+      }
+    }
+  }
+  auto config = QuorumConfig::parse(config_text);
+  if (!config.isOk()) {
+    return protocolError(fmt::format("{} 0x{:x}: the config does not parse: {}", packetTypeName(packet.type), packet.zxid,
+                                     config.status().message()));
+  }
+  const bool major = peer_.processReconfig(std::make_shared<const QuorumConfig>(std::move(config).value()), designated);
+  {
+    std::lock_guard lock(mutex_);
+    activations_[packet.zxid] = designated;
+  }
+  if (inform) {
+    QuorumPacket txn_packet = makePacket(PacketType::kInform, packet.zxid, std::string(activation->second));
+    if (auto handled = onProposal(txn_packet, true); !handled.isOk()) return handled;
+  } else if (auto handled = onCommit(packet.zxid); !handled.isOk()) {
+    return handled;
+  }
+  if (major) {
+    // Everything committed so far reaches the kernel before the role changes.
+    waitDurable(peer_.settings().syncLimitMs());
+    return Status(Code::kConnectionLoss, "changes proposed in reconfig");
+  }
+  return Status::ok();
 }
 
 Status Follower::onProposal(const QuorumPacket& proposal, bool committed) {
@@ -367,6 +447,12 @@ Status Follower::onProposal(const QuorumPacket& proposal, bool committed) {
   if (txn.header.zxid != proposal.zxid) {
     return protocolError(fmt::format("{} 0x{:x} carries txn 0x{:x}", packetTypeName(proposal.type), proposal.zxid,
                                      txn.header.zxid));
+  }
+  if (txn.header.type == sdk::OpCode::kReconfig && !committed) {
+    // A proposed reconfig: the last seen config until it commits.
+    const auto* set = std::get_if<sdk::SetDataTxn>(&txn.body);
+    auto config = QuorumConfig::parse(set != nullptr && set->data ? *set->data : std::string());
+    if (config.isOk()) peer_.membership().see(std::make_shared<const QuorumConfig>(std::move(config).value()));
   }
   const sdk::TxnEntry* queued;
   {
@@ -465,7 +551,12 @@ void Follower::deliverReady() {
     const sdk::Zxid zxid = ready.txn.header.zxid;
     const PacketBytes entry = ready.entry;
     peer_.deliver(std::move(ready.txn), std::move(ready.entry), mode_);
-    if (observer_master_) observer_master_->committed(zxid, entry);
+    std::optional<int64_t> designated;
+    if (auto it = activations_.find(zxid); it != activations_.end()) {
+      designated = it->second;
+      activations_.erase(it);
+    }
+    if (observer_master_) observer_master_->committed(zxid, entry, designated);
     while (!deferred_syncs_.empty() && deferred_syncs_.front().first <= zxid) {
       auto owner = std::move(deferred_syncs_.front().second);
       deferred_syncs_.pop_front();

@@ -80,6 +80,7 @@ class Follower {
   sdk::Status onTxnPacket(const QuorumPacket& packet);
   sdk::Status onProposal(const QuorumPacket& packet, bool committed);
   sdk::Status onCommit(sdk::Zxid zxid);
+  sdk::Status onActivation(const QuorumPacket& packet);
   void onRevalidateReply(const QuorumPacket& packet);
   void onSync();
   void onDurable(sdk::Zxid zxid, const sdk::Status& status);
@@ -107,6 +108,7 @@ class Follower {
   std::deque<SyncOwner> sync_owners_;  // syncs sent up, oldest first
   std::deque<std::pair<sdk::Zxid, SyncOwner>> deferred_syncs_;  // SYNCs waiting for the commit of this zxid
   std::shared_ptr<ObserverMaster> observer_master_;
+  std::map<sdk::Zxid, int64_t> activations_;  // committed reconfigs not yet delivered: their designated leader
   std::atomic<int64_t> master_sid_{-1};
   sdk::ApplyMode mode_ = sdk::ApplyMode::kLive;  // kReplay after a SNAP (fuzzy snapshot)
   sdk::Status append_failure_;

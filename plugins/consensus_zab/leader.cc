@@ -1,5 +1,8 @@
 #include "leader.h"
 
+#include <algorithm>
+#include <cctype>
+#include <charconv>
 #include <chrono>
 
 #include <fmt/format.h>
@@ -64,7 +67,15 @@ void Leader::stopHandlers() {
 void Leader::lead() {
   auto& log = peer_.log();
   const auto& settings = peer_.settings();
-  const auto* me = peer_.ensemble().member(peer_.ensemble().my_id);
+  std::optional<sdk::EnsembleMember> found;
+  for (const auto& config : {peer_.membership().current(), peer_.membership().lastSeen()}) {
+    if (const auto* member = config->member(peer_.myId()); member != nullptr && !found) found = *member;
+  }
+  if (!found) {
+    log.error("leader: sid {} is in no config; cannot lead", peer_.myId());
+    return;
+  }
+  const sdk::EnsembleMember* me = &*found;
   const std::string host = settings.listen_on_all_ips ? "0.0.0.0" : me->host;
   auto listener = Listener::bind(host, me->quorum_port);
   if (!listener) {
@@ -83,10 +94,18 @@ void Leader::lead() {
   log.info("leader: leading from zxid 0x{:x}; waiting for a quorum of followers on {}", last_committed_,
            hostPort(host, me->quorum_port));
 
-  const int64_t my_id = peer_.ensemble().my_id;
+  const int64_t my_id = peer_.myId();
   Status step = Status::ok();
   auto epoch = getEpochToPropose(my_id, peer_.epochs().accepted());
   if (!epoch) step = epoch.status();
+  if (step.isOk() && peer_.membership().reconfigEnabled()) {
+    // ZOOKEEPER-1783: a config nobody established yet (version 0) gets this epoch's NEWLEADER
+    // zxid as its version, agreed through NEWLEADER, before any learner is sent it.
+    auto& membership = peer_.membership();
+    if (membership.current()->version() == 0 && membership.lastSeen()->version() == 0) {
+      membership.see(std::make_shared<const QuorumConfig>(membership.current()->members(), sdk::zxidOf(*epoch, 0)));
+    }
+  }
   if (step.isOk()) step = waitForEpochAck(my_id, my_summary_);
   if (step.isOk()) {
     step = peer_.epochs().setCurrent(*epoch);
@@ -107,6 +126,7 @@ void Leader::lead() {
     cv_.notify_all();
     log.info("leader: a quorum {} acked NEWLEADER; serving in epoch {} from zxid 0x{:x}", sidList(supporters), *epoch,
              last_committed_);
+    activateNewLeaderConfig();
     peer_.setPhase(ZabPhase::kBroadcast);
     peer_.setRole(sdk::Role::kLeader, *epoch);
     // Every tickTime/2 a ping; every tickTime the quorum check (ZooKeeper's tickSkip).
@@ -137,10 +157,8 @@ sdk::Result<int64_t> Leader::getEpochToPropose(int64_t sid, int64_t last_accepte
   std::unique_lock lock(mutex_);
   if (!waiting_for_new_epoch_) return epoch_;
   if (last_accepted_epoch >= epoch_) epoch_ = last_accepted_epoch + 1;
-  if (peer_.isVoter(sid)) connecting_.insert(sid);
-  size_t voters = 0;
-  for (int64_t id : connecting_) voters += peer_.isVoter(id);
-  if (connecting_.count(peer_.ensemble().my_id) && peer_.isQuorum(voters)) {
+  if (peer_.isVoter(sid) || peer_.membership().lastSeen()->isVoter(sid)) connecting_.insert(sid);
+  if (connecting_.count(peer_.myId()) && peer_.hasAllQuorums(connecting_)) {
     if (auto saved = peer_.epochs().setAccepted(epoch_); !saved.isOk()) return saved;
     waiting_for_new_epoch_ = false;
     peer_.log().info("leader: new epoch {} agreed by {}", epoch_, sidList(connecting_));
@@ -176,10 +194,8 @@ Status Leader::waitForEpochAck(int64_t sid, const StateSummary& summary) {
                                 my_summary_.last_zxid));
     }
   }
-  if (peer_.isVoter(sid)) electing_.insert(sid);
-  size_t voters = 0;
-  for (int64_t id : electing_) voters += peer_.isVoter(id);
-  if (electing_.count(peer_.ensemble().my_id) && peer_.isQuorum(voters)) {
+  if (peer_.isVoter(sid) || peer_.membership().lastSeen()->isVoter(sid)) electing_.insert(sid);
+  if (electing_.count(peer_.myId()) && peer_.hasAllQuorums(electing_)) {
     election_finished_ = true;
     cv_.notify_all();
     return Status::ok();
@@ -196,10 +212,8 @@ Status Leader::waitForEpochAck(int64_t sid, const StateSummary& summary) {
 Status Leader::waitForNewLeaderAck(int64_t sid) {
   std::unique_lock lock(mutex_);
   if (quorum_formed_) return Status::ok();
-  if (peer_.isVoter(sid)) new_leader_acks_.insert(sid);
-  size_t voters = 0;
-  for (int64_t id : new_leader_acks_) voters += peer_.isVoter(id);
-  if (new_leader_acks_.count(peer_.ensemble().my_id) && peer_.isQuorum(voters)) {
+  if (peer_.isVoter(sid) || peer_.membership().lastSeen()->isVoter(sid)) new_leader_acks_.insert(sid);
+  if (new_leader_acks_.count(peer_.myId()) && peer_.hasAllQuorums(new_leader_acks_)) {
     quorum_formed_ = true;
     cv_.notify_all();
     return Status::ok();
@@ -229,7 +243,8 @@ std::optional<sdk::Zxid> Leader::startSync(LearnerHandler& handler, sdk::Zxid le
   if (!handler.isObserver()) {
     for (const auto& [zxid, pending] : outstanding_) handler.send(proposal(PacketType::kProposal, zxid, pending.entry));
   }
-  handler.send(makePacket(PacketType::kNewLeader, sdk::zxidOf(epoch_, 0), configText(peer_.ensemble())));
+  // NEWLEADER carries the last seen config: the one this term establishes.
+  handler.send(makePacket(PacketType::kNewLeader, sdk::zxidOf(epoch_, 0), peer_.membership().lastSeen()->toString()));
   forwarding_.insert(&handler);
   if (plan.kind == PacketType::kSnap) return plan.zxid;
   return std::nullopt;
@@ -237,12 +252,14 @@ std::optional<sdk::Zxid> Leader::startSync(LearnerHandler& handler, sdk::Zxid le
 
 // A member registers as what its server.N line says it is: a participant claiming to be an
 // observer (or the reverse) is refused, so that acks and votes always match the config.
-sdk::Status Leader::admit(PacketType hello, const sdk::EnsembleMember& member) {
+// A member not in the config (one about to join by reconfig) is what its hello says.
+sdk::Status Leader::admit(PacketType hello, int64_t sid, const sdk::EnsembleMember* member) {
+  if (member == nullptr) return Status::ok();
   const bool claims_observer = hello == PacketType::kObserverInfo;
-  const bool is_observer = member.type == sdk::PeerType::kObserver;
+  const bool is_observer = member->type == sdk::PeerType::kObserver;
   if (claims_observer == is_observer) return Status::ok();
   return Status(Code::kCorruptData,
-                fmt::format("sid {} sent {} but is configured as {}", member.id, packetTypeName(static_cast<int32_t>(hello)),
+                fmt::format("sid {} sent {} but is configured as {}", sid, packetTypeName(static_cast<int32_t>(hello)),
                             is_observer ? "an observer" : "a participant"));
 }
 
@@ -263,6 +280,13 @@ void Leader::propose(sdk::TxnEntry txn) {
   }
   auto entry = std::make_shared<const std::string>(sdk::encodeToString(txn));
   const sdk::TxnEntry* logged = nullptr;
+  if (txn.header.type == sdk::OpCode::kReconfig) {
+    // The new config is the last seen one from now on: this and every later proposal needs a
+    // quorum of it too, until it commits.
+    const auto* set = std::get_if<sdk::SetDataTxn>(&txn.body);
+    auto config = QuorumConfig::parse(set != nullptr && set->data ? *set->data : std::string());
+    if (config.isOk()) peer_.membership().see(std::make_shared<const QuorumConfig>(std::move(config).value()));
+  }
   {
     std::lock_guard lock(mutex_);
     if (ended_ || !established_ || zxid <= last_proposed_) return;
@@ -273,6 +297,7 @@ void Leader::propose(sdk::TxnEntry txn) {
     auto& slot = outstanding_[zxid];
     slot.txn = std::move(txn);
     slot.entry = entry;
+    slot.configs = peer_.membership().quorumConfigs();
     // std::map nodes do not move: `logged` stays valid until the txn commits, which needs our
     // own ack, which comes after the append completes.
     logged = &slot.txn;
@@ -305,7 +330,7 @@ void Leader::onDurable(sdk::Zxid zxid, const sdk::Status& status) {
       append_failure_ = status;
     } else {
       auto it = outstanding_.find(zxid);
-      if (it != outstanding_.end()) it->second.acks.insert(peer_.ensemble().my_id);
+      if (it != outstanding_.end()) it->second.acks.insert(peer_.myId());
       commitReady();
     }
   }
@@ -362,25 +387,43 @@ void Leader::processAck(int64_t sid, sdk::Zxid zxid) {
   if (zxid <= last_committed_) return;
   auto it = outstanding_.find(zxid);
   if (it == outstanding_.end()) return;
-  if (peer_.isVoter(sid)) it->second.acks.insert(sid);
+  it->second.acks.insert(sid);
   commitReady();
 }
 
 void Leader::commitReady() {
-  while (!outstanding_.empty()) {
+  while (!outstanding_.empty() && allowed_to_commit_) {
     auto it = outstanding_.begin();
-    size_t voters = 0;
-    for (int64_t sid : it->second.acks) voters += peer_.isVoter(sid);
     // The leader's own durability is required too: it serves reads of what it commits.
-    if (!it->second.acks.count(peer_.ensemble().my_id) || !peer_.isQuorum(voters)) return;
+    if (!it->second.acks.count(peer_.myId())) return;
+    for (const auto& config : it->second.configs) {
+      if (!config->containsQuorum(it->second.acks)) return;
+    }
     const sdk::Zxid zxid = it->first;
     failpoint("leader.quorum_before_commit");
     last_committed_ = zxid;
-    const auto commit = packetBytes(makePacket(PacketType::kCommit, zxid));
+    std::optional<int64_t> designated;
+    if (it->second.txn.header.type == sdk::OpCode::kReconfig && it->second.configs.size() > 1) {
+      // Leader.tryToCommit: the new config in force here first; a leader that is not in it
+      // hands over to a follower that has everything (the designated leader).
+      designated = designatedLeader(it->second, zxid);
+      peer_.processReconfig(it->second.configs.back(), designated);
+      if (*designated != peer_.myId()) {
+        peer_.log().info("leader: committing reconfig 0x{:x}; sid {} leads the new config, so nothing more commits here",
+                         zxid, *designated);
+        allowed_to_commit_ = false;
+      }
+    }
+    const auto commit = packetBytes(designated ? makePacket(PacketType::kCommitAndActivate, zxid, activationData(*designated))
+                                               : makePacket(PacketType::kCommit, zxid));
     PacketBytes inform;
     for (auto* handler : forwarding_) {
       if (handler->isObserver()) {
-        if (!inform) inform = packetBytes(proposal(PacketType::kInform, zxid, it->second.entry));
+        if (!inform) {
+          inform = packetBytes(designated ? makePacket(PacketType::kInformAndActivate, zxid,
+                                                       activationData(*designated, *it->second.entry))
+                                          : proposal(PacketType::kInform, zxid, it->second.entry));
+        }
         handler->send(inform);
         handler->noteSent(zxid);
       } else {
@@ -406,17 +449,17 @@ void Leader::processSync(LearnerHandler& handler) {
 }
 
 void Leader::pingAndCheck(bool check) {
-  std::set<int64_t> synced{peer_.ensemble().my_id};
+  std::set<int64_t> synced{peer_.myId()};
   sdk::Zxid last_proposed;
   {
     std::lock_guard lock(mutex_);
     last_proposed = last_proposed_;
     for (auto& handler : handlers_) {
-      if (handler->isVoter() && handler->synced()) synced.insert(handler->sid());
+      if (!handler->isObserver() && handler->synced()) synced.insert(handler->sid());
     }
     for (auto& handler : handlers_) handler->ping(last_proposed);
   }
-  if (check && !peer_.isQuorum(synced.size())) {
+  if (check && !peer_.hasAllQuorums(synced)) {
     shutdown(fmt::format("not enough followers synced, only synced with sids {}", sidList(synced)));
   }
 }
@@ -426,10 +469,16 @@ std::vector<std::pair<std::string, std::string>> Leader::reportFields() const {
   size_t learners = 0;
   size_t synced_followers = 0;
   size_t synced_observers = 0;
+  size_t synced_non_voting = 0;
   for (const auto& handler : handlers_) {
     if (handler->ended()) continue;
     ++learners;
-    if (handler->broadcasting()) (handler->isObserver() ? synced_observers : synced_followers)++;
+    if (!handler->broadcasting()) continue;
+    if (handler->isObserver()) {
+      ++synced_observers;
+    } else {
+      (handler->isVoter() ? synced_followers : synced_non_voting)++;
+    }
   }
   size_t pending_syncs = 0;
   for (const auto& [zxid, waiting] : pending_syncs_) pending_syncs += waiting.size();
@@ -437,7 +486,7 @@ std::vector<std::pair<std::string, std::string>> Leader::reportFields() const {
                                                                             established_at_).count();
   return {{"learners", std::to_string(learners)},
           {"synced_followers", std::to_string(synced_followers)},
-          {"synced_non_voting_followers", "0"},
+          {"synced_non_voting_followers", std::to_string(synced_non_voting)},
           {"synced_observers", std::to_string(synced_observers)},
           {"pending_syncs", std::to_string(pending_syncs)},
           {"leader_uptime", std::to_string(uptime)},
@@ -450,6 +499,145 @@ std::string Leader::proposalSizesLine() const {
   std::lock_guard lock(mutex_);
   return fmt::format("Proposal sizes last/min/max: {}/{}/{}\n", last_proposal_size_, min_proposal_size_,
                      max_proposal_size_);
+}
+
+// ---- reconfiguration ----
+
+// Leader.isQuorumSynced: we (if a voter of `config`) and the synced followers it has as voters.
+bool Leader::isQuorumSynced(const QuorumConfig& config) const {
+  std::set<int64_t> synced;
+  if (config.isVoter(peer_.myId())) synced.insert(peer_.myId());
+  for (const auto* handler : forwarding_) {
+    if (!handler->isObserver() && handler->synced() && config.isVoter(handler->sid())) synced.insert(handler->sid());
+  }
+  return config.containsQuorum(synced);
+}
+
+// Leader.getDesignatedLeader: ourselves when we stay a voter at the same address; else the
+// voter of the new config that acked the reconfig and the most proposals after it.
+int64_t Leader::designatedLeader(const Outstanding& reconfig, sdk::Zxid zxid) const {
+  const auto& next = *reconfig.configs.back();
+  const auto config_now = peer_.membership().current();
+  const auto* me_now = config_now->member(peer_.myId());
+  const auto* me_next = next.member(peer_.myId());
+  if (next.isVoter(peer_.myId()) && me_now != nullptr && me_next != nullptr && me_now->host == me_next->host &&
+      me_now->quorum_port == me_next->quorum_port) {
+    return peer_.myId();
+  }
+  std::set<int64_t> candidates;
+  for (int64_t sid : reconfig.acks) {
+    if (next.isVoter(sid) && sid != peer_.myId()) candidates.insert(sid);
+  }
+  if (candidates.empty()) return peer_.myId();
+  int64_t best = *candidates.begin();
+  for (auto it = outstanding_.upper_bound(zxid); it != outstanding_.end() && candidates.size() > 1; ++it) {
+    std::set<int64_t> acked;
+    for (int64_t sid : candidates) {
+      if (it->second.acks.count(sid)) acked.insert(sid);
+    }
+    if (acked.empty()) break;
+    candidates.swap(acked);
+    best = *candidates.begin();
+  }
+  return best;
+}
+
+// Leader.startZkServer with reconfig enabled: the config NEWLEADER carried is in force once a
+// quorum acked it.
+void Leader::activateNewLeaderConfig() {
+  auto& membership = peer_.membership();
+  if (!membership.reconfigEnabled()) return;
+  const auto config = membership.lastSeen();
+  int64_t designated = peer_.myId();
+  if (!config->isVoter(peer_.myId())) {
+    std::lock_guard lock(mutex_);
+    for (int64_t sid : new_leader_acks_) {
+      if (config->isVoter(sid) && sid != peer_.myId()) {
+        designated = sid;
+        break;
+      }
+    }
+  }
+  peer_.processReconfig(config, designated);
+  if (designated != peer_.myId()) {
+    peer_.log().warn("leader: not a voter of config {:x}; sid {} is to lead it, so nothing commits here",
+                     config->version(), designated);
+    std::lock_guard lock(mutex_);
+    allowed_to_commit_ = false;
+  }
+}
+
+// PrepRequestProcessor's reconfig case after the disabled check.
+sdk::Result<std::string> Leader::prepareReconfig(const sdk::ReconfigRequest& request, sdk::Zxid zxid) {
+  auto& membership = peer_.membership();
+  const auto last_seen = membership.lastSeen();
+  if (membership.reconfigInProgress()) return Status(Code::kReconfigInProgress, "a reconfig is in progress");
+  if (request.cur_config_id != -1 && request.cur_config_id != last_seen->version()) {
+    return Status(Code::kBadVersion, fmt::format("Reconfiguration from version {:x} failed -- last seen version is {:x}",
+                                                 request.cur_config_id, last_seen->version()));
+  }
+  std::vector<sdk::EnsembleMember> members;
+  if (request.new_members) {
+    // Bulk: the members given, separated by commas or newlines.
+    std::string text = *request.new_members;
+    std::replace(text.begin(), text.end(), ',', '\n');
+    auto parsed = QuorumConfig::parse(text);
+    if (!parsed.isOk()) return parsed.status();
+    members = parsed->members();
+  } else {
+    members = last_seen->members();
+    auto split = [](const std::string& text) {
+      std::vector<std::string> parts;
+      size_t pos = 0;
+      while (pos <= text.size()) {
+        size_t end = text.find(',', pos);
+        if (end == std::string::npos) end = text.size();
+        std::string part = text.substr(pos, end - pos);
+        while (!part.empty() && std::isspace(static_cast<unsigned char>(part.front()))) part.erase(part.begin());
+        while (!part.empty() && std::isspace(static_cast<unsigned char>(part.back()))) part.pop_back();
+        if (!part.empty()) parts.push_back(std::move(part));
+        pos = end + 1;
+      }
+      return parts;
+    };
+    if (request.leaving_servers) {
+      for (const auto& leaving : split(*request.leaving_servers)) {
+        int64_t sid = 0;
+        auto [ptr, error] = std::from_chars(leaving.data(), leaving.data() + leaving.size(), sid);
+        if (error != std::errc() || ptr != leaving.data() + leaving.size()) {
+          return Status(Code::kBadArguments, fmt::format("'{}' is not a server id", leaving));
+        }
+        std::erase_if(members, [sid](const auto& m) { return m.id == sid; });
+      }
+    }
+    if (request.joining_servers) {
+      for (const auto& joiner : split(*request.joining_servers)) {
+        auto member = QuorumConfig::parseJoiner(joiner);
+        if (!member.isOk()) return member.status();
+        for (const auto& other : members) {
+          if (other.id == member->id) continue;
+          // QuorumServer.checkAddressDuplicate: no two members share a quorum or election address.
+          const bool same = other.host == member->host && (other.quorum_port == member->quorum_port ||
+                                                           other.election_port == member->election_port ||
+                                                           other.quorum_port == member->election_port ||
+                                                           other.election_port == member->quorum_port);
+          if (same) return Status(Code::kBadArguments, "Reconfiguration failed");
+        }
+        std::erase_if(members, [&](const auto& m) { return m.id == member->id; });
+        members.push_back(std::move(member).value());
+      }
+    }
+  }
+  QuorumConfig next(std::move(members), zxid);
+  if (next.voterCount() < 2) {
+    return Status(Code::kBadArguments, "Reconfig failed - new configuration must include at least 2 followers");
+  }
+  std::lock_guard lock(mutex_);
+  if (!isQuorumSynced(next)) {
+    return Status(Code::kNewConfigNoQuorum,
+                  "Reconfig failed - there must be a connected and synced quorum in new configuration");
+  }
+  return next.toString();
 }
 
 }  // namespace corral::plugins::zab

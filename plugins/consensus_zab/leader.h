@@ -26,6 +26,7 @@
 #include "committed_txn.h"
 #include "fast_leader_election.h"
 #include "learner_master.h"
+#include "membership.h"
 #include "net.h"
 #include "packet_sender.h"
 
@@ -45,12 +46,14 @@ class Leader final : public LearnerMaster, public std::enable_shared_from_this<L
   std::vector<std::pair<std::string, std::string>> reportFields() const;
   // srvr's "Proposal sizes last/min/max: L/MIN/MAX" line (-1 before the first proposal).
   std::string proposalSizesLine() const;
+  // PrepRequestProcessor's reconfig checks against this term's learners; the new config text.
+  sdk::Result<std::string> prepareReconfig(const sdk::ReconfigRequest& request, sdk::Zxid zxid);
 
   // ---- LearnerMaster (for learner handlers) ----
   ZabPeer& peer() override { return peer_; }
   bool running() const override { return !ended_.load(); }
   const char* role() const override { return "leader"; }
-  sdk::Status admit(PacketType hello, const sdk::EnsembleMember& member) override;
+  sdk::Status admit(PacketType hello, int64_t sid, const sdk::EnsembleMember* member) override;
   sdk::Result<int64_t> getEpochToPropose(int64_t sid, int64_t last_accepted_epoch) override;
   sdk::Status waitForEpochAck(int64_t sid, const StateSummary& summary) override;
   std::optional<sdk::Zxid> startSync(LearnerHandler& handler, sdk::Zxid learner_last) override;
@@ -70,7 +73,8 @@ class Leader final : public LearnerMaster, public std::enable_shared_from_this<L
   struct Outstanding {
     sdk::TxnEntry txn;
     PacketBytes entry;
-    std::set<int64_t> acks;
+    std::set<int64_t> acks;          // participants that logged it (voters or not)
+    std::vector<ConfigPtr> configs;  // each must have a quorum in `acks`
   };
 
   void commitReady();  // mutex_ held
@@ -79,6 +83,9 @@ class Leader final : public LearnerMaster, public std::enable_shared_from_this<L
   void processSync(LearnerHandler& handler);
   void pingAndCheck(bool check);
   void stopHandlers();
+  bool isQuorumSynced(const QuorumConfig& config) const;  // mutex_ held
+  int64_t designatedLeader(const Outstanding& reconfig, sdk::Zxid zxid) const;  // mutex_ held
+  void activateNewLeaderConfig();
   std::string sidList(const std::set<int64_t>& sids) const;
 
   ZabPeer& peer_;
@@ -105,6 +112,8 @@ class Leader final : public LearnerMaster, public std::enable_shared_from_this<L
   // broadcast
   std::map<sdk::Zxid, Outstanding> outstanding_;
   sdk::Zxid last_committed_ = 0;
+  // False once a committed reconfig designated another leader: nothing more commits here.
+  bool allowed_to_commit_ = true;
   sdk::Zxid last_proposed_ = 0;
   std::map<sdk::Zxid, std::vector<LearnerHandler*>> pending_syncs_;
   int appends_in_flight_ = 0;

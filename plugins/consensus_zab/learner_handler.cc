@@ -96,15 +96,27 @@ Status LearnerHandler::handshake() {
   }
   auto info = decodeLearnerInfo(hello->data.value_or(""));
   if (!info) return refuse(fmt::format("bad LearnerInfo: {}", info.status().message()));
-  const auto* member = peer.ensemble().member(info->server_id);
-  if (member == nullptr || info->server_id == peer.ensemble().my_id) {
+  const auto config = peer.membership().current();
+  const auto* member = config->member(info->server_id);
+  if (info->server_id == peer.myId() || (member == nullptr && !peer.membership().reconfigEnabled())) {
     return refuse(fmt::format("sid {} is not a member of this ensemble", info->server_id));
   }
+  if (info->config_version > config->version()) {
+    return refuse(fmt::format("sid {} is ahead of the leader (it has config version {:x}, ours is {:x})",
+                              info->server_id, info->config_version, config->version()));
+  }
+  if (member == nullptr) {
+    peer.log().info("{}: sid {} is not in config version {:x}; it may join by reconfig", master_.role(),
+                    info->server_id, config->version());
+  }
+  // A learner with an older config may have had another role then: it learns this config
+  // while syncing, so only a learner on our version must match its server.N role.
+  if (info->config_version != config->version()) member = nullptr;
   if (info->protocol_version < kProtocolVersion) {
     return refuse(fmt::format("sid {} speaks protocol 0x{:x}; 0x10000 (ZooKeeper 3.4+) is needed", info->server_id,
                               info->protocol_version));
   }
-  if (auto admitted = master_.admit(type, *member); !admitted.isOk()) return admitted;
+  if (auto admitted = master_.admit(type, info->server_id, member); !admitted.isOk()) return admitted;
   sid_ = info->server_id;
   observer_ = type == PacketType::kObserverInfo;
   peer.log().info("{}: {} connected (accepted epoch {})", master_.role(), describe(), sdk::epochOf(hello->zxid));

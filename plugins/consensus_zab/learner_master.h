@@ -37,7 +37,7 @@ class LearnerMaster {
   virtual const char* role() const = 0;
   // Whether sid (a configured member, not us) may register with this hello packet type
   // (FOLLOWERINFO or OBSERVERINFO). A refusal is logged and the connection closed.
-  virtual sdk::Status admit(PacketType hello, const sdk::EnsembleMember& member) = 0;
+  virtual sdk::Status admit(PacketType hello, int64_t sid, const sdk::EnsembleMember* member) = 0;
 
   // The handshake, in order (ZooKeeper's names).
   virtual sdk::Result<int64_t> getEpochToPropose(int64_t sid, int64_t last_accepted_epoch) = 0;

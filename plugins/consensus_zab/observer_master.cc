@@ -73,11 +73,11 @@ void ObserverMaster::pingLoop() {
 
 // ---- LearnerMaster ----
 
-Status ObserverMaster::admit(PacketType hello, const sdk::EnsembleMember& member) {
+Status ObserverMaster::admit(PacketType hello, int64_t sid, const sdk::EnsembleMember* member) {
   // ZooKeeper: "Non observer attempting to connect to ObserverMaster".
-  if (hello != PacketType::kObserverInfo || member.type != sdk::PeerType::kObserver) {
+  if (hello != PacketType::kObserverInfo || (member != nullptr && member->type != sdk::PeerType::kObserver)) {
     return Status(Code::kCorruptData, fmt::format("sid {} sent {} to the observer master but only observers may "
-                                                  "connect here", member.id,
+                                                  "connect here", sid,
                                                   packetTypeName(static_cast<int32_t>(hello))));
   }
   return Status::ok();
@@ -100,7 +100,7 @@ std::optional<sdk::Zxid> ObserverMaster::startSync(LearnerHandler& handler, sdk:
   // after the sync, none twice.
   const SyncPlan plan = planSync(peer_, learner_last, last_committed_);
   queueSync(handler, plan, learner_last, role());
-  handler.send(makePacket(PacketType::kNewLeader, sdk::zxidOf(epoch_, 0), configText(peer_.ensemble())));
+  handler.send(makePacket(PacketType::kNewLeader, sdk::zxidOf(epoch_, 0), peer_.membership().lastSeen()->toString()));
   forwarding_[&handler] = last_committed_;
   if (plan.kind == PacketType::kSnap) return plan.zxid;
   return std::nullopt;
@@ -163,14 +163,19 @@ void ObserverMaster::handlerEnded(LearnerHandler& handler) {
   forwarding_.erase(&handler);
 }
 
-void ObserverMaster::committed(sdk::Zxid zxid, const PacketBytes& entry) {
+void ObserverMaster::committed(sdk::Zxid zxid, const PacketBytes& entry, std::optional<int64_t> designated_leader) {
   std::lock_guard lock(mutex_);
   if (zxid <= last_committed_) return;
   last_committed_ = zxid;
   PacketBytes inform;
   for (auto& [handler, synced_to] : forwarding_) {
     if (zxid <= synced_to) continue;
-    if (!inform) inform = packetBytes(makePacket(PacketType::kInform, zxid, *entry));
+    if (!inform) {
+      // A reconfig goes on as INFORMANDACTIVATE (ZooKeeper's ObserverMaster.informAndActivate).
+      inform = packetBytes(designated_leader
+                               ? makePacket(PacketType::kInformAndActivate, zxid, activationData(*designated_leader, *entry))
+                               : makePacket(PacketType::kInform, zxid, *entry));
+    }
     handler->send(inform);
     handler->noteSent(zxid);
   }

@@ -43,7 +43,7 @@ class ObserverMaster final : public LearnerMaster, public std::enable_shared_fro
   void stop();
 
   // The follower's commit stream, in zxid order (called under the follower's lock).
-  void committed(sdk::Zxid zxid, const PacketBytes& entry);
+  void committed(sdk::Zxid zxid, const PacketBytes& entry, std::optional<int64_t> designated_leader = std::nullopt);
   // Session touches the observers reported since the last call.
   std::vector<sdk::SessionTouch> takeTouches();
   void forEachHandler(const std::function<void(LearnerHandler&)>& visit);
@@ -52,7 +52,7 @@ class ObserverMaster final : public LearnerMaster, public std::enable_shared_fro
   ZabPeer& peer() override { return peer_; }
   bool running() const override { return !ended_.load(); }
   const char* role() const override { return "observer master"; }
-  sdk::Status admit(PacketType hello, const sdk::EnsembleMember& member) override;
+  sdk::Status admit(PacketType hello, int64_t sid, const sdk::EnsembleMember* member) override;
   sdk::Result<int64_t> getEpochToPropose(int64_t sid, int64_t last_accepted_epoch) override;
   sdk::Status waitForEpochAck(int64_t sid, const StateSummary& summary) override;
   std::optional<sdk::Zxid> startSync(LearnerHandler& handler, sdk::Zxid learner_last) override;

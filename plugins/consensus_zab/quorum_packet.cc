@@ -159,4 +159,17 @@ Result<LearnerInfo> decodeLearnerInfo(std::string_view data) {
   return info;
 }
 
+std::string activationData(int64_t designated_leader, std::string_view txn) {
+  std::string data;
+  sdk::JuteWriter(data).writeLong(designated_leader);
+  data.append(txn);
+  return data;
+}
+
+std::optional<std::pair<int64_t, std::string_view>> decodeActivation(std::string_view data) {
+  if (data.size() < 8) return std::nullopt;
+  const int64_t sid = sdk::JuteReader(data.substr(0, 8)).readLong();
+  return std::make_pair(sid, data.substr(8));
+}
+
 }  // namespace corral::plugins::zab

@@ -75,6 +75,12 @@ struct LearnerInfo {
 inline constexpr std::string_view kSnapshotSignature = "BenWasHere";
 
 std::string encodeLearnerInfo(const LearnerInfo& info);
+
+// COMMITANDACTIVATE's data is the designated leader's sid (a long); INFORMANDACTIVATE's is
+// that sid followed by the txn, as INFORM carries it.
+std::string activationData(int64_t designated_leader, std::string_view txn = {});
+// The designated sid and the rest of the data; nullopt when shorter than a long.
+std::optional<std::pair<int64_t, std::string_view>> decodeActivation(std::string_view data);
 // Older learners send the sid alone (8 bytes) or sid + protocol version (12): those fields
 // default as the leader reads them.
 sdk::Result<LearnerInfo> decodeLearnerInfo(std::string_view data);

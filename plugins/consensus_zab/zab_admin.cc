@@ -41,7 +41,8 @@ sdk::Status registerZabCommands(sdk::CommandRegistry& registry, const ZabPeer& p
                               [p](const sdk::CommandArgs&) {
                                 if (!serving(*p)) return notServing();
                                 const auto report = p->report();
-                                const auto* member = p->ensemble().member(report.leader_id);
+                                const auto config = p->membership().current();
+                                const auto* member = config->member(report.leader_id);
                                 sdk::CommandOutput output;
                                 output.data = {{"is_leader", p->role() == sdk::Role::kLeader},
                                                {"leader_id", report.leader_id},
@@ -53,10 +54,11 @@ sdk::Status registerZabCommands(sdk::CommandRegistry& registry, const ZabPeer& p
       {"voting_view", {}, "The voting members of the ensemble.", false, [p](const sdk::CommandArgs&) {
          if (!serving(*p)) return notServing();
          nlohmann::json view = nlohmann::json::object();
-         for (const auto& member : p->ensemble().members) {
+         const auto config = p->membership().current();
+         for (const auto& member : config->members()) {
            if (member.type != sdk::PeerType::kParticipant) continue;
            std::string client;
-           if (member.id == p->ensemble().my_id) {
+           if (member.id == p->myId()) {
              client = p->settings().client_address;
            } else if (member.client_port != 0) {
              client = hostPort(member.client_host.empty() ? "0.0.0.0" : member.client_host, member.client_port);
@@ -79,15 +81,16 @@ sdk::Status registerZabCommands(sdk::CommandRegistry& registry, const ZabPeer& p
            return output;
          }
          static constexpr const char* kPhases[] = {"election", "discovery", "synchronization", "broadcast"};
-         const auto& ensemble = p->ensemble();
-         const auto* me = ensemble.member(ensemble.my_id);
+         const auto config = p->membership().current();
+         const auto* me = config->member(p->myId());
+         if (me == nullptr) me = p->ensemble().member(p->myId());
          const sdk::Zxid zxid = const_cast<ZabPeer*>(p)->storage().stats().last_applied_zxid;
-         output.data = {{"myid", ensemble.my_id},
+         output.data = {{"myid", p->myId()},
                         {"is_leader", p->role() == sdk::Role::kLeader},
                         {"quorum_address", addressBean(me->host, me->quorum_port)},
                         {"election_address", addressBean(me->host, me->election_port)},
                         {"client_address", p->settings().client_address},
-                        {"voting", ensemble.my_type == sdk::PeerType::kParticipant},
+                        {"voting", config->isVoter(p->myId())},
                         {"last_zxid", fmt::format("0x{:x}", zxid)},
                         {"zab_epoch", sdk::epochOf(zxid)},
                         {"zab_counter", sdk::counterOf(zxid)},

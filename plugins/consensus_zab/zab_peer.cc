@@ -32,15 +32,91 @@ void ZabPeer::attach(sdk::Storage& storage, sdk::ConsensusHost& host, const sdk:
   ensemble_ = ensemble;
 }
 
-bool ZabPeer::isVoter(int64_t sid) const {
-  const auto* member = ensemble_.member(sid);
-  return member != nullptr && member->type == sdk::PeerType::kParticipant;
+bool ZabPeer::isVoter(int64_t sid) const { return membership_->isVoter(sid); }
+
+size_t ZabPeer::voterCount() const { return membership_->current()->voterCount(); }
+
+bool ZabPeer::hasAllQuorums(const std::set<int64_t>& sids) const {
+  for (const auto& config : membership_->quorumConfigs()) {
+    if (!config->containsQuorum(sids)) return false;
+  }
+  return true;
 }
 
-size_t ZabPeer::voterCount() const {
-  size_t voters = 0;
-  for (const auto& member : ensemble_.members) voters += member.type == sdk::PeerType::kParticipant;
-  return voters;
+// The config of the server.N lines (or the dynamic file) in force at start; with reconfig
+// enabled its files are kept up to date from here on (ZooKeeper backs zoo.cfg up first when
+// the members are still in it).
+bool ZabPeer::startMembership() {
+  std::unique_ptr<ConfigFiles> files;
+  if (ensemble_.reconfig_enabled && !ensemble_.config_file.empty()) {
+    files = std::make_unique<ConfigFiles>(ensemble_.config_file, settings_.data_dir, log_);
+    if (ensemble_.dynamic_file.empty()) files->backupStatic();
+  }
+  auto initial = std::make_shared<const QuorumConfig>(ensemble_.members, ensemble_.version);
+  membership_ = std::make_unique<Membership>(ensemble_.my_id, initial, ensemble_.reconfig_enabled, std::move(files));
+  if (membership_->current()->member(ensemble_.my_id) == nullptr) return false;
+  refreshObserverMasters();
+  return true;
+}
+
+void ZabPeer::refreshObserverMasters() {
+  std::vector<int64_t> voters = membership_->current()->voters();
+  std::shuffle(voters.begin(), voters.end(), std::mt19937_64(std::random_device{}()));
+  std::lock_guard lock(observer_masters_mutex_);
+  observer_masters_ = std::move(voters);
+  observer_master_cursor_ = 0;
+}
+
+bool ZabPeer::processReconfig(ConfigPtr config, std::optional<int64_t> designated_leader) {
+  if (!membership_->reconfigEnabled()) return false;
+  const bool was_observer = amObserver();
+  auto previous = membership_->activate(config);
+  // initConfigInZKDatabase: /zookeeper/config shows the config in force.
+  auto current = membership_->current();
+  kernel_->configActivated(current->toString(), current->version());
+  if (!previous || previous->sameMembers(*config)) return false;
+  log_.info("zab: config version {:x} in force ({} voters, {} members)", config->version(), config->voterCount(),
+            config->members().size());
+  refreshObserverMasters();
+  const bool role_change = was_observer != amObserver();
+  if (role_change) log_.info("zab: this member is now {}", amObserver() ? "an observer" : "a participant");
+  bool leader_change = false;
+  const int64_t leader = current_leader_.load();
+  if (designated_leader) {
+    leader_change = *designated_leader != leader;
+    if (leader_change || role_change) {
+      std::lock_guard lock(designated_mutex_);
+      designated_leader_ = *designated_leader;
+      log_.info("zab: suggested leader: sid {}", *designated_leader);
+    }
+  } else {
+    const auto* before = previous->member(leader);
+    const auto* after = config->member(leader);
+    leader_change = !previous->isVoter(leader) || !config->isVoter(leader) || before == nullptr || after == nullptr ||
+                    before->host != after->host || before->quorum_port != after->quorum_port;
+  }
+  return role_change || leader_change;
+}
+
+// The next term's vote: the leader a reconfig designated (ZooKeeper's reconfigFlag: no
+// election), or an election.
+std::optional<Vote> ZabPeer::nextVote() {
+  std::optional<int64_t> designated;
+  {
+    std::lock_guard lock(designated_mutex_);
+    designated.swap(designated_leader_);
+  }
+  if (designated) {
+    const bool leading = *designated == ensemble_.my_id;
+    auto vote = election_->adoptLeader(*designated, leading ? ServerState::kLeading
+                                                   : amObserver() ? ServerState::kObserving
+                                                                  : ServerState::kFollowing);
+    log_.info("zab: {} sid {} as the reconfig designated, without an election", leading ? "leading as" : "following",
+              *designated);
+    return vote;
+  }
+  setPhase(ZabPhase::kElection);
+  return election_->lookForLeader();
 }
 
 sdk::Status ZabPeer::start() noexcept {
@@ -55,15 +131,16 @@ sdk::Status ZabPeer::start() noexcept {
     log_.info("zab: sid {} ({}), last zxid 0x{:x}, accepted epoch {}, current epoch {}", ensemble_.my_id,
               ensemble_.my_type == sdk::PeerType::kObserver ? "observer" : "participant", last_delivered_,
               epochs_->accepted(), epochs_->current());
-    for (const auto& member : ensemble_.members) {
-      if (member.type == sdk::PeerType::kParticipant) observer_masters_.push_back(member.id);
-    }
-    std::shuffle(observer_masters_.begin(), observer_masters_.end(), std::mt19937_64(std::random_device{}()));
-    connections_ = std::make_unique<ElectionConnections>(ensemble_, settings_, log_);
+    if (!startMembership()) return sdk::Status(sdk::Code::kInvalidConfig, "myid is not among the server.N lines");
+    connections_ = std::make_unique<ElectionConnections>(*membership_, settings_, log_);
+    membership_->onNewMembers([this](const QuorumConfig& config) { connections_->addMembers(config); });
     if (auto started = connections_->start(); !started.isOk()) return started;
     election_ = std::make_unique<FastLeaderElection>(
-        ensemble_, settings_, *connections_, log_,
-        FastLeaderElection::Self{[this] { return storage_->lastLoggedZxid(); }, [this] { return epochs_->current(); }});
+        *membership_, settings_, *connections_, log_,
+        FastLeaderElection::Self{[this] { return storage_->lastLoggedZxid(); }, [this] { return epochs_->current(); },
+                                 [this](ConfigPtr config) { return processReconfig(std::move(config), std::nullopt); }});
+    const auto config = membership_->current();
+    kernel_->configActivated(config->toString(), config->version());
     election_->start();
     main_ = std::thread([this] { run(); });
     return sdk::Status::ok();
@@ -86,9 +163,9 @@ void ZabPeer::stop() noexcept {
 
 void ZabPeer::run() {
   while (!stopping_) {
-    setPhase(ZabPhase::kElection);
-    auto vote = election_->lookForLeader();
+    auto vote = nextVote();
     if (!vote || stopping_) break;
+    current_leader_ = vote->id;
     setPhase(ZabPhase::kDiscovery);
     if (vote->state == ServerState::kLeading) {
       auto leader = std::make_shared<Leader>(*this, *vote);
@@ -116,8 +193,9 @@ void ZabPeer::run() {
       follower->failRevalidations();
       // ZooKeeper's observers wait a random part of observer.election.DelayMs before looking
       // again, so that a read tier does not rush the voters all at once.
-      if (ensemble_.my_type == sdk::PeerType::kObserver && !stopping_) observerElectionDelay();
+      if (amObserver() && !stopping_) observerElectionDelay();
     }
+    current_leader_ = -1;
     setRole(sdk::Role::kLooking, epoch_.load());
     election_->becomeLooking();
     if (!stopping_) fastForward();
@@ -237,15 +315,17 @@ void ZabPeer::revalidate(sdk::SessionId id, int32_t timeout_ms, std::function<vo
   follower->revalidate(id, timeout_ms, std::move(done));
 }
 
-std::vector<const sdk::EnsembleMember*> ZabPeer::observerMasters(int64_t leader) {
-  std::vector<const sdk::EnsembleMember*> out;
+std::vector<sdk::EnsembleMember> ZabPeer::observerMasters(int64_t leader) {
+  std::vector<sdk::EnsembleMember> out;
+  const auto config = membership_->current();
+  std::lock_guard lock(observer_masters_mutex_);
   const size_t count = observer_masters_.size();
   if (count == 0) return out;
   const size_t start = observer_master_cursor_.fetch_add(1) % count;
   for (size_t i = 0; i < count; ++i) {
     const int64_t sid = observer_masters_[(start + i) % count];
     if (sid == leader || sid == ensemble_.my_id) continue;
-    if (const auto* member = ensemble_.member(sid)) out.push_back(member);
+    if (const auto* member = config->member(sid)) out.push_back(*member);
   }
   return out;
 }
@@ -322,11 +402,12 @@ sdk::ConsensusReport ZabPeer::report() const noexcept {
   sdk::ConsensusReport report;
   try {
     report.peer_state = peerState();
-    const auto* me = ensemble_.member(ensemble_.my_id);
+    const auto config = membership_->current();
+    const auto* me = config->member(ensemble_.my_id);
     report.conf_text = fmt::format(
         "initLimit={}\nsyncLimit={}\nelectionAlg=3\nelectionPort={}\nquorumPort={}\npeerType={}\nmembership: \n{}",
         settings_.init_limit, settings_.sync_limit, me ? me->election_port : 0, me ? me->quorum_port : 0,
-        ensemble_.my_type == sdk::PeerType::kObserver ? 1 : 0, configText(ensemble_));
+        amObserver() ? 1 : 0, config->toString());
     std::lock_guard lock(term_mutex_);
     if (leader_ && role_.load() == sdk::Role::kLeader) {
       report.leader_id = ensemble_.my_id;
@@ -335,7 +416,7 @@ sdk::ConsensusReport ZabPeer::report() const noexcept {
     } else if (follower_) {
       // As ZooKeeper: an observer names the member it learns from (an observer master, or the
       // leader); ZooKeeper's `leader` command on an observer reports that one too.
-      report.leader_id = ensemble_.my_type == sdk::PeerType::kObserver ? follower_->masterId() : follower_->leaderId();
+      report.leader_id = amObserver() ? follower_->masterId() : follower_->leaderId();
     }
     report.fields.emplace_back("quorum_size", std::to_string(voterCount()));
     if (follower_ && role_.load() == sdk::Role::kObserver) {
@@ -351,6 +432,20 @@ sdk::ConsensusReport ZabPeer::report() const noexcept {
   } catch (...) {
   }
   return report;
+}
+
+sdk::Result<std::string> ZabPeer::prepareReconfig(const sdk::ReconfigRequest& request, sdk::Zxid zxid) noexcept {
+  try {
+    std::shared_ptr<Leader> leader;
+    {
+      std::lock_guard lock(term_mutex_);
+      leader = leader_;
+    }
+    if (!leader) return sdk::Status(sdk::Code::kConnectionLoss, "not leading");
+    return leader->prepareReconfig(request, zxid);
+  } catch (const std::exception& e) {
+    return sdk::Status(sdk::Code::kSystemError, e.what());
+  }
 }
 
 }  // namespace corral::plugins::zab

@@ -14,6 +14,8 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <set>
 #include <thread>
 #include <vector>
 
@@ -23,6 +25,7 @@
 #include "epoch_files.h"
 #include "election_connections.h"
 #include "fast_leader_election.h"
+#include "membership.h"
 #include "packet_sender.h"
 #include "zab_settings.h"
 
@@ -53,9 +56,15 @@ class ZabPeer final : public sdk::Consensus {
   sdk::Role role() const noexcept override { return role_.load(); }
   int64_t epoch() const noexcept override { return epoch_.load(); }
   sdk::ConsensusReport report() const noexcept override;
+  sdk::Result<std::string> prepareReconfig(const sdk::ReconfigRequest& request, sdk::Zxid zxid) noexcept override;
 
   // ---- for Leader and Follower ----
   const sdk::Ensemble& ensemble() const { return ensemble_; }
+  int64_t myId() const { return ensemble_.my_id; }
+  Membership& membership() { return *membership_; }
+  const Membership& membership() const { return *membership_; }
+  // What the config in force makes us: an observer, or a participant (voting or not).
+  bool amObserver() const { return membership_->amObserver(); }
   const ZabSettings& settings() const { return settings_; }
   sdk::Storage& storage() { return *storage_; }
   sdk::ConsensusHost& host() { return *kernel_; }
@@ -66,7 +75,17 @@ class ZabPeer final : public sdk::Consensus {
   bool stopping() const { return stopping_.load(); }
   bool isVoter(int64_t sid) const;
   size_t voterCount() const;
-  bool isQuorum(size_t voters_agreeing) const { return voters_agreeing > voterCount() / 2; }
+  // A quorum of every config a proposal made now needs (the current one, and the last seen
+  // one while a reconfig is pending).
+  bool hasAllQuorums(const std::set<int64_t>& sids) const;
+
+  // ---- reconfiguration (QuorumPeer.processReconfig) ----
+  // Puts `config` in force when newer (files, /zookeeper/config, election peers). With a
+  // designated leader (COMMITANDACTIVATE) the next term goes to it without an election when
+  // it is not the leader we have. True when our role or leader changes: the term must end.
+  bool processReconfig(ConfigPtr config, std::optional<int64_t> designated_leader);
+  // The leader our current term serves (our own sid when leading, -1 when looking).
+  int64_t currentLeader() const { return current_leader_.load(); }
 
   // Hands a committed txn to the kernel unless it already has it; keeps it in the window.
   void deliver(sdk::TxnEntry txn, PacketBytes entry, sdk::ApplyMode mode);
@@ -93,7 +112,7 @@ class ZabPeer final : public sdk::Consensus {
   // ---- observers ----
   // The voters but `leader`, as observer masters in this peer's shuffled order, each call
   // starting one further (ZooKeeper's observers shuffle the list once and walk it).
-  std::vector<const sdk::EnsembleMember*> observerMasters(int64_t leader);
+  std::vector<sdk::EnsembleMember> observerMasters(int64_t leader);
   void observerReconnectDelay() const;  // a random part of observer.reconnectDelayMs
   void observerElectionDelay() const;   // a random part of observer.election.DelayMs
   // The observers this member serves now (a leader, or a follower's observer master), for
@@ -115,7 +134,10 @@ class ZabPeer final : public sdk::Consensus {
 
  private:
   void run();
+  std::optional<Vote> nextVote();
   void fastForward();
+  bool startMembership();
+  void refreshObserverMasters();
 
   sdk::Host& host_;
   sdk::Logger& log_;
@@ -123,6 +145,10 @@ class ZabPeer final : public sdk::Consensus {
   sdk::Storage* storage_ = nullptr;
   sdk::ConsensusHost* kernel_ = nullptr;
   sdk::Ensemble ensemble_;
+  std::unique_ptr<Membership> membership_;
+  std::atomic<int64_t> current_leader_{-1};
+  std::mutex designated_mutex_;
+  std::optional<int64_t> designated_leader_;  // the next term's leader, decided by a reconfig
   std::unique_ptr<EpochFiles> epochs_;
   std::unique_ptr<ElectionConnections> connections_;
   std::unique_ptr<FastLeaderElection> election_;
@@ -137,7 +163,8 @@ class ZabPeer final : public sdk::Consensus {
   std::shared_ptr<Leader> leader_;
   std::shared_ptr<Follower> follower_;
 
-  std::vector<int64_t> observer_masters_;  // voter sids, shuffled once at start
+  mutable std::mutex observer_masters_mutex_;
+  std::vector<int64_t> observer_masters_;  // voter sids, shuffled once per config
   std::atomic<size_t> observer_master_cursor_{0};
 
   mutable std::mutex deliver_mutex_;

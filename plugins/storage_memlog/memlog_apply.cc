@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <chrono>
 
 #include "corral/path.h"
 #include "memlog_storage.h"
@@ -145,6 +146,18 @@ Status MemlogStorage::applyLocked(const sdk::TxnEntry& txn, sdk::ApplyMode mode,
   // expected, not a divergence.
   if (replay && (result.code() == Code::kNoNode || result.code() == Code::kNodeExists)) return Status::ok();
   return result;
+}
+
+Status MemlogStorage::setConfigNode(std::string_view text, sdk::Zxid version) noexcept {
+  try {
+    std::lock_guard lock(apply_mutex_);
+    const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                         std::chrono::system_clock::now().time_since_epoch()).count();
+    auto stat = tree_->setData(sdk::kConfigPath, text, -1, version, now);
+    return stat.isOk() ? Status::ok() : stat.status();
+  } catch (const std::exception& error) {
+    return Status(Code::kInternal, error.what());
+  }
 }
 
 Status MemlogStorage::apply(const sdk::TxnEntry& txn, sdk::ApplyMode mode,

@@ -96,6 +96,7 @@ class MemlogStorage final : public sdk::Storage {
   sdk::Status truncateLog(sdk::Zxid zxid) noexcept override;
   sdk::Result<sdk::Zxid> writeSnapshot(const sdk::SnapshotSink& sink) noexcept override;
   sdk::Status loadSnapshot(sdk::Zxid zxid, const sdk::SnapshotSource& source) noexcept override;
+  sdk::Status setConfigNode(std::string_view text, sdk::Zxid version) noexcept override;
 
   DataTree& tree() { return *tree_; }
   // Takes a snapshot now, on the calling thread (tests, the startup snapshot).

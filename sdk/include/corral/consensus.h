@@ -79,6 +79,13 @@ struct Ensemble {
   int64_t my_id = 0;                        // myid; 0 for a standalone server
   PeerType my_type = PeerType::kParticipant;  // peerType, or the :observer suffix of my line
   std::vector<EnsembleMember> members;      // empty for a standalone server
+  // The membership's version (the `version=` line of a dynamic config file, hex; 0 for a
+  // static zoo.cfg) and where it was read: the static file given with --config, and the
+  // dynamic file it names (dynamicConfigFile; "" when the members are in the static file).
+  int64_t version = 0;
+  std::string config_file;
+  std::string dynamic_file;
+  bool reconfig_enabled = false;  // reconfigEnabled
 
   bool standalone() const noexcept { return members.empty(); }
   const EnsembleMember* member(int64_t id) const noexcept {
@@ -156,6 +163,13 @@ class ConsensusHost {
   // Leader: a learner's REVALIDATE; `done(valid)` runs once, on any thread.
   virtual void revalidateSession(SessionId id, int32_t timeout_ms,
                                  std::function<void(bool valid)> done) noexcept = 0;
+  // The quorum config in force changed (at start, after a learner's sync, when a reconfig is
+  // activated): /zookeeper/config is to hold `text`, as ZooKeeper's initConfigInZKDatabase
+  // writes it outside any txn (version -1, mzxid `version`). Ordered with commits.
+  virtual void configActivated(std::string text, int64_t version) noexcept {
+    (void)text;
+    (void)version;
+  }
 };
 
 class BOOST_SYMBOL_VISIBLE Consensus : public Plugin {
@@ -169,6 +183,17 @@ class BOOST_SYMBOL_VISIBLE Consensus : public Plugin {
   // Forwarder: ask the leader whether a session a client reattaches to is alive (and move it
   // here); `done(valid)` runs once, on any thread (false when no leader answers).
   virtual void revalidate(SessionId id, int32_t timeout_ms, std::function<void(bool valid)> done) noexcept = 0;
+  // Leader: checks a reconfig request for the txn `zxid` will carry, as ZooKeeper's
+  // PrepRequestProcessor does before its ACL check (reconfig in progress, fromConfig version,
+  // the new membership's syntax and size, a synced quorum in it), and returns the new
+  // config's text: the data of the SetDataTxn on /zookeeper/config. Errors carry the client's
+  // code. Called on the sequencer's thread right before propose() of that txn (or of an error
+  // txn). Default: a consensus without membership (standalone) cannot reconfigure.
+  virtual Result<std::string> prepareReconfig(const ReconfigRequest& request, Zxid zxid) noexcept {
+    (void)request;
+    (void)zxid;
+    return Status(Code::kUnimplemented, "reconfig needs an ensemble");
+  }
   virtual Role role() const noexcept = 0;
   // The epoch new zxids are issued in (0 for standalone).
   virtual int64_t epoch() const noexcept = 0;

@@ -147,6 +147,16 @@ class BOOST_SYMBOL_VISIBLE Storage : public Plugin {
   // that does not decode is kCorruptData and leaves the state empty (the caller must get a
   // snapshot again before serving).
   virtual Status loadSnapshot(Zxid zxid, const SnapshotSource& source) noexcept = 0;
+
+  // ---- the quorum config (the apply strand only) ----
+  // Sets /zookeeper/config's data outside any txn, as ZooKeeper's initConfigInZKDatabase
+  // does in an ensemble: version -1, mzxid `version` (the config's), mtime now; no watch
+  // fires and the last applied zxid does not move.
+  virtual Status setConfigNode(std::string_view text, Zxid version) noexcept {
+    (void)text;
+    (void)version;
+    return Status(Code::kUnimplemented, "this storage keeps no quorum config");
+  }
 };
 
 }  // namespace corral::sdk

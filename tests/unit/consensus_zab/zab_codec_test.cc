@@ -5,6 +5,7 @@
 #include <random>
 
 #include "election_messages.h"
+#include "quorum_config.h"
 #include "quorum_packet.h"
 
 namespace corral::plugins::zab {
@@ -96,12 +97,12 @@ TEST(ElectionConfigText, MatchesQuorumMajToString) {
   const std::string expected =
       "server.1=127.0.0.1:26100:26200:participant\nserver.2=127.0.0.1:26101:26201:participant\n"
       "server.3=127.0.0.1:26102:26202:participant\nserver.4=127.0.0.1:26103:26203:observer\nversion=0";
-  EXPECT_EQ(configText(threePlusObserver()), expected);
+  EXPECT_EQ(QuorumConfig(threePlusObserver().members, 0).toString(), expected);
   EXPECT_EQ(expected.size(), 178u);
   sdk::Ensemble with_client = threePlusObserver();
   with_client.members[1].client_host = "127.0.0.1";
   with_client.members[1].client_port = 2182;
-  EXPECT_NE(configText(with_client).find("server.2=127.0.0.1:26101:26201:participant;127.0.0.1:2182\n"),
+  EXPECT_NE(QuorumConfig(with_client.members, 0).toString().find("server.2=127.0.0.1:26101:26201:participant;127.0.0.1:2182\n"),
             std::string::npos);
 }
 
@@ -112,7 +113,7 @@ TEST(ElectionNotification, FullFormRoundTripsAndSizesAreReadAs38Does) {
   n.zxid = 0x100000029;
   n.election_epoch = 2;
   n.peer_epoch = 2;
-  n.config = configText(threePlusObserver());
+  n.config = QuorumConfig(threePlusObserver().members, 0).toString();
   const std::string bytes = encodeNotification(n);
   EXPECT_EQ(bytes.size(), 222u) << "every frame seen on 3.8.0 with this config was len=222";
   EXPECT_EQ(bytes.substr(0, 12), unhex("00000002 0000000000000003"));

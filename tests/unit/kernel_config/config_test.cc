@@ -246,11 +246,11 @@ TEST(ConfigErrors, SessionTimeouts) {
             "(60000)");
 }
 
-TEST(ConfigErrors, DynamicConfigFileIsRefused) {
-  EXPECT_EQ(validationError("dataDir=/d\nclientPort=1\ndynamicConfigFile=/etc/zoo.dyn\n"),
-            "/etc/x.cfg:3: dynamicConfigFile is not implemented yet (the ensemble in "
-            "/etc/zoo.dyn would be ignored); move its server.N lines into /etc/x.cfg and "
-            "remove the key");
+TEST(ConfigErrors, DynamicConfigFileThatCannotBeReadIsNamed) {
+  auto config = Config::fromText("dataDir=/d\nclientPort=1\ndynamicConfigFile=/nonexistent/zoo.dyn\n", "/etc/x.cfg");
+  ASSERT_FALSE(config.isOk());
+  EXPECT_EQ(config.status().code(), sdk::Code::kInvalidConfig);
+  EXPECT_NE(config.status().message().find("/nonexistent/zoo.dyn"), std::string::npos) << config.status().message();
 }
 
 TEST(ConfigErrors, QuorumSasl) {

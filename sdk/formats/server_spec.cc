@@ -1,13 +1,13 @@
-#include "kernel/config/server_spec.h"
+#include "corral/formats/server_spec.h"
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
+#include <optional>
 
 #include <fmt/format.h>
 
-#include "kernel/config/catalog.h"
-
-namespace corral::kernel::config {
+namespace corral::formats {
 namespace {
 
 using sdk::Code;
@@ -44,6 +44,18 @@ sdk::Result<std::vector<std::string_view>> hostAndPorts(std::string_view text) {
   return parts;
 }
 
+std::optional<int64_t> parseInt(std::string_view text) {
+  if (!text.empty() && text.front() == '+') {
+    text.remove_prefix(1);
+    if (!text.empty() && text.front() == '-') return std::nullopt;
+  }
+  if (text.empty()) return std::nullopt;
+  int64_t value = 0;
+  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value, 10);
+  if (error != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return value;
+}
+
 sdk::Result<int> port(std::string_view text) {
   auto number = parseInt(text);
   if (!number) return invalid(fmt::format("'{}' is not a port number", text));
@@ -63,6 +75,15 @@ sdk::Result<LearnerRole> role(std::string_view text) {
 }
 
 }  // namespace
+
+bool isHost(std::string_view text) {
+  if (text.size() >= 2 && text.front() == '[' && text.back() == ']') text = text.substr(1, text.size() - 2);
+  if (text.empty()) return false;
+  // Names, IPv4 and IPv6 literals (with a %zone); resolution happens when a port opens.
+  return std::all_of(text.begin(), text.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_' || c == ':' || c == '%';
+  });
+}
 
 sdk::Result<ServerSpec> parseServerSpec(int64_t id, std::string_view text,
                                         bool multi_address_enabled) {
@@ -124,4 +145,4 @@ sdk::Result<ServerSpec> parseServerSpec(int64_t id, std::string_view text,
   return spec;
 }
 
-}  // namespace corral::kernel::config
+}  // namespace corral::formats
