@@ -567,6 +567,22 @@ void Leader::activateNewLeaderConfig() {
   }
 }
 
+namespace {
+// QuorumServer.checkAddressDuplicate, which skips loopback, wildcard and unresolved addresses
+// (so members on 127.x may share ports, as a 3.8 leader accepts).
+bool sharesAnAddress(const sdk::EnsembleMember& a, const sdk::EnsembleMember& b) {
+  auto checked = [](const std::string& host) {
+    const bool ipv4 = !host.empty() && std::all_of(host.begin(), host.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)) || c == '.'; });
+    const bool ipv6 = host.find(':') != std::string::npos;
+    return (ipv4 || ipv6) && !host.starts_with("127.") && host != "0.0.0.0" && host != "::1" && host != "::" &&
+           host != "0:0:0:0:0:0:0:1" && host != "0:0:0:0:0:0:0:0";
+  };
+  if (a.host != b.host || !checked(a.host)) return false;
+  return a.quorum_port == b.quorum_port || a.election_port == b.election_port || a.quorum_port == b.election_port ||
+         a.election_port == b.quorum_port;
+}
+}  // namespace
+
 // PrepRequestProcessor's reconfig case after the disabled check.
 sdk::Result<std::string> Leader::prepareReconfig(const sdk::ReconfigRequest& request, sdk::Zxid zxid) {
   auto& membership = peer_.membership();
@@ -577,15 +593,25 @@ sdk::Result<std::string> Leader::prepareReconfig(const sdk::ReconfigRequest& req
                                                  request.cur_config_id, last_seen->version()));
   }
   std::vector<sdk::EnsembleMember> members;
+  std::optional<QuorumConfig> next;
+  std::vector<int64_t> order;  // the incremental path's text order (a copied Java HashMap)
+  size_t copied = 0;           // how many members the copy started with
   if (request.new_members) {
     // Bulk: the members given, separated by commas or newlines.
     std::string text = *request.new_members;
     std::replace(text.begin(), text.end(), ',', '\n');
     auto parsed = QuorumConfig::parse(text);
     if (!parsed.isOk()) return parsed.status();
-    members = parsed->members();
+    if (parsed->members().empty()) return Status(Code::kBadArguments, "no members given");
+    if (parsed->voterCount() == 0) {
+      // parseDynamicConfig's IllegalArgumentException, caught as a marshalling error.
+      return Status(Code::kMarshallingError, "Observers w/o participants is an invalid configuration");
+    }
+    next = QuorumConfig(parsed->members(), zxid);
   } else {
     members = last_seen->members();
+    order = last_seen->textOrder();
+    copied = order.size();
     auto split = [](const std::string& text) {
       std::vector<std::string> parts;
       size_t pos = 0;
@@ -605,7 +631,8 @@ sdk::Result<std::string> Leader::prepareReconfig(const sdk::ReconfigRequest& req
         int64_t sid = 0;
         auto [ptr, error] = std::from_chars(leaving.data(), leaving.data() + leaving.size(), sid);
         if (error != std::errc() || ptr != leaving.data() + leaving.size()) {
-          return Status(Code::kBadArguments, fmt::format("'{}' is not a server id", leaving));
+          // ZooKeeper's Long.parseLong throws into its generic catch: MarshallingError.
+          return Status(Code::kMarshallingError, fmt::format("'{}' is not a server id", leaving));
         }
         std::erase_if(members, [sid](const auto& m) { return m.id == sid; });
       }
@@ -616,28 +643,29 @@ sdk::Result<std::string> Leader::prepareReconfig(const sdk::ReconfigRequest& req
         if (!member.isOk()) return member.status();
         for (const auto& other : members) {
           if (other.id == member->id) continue;
-          // QuorumServer.checkAddressDuplicate: no two members share a quorum or election address.
-          const bool same = other.host == member->host && (other.quorum_port == member->quorum_port ||
-                                                           other.election_port == member->election_port ||
-                                                           other.quorum_port == member->election_port ||
-                                                           other.election_port == member->quorum_port);
-          if (same) return Status(Code::kBadArguments, "Reconfiguration failed");
+          if (sharesAnAddress(other, *member)) return Status(Code::kBadArguments, "Reconfiguration failed");
         }
         std::erase_if(members, [&](const auto& m) { return m.id == member->id; });
+        std::erase(order, member->id);
         members.push_back(std::move(member).value());
+        order.push_back(members.back().id);
       }
     }
   }
-  QuorumConfig next(std::move(members), zxid);
-  if (next.voterCount() < 2) {
+  if (!next) {
+    std::erase_if(order, [&](int64_t sid) { return std::none_of(members.begin(), members.end(), [&](const auto& m) { return m.id == sid; }); });
+    next = QuorumConfig(std::move(members), zxid);
+    next->setTextOrder(order, copied);
+  }
+  if (next->voterCount() < 2) {
     return Status(Code::kBadArguments, "Reconfig failed - new configuration must include at least 2 followers");
   }
   std::lock_guard lock(mutex_);
-  if (!isQuorumSynced(next)) {
+  if (!isQuorumSynced(*next)) {
     return Status(Code::kNewConfigNoQuorum,
                   "Reconfig failed - there must be a connected and synced quorum in new configuration");
   }
-  return next.toString();
+  return next->toString();
 }
 
 }  // namespace corral::plugins::zab

@@ -44,20 +44,24 @@ std::optional<int64_t> parseSid(std::string_view text) {
   return value;
 }
 
-// Java's HashMap<Long, ...> iteration order: by bucket ((h ^ h >>> 16) & (n - 1), h the
-// Long's hash), the table doubling from 16 while more than 3/4 full.
-std::vector<const sdk::EnsembleMember*> hashMapOrder(const std::vector<sdk::EnsembleMember>& members) {
-  size_t table = 16;
-  while (members.size() > table * 3 / 4) table *= 2;
-  auto bucket = [table](int64_t sid) {
-    const auto u = static_cast<uint64_t>(sid);
-    const auto h = static_cast<uint32_t>(u ^ (u >> 32));
-    return (h ^ (h >> 16)) & (table - 1);
-  };
-  std::vector<const sdk::EnsembleMember*> order;
-  for (const auto& m : members) order.push_back(&m);
-  std::stable_sort(order.begin(), order.end(), [&](const auto* a, const auto* b) { return bucket(a->id) < bucket(b->id); });
-  return order;
+// A Java HashMap<Long, ...> bucket: (h ^ h >>> 16) & (n - 1), h the Long's hash.
+size_t javaBucket(int64_t sid, size_t table) {
+  const auto u = static_cast<uint64_t>(sid);
+  const auto h = static_cast<uint32_t>(u ^ (u >> 32));
+  return (h ^ (h >> 16)) & (table - 1);
+}
+
+// Iteration order of a HashMap whose entries went in in `inserted` order: by bucket, then
+// insertion (a resize keeps each bucket's order).
+std::vector<int64_t> bucketOrder(std::vector<int64_t> inserted, size_t table) {
+  std::stable_sort(inserted.begin(), inserted.end(),
+                   [table](int64_t a, int64_t b) { return javaBucket(a, table) < javaBucket(b, table); });
+  return inserted;
+}
+
+size_t tableFor(size_t entries, size_t table) {
+  while (entries > table * 3 / 4) table *= 2;
+  return table;
 }
 
 }  // namespace
@@ -166,9 +170,27 @@ bool QuorumConfig::sameMembers(const QuorumConfig& other) const {
   return true;
 }
 
+std::vector<int64_t> QuorumConfig::textOrder() const {
+  if (!text_order_.empty()) return text_order_;
+  std::vector<int64_t> sids;
+  for (const auto& m : members_) sids.push_back(m.id);
+  return bucketOrder(std::move(sids), tableFor(sids.size(), 16));
+}
+
+void QuorumConfig::setTextOrder(std::vector<int64_t> order, size_t copied) {
+  // HashMap(Map): a table of tableSizeFor(n / 0.75 + 1), doubling as puts fill it.
+  size_t table = 1;
+  const auto wanted = static_cast<size_t>(static_cast<double>(copied) / 0.75 + 1.0);
+  while (table < wanted) table *= 2;
+  table = tableFor(order.size(), table);
+  text_order_ = bucketOrder(std::move(order), table);
+}
+
 std::string QuorumConfig::toString() const {
   std::string out;
-  for (const auto* m : hashMapOrder(members_)) out += fmt::format("server.{}={}\n", m->id, memberSpec(*m));
+  for (int64_t sid : textOrder()) {
+    if (const auto* m = member(sid)) out += fmt::format("server.{}={}\n", m->id, memberSpec(*m));
+  }
   out += fmt::format("version={:x}", version_);
   return out;
 }

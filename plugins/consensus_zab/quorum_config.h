@@ -43,6 +43,12 @@ class QuorumConfig {
   bool sameMembers(const QuorumConfig& other) const;
 
   std::string toString() const;
+  // The sids in the order toString writes them.
+  std::vector<int64_t> textOrder() const;
+  // The order of a Java HashMap copied from a map of `copied` entries and then changed
+  // (`order`: the copy's entries in its order, joiners appended): the leader's incremental
+  // reconfig builds its config so, and its text (the txn's, so /zookeeper/config's) follows it.
+  void setTextOrder(std::vector<int64_t> order, size_t copied);
   // The dynamic config file's body: the member lines sorted as text, no version (ZooKeeper's
   // writeDynamicConfig) unless `with_version` (the .next file keeps it).
   std::string dynamicFileText(bool with_version) const;
@@ -50,6 +56,7 @@ class QuorumConfig {
  private:
   std::vector<sdk::EnsembleMember> members_;
   int64_t version_ = 0;
+  std::vector<int64_t> text_order_;  // empty: a parsed map's order (HashMap of 16 buckets up)
 };
 
 using ConfigPtr = std::shared_ptr<const QuorumConfig>;
