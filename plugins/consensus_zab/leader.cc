@@ -657,8 +657,11 @@ sdk::Result<std::string> Leader::prepareReconfig(const sdk::ReconfigRequest& req
     next = QuorumConfig(std::move(members), zxid);
     next->setTextOrder(order, copied);
   }
-  if (next->voterCount() < 2) {
+  if (peer_.settings().standalone_enabled && next->voterCount() < 2) {
     return Status(Code::kBadArguments, "Reconfig failed - new configuration must include at least 2 followers");
+  }
+  if (next->voterCount() < 1) {
+    return Status(Code::kBadArguments, "Reconfig failed - new configuration must include at least 1 follower");
   }
   std::lock_guard lock(mutex_);
   if (!isQuorumSynced(*next)) {

@@ -58,7 +58,8 @@ sdk::Result<ZabSettings> readZabSettings(const sdk::PluginConfig& config) {
   for (auto [key, target] : {std::pair{"leaderServes", &s.leader_serves},
                              std::pair{"quorumListenOnAllIPs", &s.listen_on_all_ips},
                              std::pair{"forceSnapshotSync", &s.force_snapshot_sync},
-                             std::pair{"syncEnabled", &s.sync_enabled}}) {
+                             std::pair{"syncEnabled", &s.sync_enabled},
+                             std::pair{"standaloneEnabled", &s.standalone_enabled}}) {
     auto value = config.getBool(key, *target);
     if (!value) return value.status();
     *target = *value;

@@ -31,6 +31,7 @@ struct ZabSettings {
   int64_t observer_reconnect_delay_ms = 0;   // observer.reconnectDelayMs
   int64_t observer_election_delay_ms = 200;  // observer.election.DelayMs
   bool sync_enabled = true;           // syncEnabled (observer.syncEnabled): an observer logs and snapshots
+  bool standalone_enabled = true;     // standaloneEnabled: a reconfig must then leave 2 voters, else 1
 
   int64_t initLimitMs() const { return tick_ms * init_limit; }
   int64_t syncLimitMs() const { return tick_ms * sync_limit; }
