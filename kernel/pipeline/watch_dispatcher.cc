@@ -105,7 +105,8 @@ void WatchDispatcher::fire(const sdk::TxnEntry& txn, const std::vector<sdk::OpOu
       case sdk::OpCode::kCreateTtl: created(outcome.path); break;
       case sdk::OpCode::kDelete:
       case sdk::OpCode::kDeleteContainer: deleted(outcome.path); break;
-      case sdk::OpCode::kSetData: changed(outcome.path); break;
+      case sdk::OpCode::kSetData:
+      case sdk::OpCode::kReconfig: changed(outcome.path); break;  // reconfig sets /zookeeper/config
       default: break;
     }
   }

@@ -1,5 +1,7 @@
 #include "election_connections.h"
 
+#include <utility>
+
 #include <fmt/format.h>
 
 #include "election_messages.h"
@@ -79,8 +81,17 @@ void ElectionConnections::addMembers(const QuorumConfig& config) {
       if (member.id == my_id_) continue;
       auto it = peers_.find(member.id);
       if (it == peers_.end()) {
-        addPeer(member);
-        log_.info("election: sid {} joins at {}", member.id, hostPort(member.host, member.election_port));
+        // ZooKeeper's connectNewPeers: a member a config adds is called at once, so that one
+        // that does not answer is reported now rather than at the next election.
+        Peer& peer = addPeer(member);
+        {
+          std::lock_guard peer_lock(peer.mutex);
+          peer.connect_wanted = true;
+          peer.report_unreachable = true;
+        }
+        peer.cv.notify_all();
+        log_.info("election: sid {} is a member from config version {:x}, at {}", member.id, config.version(),
+                  hostPort(member.host, member.election_port));
         continue;
       }
       moved.push_back(it->second.get());
@@ -302,9 +313,19 @@ void ElectionConnections::connectOnce(Peer& peer) {
     member = peer.member;
   }
   auto connected = connectTo(member.host, member.election_port, settings_.cnx_timeout_ms);
+  bool report = false;
+  {
+    std::lock_guard lock(peer.mutex);
+    report = std::exchange(peer.report_unreachable, false);
+  }
   if (!connected) {
-    log_.debug("election: cannot reach sid {} at {}: {}", member.id, hostPort(member.host, member.election_port),
-               connected.status().message());
+    const auto text = fmt::format("election: cannot reach sid {} at {}: {}", member.id,
+                                  hostPort(member.host, member.election_port), connected.status().message());
+    if (report) {
+      log_.warn("{} (a member of the config; the ensemble serves without it)", text);
+    } else {
+      log_.debug("{}", text);
+    }
     return;
   }
   auto socket = std::make_shared<Socket>(std::move(*connected));

@@ -66,6 +66,7 @@ class ElectionConnections {
     std::string last_sent;
     bool resend_last = false;
     bool connect_wanted = false;
+    bool report_unreachable = false;  // a config just added it: say so if it does not answer
     std::chrono::steady_clock::time_point last_attempt{};
     std::thread sender;
   };

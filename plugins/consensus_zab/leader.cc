@@ -477,7 +477,9 @@ std::vector<std::pair<std::string, std::string>> Leader::reportFields() const {
     if (handler->isObserver()) {
       ++synced_observers;
     } else {
-      (handler->isVoter() ? synced_followers : synced_non_voting)++;
+      // As ZooKeeper's forwarding followers: the non-voting ones count here too.
+      ++synced_followers;
+      synced_non_voting += !handler->isVoter();
     }
   }
   size_t pending_syncs = 0;

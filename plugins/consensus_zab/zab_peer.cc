@@ -111,8 +111,8 @@ std::optional<Vote> ZabPeer::nextVote() {
     auto vote = election_->adoptLeader(*designated, leading ? ServerState::kLeading
                                                    : amObserver() ? ServerState::kObserving
                                                                   : ServerState::kFollowing);
-    log_.info("zab: {} sid {} as the reconfig designated, without an election", leading ? "leading as" : "following",
-              *designated);
+    log_.info("zab: {} sid {} as the reconfig designated, without an election",
+              leading ? "leading as" : amObserver() ? "observing" : "following", *designated);
     return vote;
   }
   setPhase(ZabPhase::kElection);

@@ -13,7 +13,11 @@ with what a quorum member needs:
   * start without waiting for a client handshake (a member serves only once a quorum is up);
     readiness is `srvr` saying `Mode: leader|follower|observer` (`Ensemble.wait_serving`);
   * restart with the same dataDir, kill -9, SIGSTOP/SIGCONT, wipe (keep myid), and a switch of
-    implementation on the same dataDir/myid/ports (`Member.impl = ...` while stopped).
+    implementation on the same dataDir/myid/ports (`Member.impl = ...` while stopped);
+  * dynamic reconfiguration: spare members that are not in the initial config
+    (`Ensemble.add_spare`), and a zoo.cfg that the server rewrote itself (ZooKeeper does so at
+    its first start with reconfigEnabled=true and after each reconfig, moving the server.N
+    lines to `zoo.cfg.dynamic.<hex version>`) is kept as it is on a restart.
 
 Every process is started in its own session and ended by PID (SIGTERM, SIGKILL after 10 s);
 `Ensemble.cleanup()` stops the kazoo clients it made, then every member, then removes the temp
@@ -153,6 +157,13 @@ class Member(Server):
         self.quorum_port = quorum_port
         self.election_port = election_port
         self.role = "participant"
+        # Dynamic reconfiguration (Ensemble.add_spare): a spare is not in the initial config;
+        # `peer_lines` (None: the ensemble's initial members) are the server.N lines of the
+        # others written into this member's zoo.cfg, its own line is added.
+        self.spare = False
+        self.peer_lines = None
+        self.retired = False  # removed from the ensemble for good: ensure_running skips it
+        self.written_config = None  # zoo.cfg text as the harness last wrote it
         self.stopped_by_signal = False  # SIGSTOPped
         self.wanted_running = False  # started by the harness and not stopped/killed by it since
         self._log_offset = 0
@@ -160,15 +171,98 @@ class Member(Server):
         self.starts = 0
 
     # -------------------------------------------------------------- config
-    def server_line(self):
-        return (f"server.{self.sid}={self.host}:{self.quorum_port}:{self.election_port}:"
-                f"{self.role}")
+    def server_line(self, role=None, client=None):
+        """`server.N=host:quorum:election:role`, plus `;host:clientPort` when `client` is true
+        (default: the ensemble's `client_in_server_lines`), the form a reconfig joiner needs."""
+        line = (f"server.{self.sid}={self.host}:{self.quorum_port}:{self.election_port}:"
+                f"{role or self.role}")
+        if client if client is not None else self.ensemble.client_in_server_lines:
+            line += f";{self.host}:{self.port}"
+        return line
+
+    def server_spec(self, role=None):
+        """The joining spec for a reconfig: `server.N=host:q:e:role;host:clientPort`."""
+        return self.server_line(role=role, client=True)
+
+    def config_server_lines(self):
+        """The server.N lines of this member's zoo.cfg, as the harness writes it."""
+        if self.peer_lines is not None:
+            others = [l for l in self.peer_lines
+                      if not l.split("=", 1)[0].strip() == f"server.{self.sid}"]
+            return others + [self.server_line()]
+        return [m.server_line() for m in self.ensemble.initial_members()]
 
     def _config_lines(self, keys):
         text = super()._config_lines(keys)
         if self.role == "observer":
             text += "peerType=observer\n"
-        return text + "".join(m.server_line() + "\n" for m in self.ensemble.members)
+        return text + "".join(l + "\n" for l in self.config_server_lines())
+
+    def _command(self):
+        """As Server._command, but a zoo.cfg that the server rewrote since the harness last
+        wrote it (dynamic reconfiguration) is put back as the server left it."""
+        kept = self.server_written_config()
+        cmd = super()._command()
+        if kept is not None:
+            if self.impl == "corral":
+                kept += self._settings_missing_from(kept)
+            with open(self.config_path, "w") as f:
+                f.write(kept)
+        else:
+            with open(self.config_path) as f:
+                self.written_config = f.read()
+        return cmd
+
+    def _settings_missing_from(self, text):
+        """Lines for the settings that a kept config lacks (those ZooKeeper got as -D flags:
+        a kept file put before a Corral member)."""
+        have = {l.split("=", 1)[0].strip() for l in text.splitlines() if "=" in l}
+        extra = [f"{k}={'true' if v is True else 'false' if v is False else v}"
+                 for k, v in sorted(self.settings.items())
+                 if v is not None and k not in have]
+        if not extra:
+            return ""
+        return ("" if text.endswith("\n") or not text else "\n") + "\n".join(extra) + "\n"
+
+    def read_config(self):
+        """The member's zoo.cfg as it is on disk now ("" if none)."""
+        try:
+            with open(self.config_path) as f:
+                return f.read()
+        except OSError:
+            return ""
+
+    def server_written_config(self):
+        """The zoo.cfg text if the server rewrote it since the harness wrote it, else None."""
+        if self.written_config is None:
+            return None
+        text = self.read_config()
+        return text if text and text != self.written_config else None
+
+    def dynamic_config_files(self):
+        """{version (int): path} of the `zoo.cfg.dynamic.<hex>` files beside zoo.cfg."""
+        out = {}
+        prefix = os.path.basename(self.config_path) + ".dynamic."
+        for name in os.listdir(self.dir):
+            if name.startswith(prefix):
+                try:
+                    out[int(name[len(prefix):], 16)] = os.path.join(self.dir, name)
+                except ValueError:
+                    pass
+        return out
+
+    def reset_config(self, peer_lines=None):
+        """Forget a config the server wrote (zoo.cfg, its .bak and dynamic files): the next
+        start writes the harness's zoo.cfg again, with `peer_lines` if given (a removed
+        member coming back needs a config naming the current members, as a joiner does)."""
+        assert not self.alive(), f"reset_config of running {self!r}"
+        prefix = os.path.basename(self.config_path)
+        for name in os.listdir(self.dir):
+            if name == prefix or name.startswith(prefix + "."):
+                os.remove(os.path.join(self.dir, name))
+        self.written_config = None
+        if peer_lines is not None:
+            self.peer_lines = list(peer_lines)
 
     def write_myid(self):
         os.makedirs(self.data_dir, exist_ok=True)
@@ -243,7 +337,8 @@ class Member(Server):
         self.stopped_by_signal = False
 
     def wipe(self):
-        """Delete the member's data (it must be stopped); myid is kept."""
+        """Delete the member's data (it must be stopped); myid is kept, and so is a zoo.cfg
+        the server rewrote (reset_config drops that)."""
         assert not self.alive(), f"wipe of running {self!r}"
         shutil.rmtree(self.data_dir, ignore_errors=True)
         self.write_myid()
@@ -354,7 +449,8 @@ class Member(Server):
     def __repr__(self):
         state = "running" if self.alive() else "stopped"
         where = f"{self.host}:{self.port}" if self.host != HOST else str(self.port)
-        return f"<Member sid={self.sid} {self.impl} client={where} {state}>"
+        spare = " spare" if self.spare else ""
+        return f"<Member sid={self.sid} {self.impl}{spare} client={where} {state}>"
 
 
 # ----------------------------------------------------------------------------- ensemble
@@ -375,8 +471,12 @@ class Ensemble:
     member's address, such as observerMasterPort."""
 
     def __init__(self, impls, settings=None, member_settings=None, corral_bin=None,
-                 name="ens", keep=False, observers=(), distinct_hosts=False):
+                 name="ens", keep=False, observers=(), distinct_hosts=False,
+                 client_in_server_lines=False):
         self.name = name
+        # server.N lines with `;host:clientPort` (the 3.5+ form) instead of bare ones.
+        self.client_in_server_lines = client_in_server_lines
+        self.member_settings = dict(member_settings or {})
         self.keep = keep
         self.distinct_hosts = distinct_hosts
         # Absolute: members run with their own dir as working directory.
@@ -461,6 +561,7 @@ class Ensemble:
             for m in self.members:
                 m.stop()
                 m.wipe()
+                m.reset_config()  # a fresh start: the config the harness writes, too
         raise AssertionError(f"member {leader_sid} did not become leader in {attempts} starts")
 
     def modes(self, members=None):
@@ -497,6 +598,35 @@ class Ensemble:
     def followers(self, timeout=60.0):
         modes = self.wait_serving(timeout)
         return [self.member(s) for s, v in sorted(modes.items()) if v == "follower"]
+
+    def initial_members(self):
+        """The members of the initial config (every member but the spares)."""
+        return [m for m in self.members if not m.spare]
+
+    def add_spare(self, impl=None, role="participant", settings=None, peer_lines=None,
+                  sid=None):
+        """A new member that is not in the initial config, for a reconfig that adds it: its
+        own reserved ports, the next sid (or `sid`), the ensemble's settings (plus
+        `settings`), and a zoo.cfg listing `peer_lines` (default: the initial members'
+        server.N lines; pass the current config's lines after a reconfig) plus itself with
+        `role` (ZooKeeper's documented procedure for a joiner: the last committed config plus
+        the joiner). Not started: `start_member(spare)` or `spare.start()`."""
+        sid = sid or max(m.sid for m in self.members) + 1
+        assert all(m.sid != sid for m in self.members), f"sid {sid} exists"
+        assert sid == len(self.members) + 1, "spare sids follow the members' (member(sid))"
+        ports = reserve_ports(3)
+        s = dict(self.settings)
+        s.update(self.member_settings.get(sid, {}))
+        s.update(settings or {})
+        impl = impl or self.members[-1].impl
+        m = Member(self, sid, impl, ports[0], ports[1], ports[2], s, self.corral_bin,
+                   self.dir, host=distinct_host(sid) if self.distinct_hosts else HOST)
+        m.role = role
+        m.spare = True
+        m.peer_lines = list(peer_lines) if peer_lines is not None else \
+            [x.server_line() for x in self.initial_members()]
+        self.members.append(m)
+        return m
 
     def observers(self):
         """The members configured as observers (whatever their state)."""
@@ -540,11 +670,12 @@ class Ensemble:
         return self.start_member(member, impl=impl, timeout=timeout)
 
     def ensure_running(self, timeout=90.0):
-        """Restart any member that is down (after a failed test) and wait until all serve."""
+        """Restart any member that is down (after a failed test) and wait until all serve.
+        Members marked `retired` and spares never started are left alone."""
         for m in self.members:
             if m.stopped_by_signal:
                 m.sigcont()
-            if not m.alive():
+            if not m.alive() and not m.retired and not (m.spare and m.starts == 0):
                 m.start()
         return self.wait_serving(timeout)
 
