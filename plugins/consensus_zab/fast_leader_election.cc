@@ -53,7 +53,11 @@ void FastLeaderElection::stop() {
 
 // A member not in the config (removed, or about to join) is a non-voting participant.
 bool FastLeaderElection::participant() const { return !membership_.amObserver(); }
-int64_t FastLeaderElection::initId() const { return participant() ? membership_.myId() : kObserverVote; }
+// getInitId: only a voter of the config in force proposes itself (a removed or joining member
+// votes Long.MIN_VALUE, as an observer does).
+int64_t FastLeaderElection::initId() const {
+  return membership_.isVoter(membership_.myId()) ? membership_.myId() : kObserverVote;
+}
 sdk::Zxid FastLeaderElection::initZxid() const { return participant() ? self_.last_logged_zxid() : kObserverVote; }
 int64_t FastLeaderElection::initEpoch() const { return participant() ? self_.current_epoch() : kObserverVote; }
 
