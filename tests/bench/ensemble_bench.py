@@ -152,11 +152,15 @@ def parse_srvr(text):
 
 # ------------------------------------------------------------------ ensemble
 class Member:
-    def __init__(self, ens, sid, ports, host=HOST, role="participant"):
+    def __init__(self, ens, sid, ports, host=HOST, role="participant", joiner=False):
         self.ens = ens
         self.sid = sid
         self.host = host  # its address for everything: server.N line, client port, srvr
         self.role = role  # "participant" or "observer" (peerType + ":observer" on its line)
+        # A reconfig joiner: not in the other members' server lines; its own file lists the
+        # others plus itself (ZooKeeper's procedure for adding a server). Not started by
+        # Ensemble.start().
+        self.joiner = joiner
         self.port, self.quorum_port, self.election_port = ports
         self.dir = os.path.join(ens.dir, f"m{sid}")
         self.data_dir = os.path.join(self.dir, "data")
@@ -195,7 +199,8 @@ class Member:
         if self.role == "observer":
             lines.append("peerType=observer")
         lines += [f"server.{m.sid}={m.host}:{m.quorum_port}:{m.election_port}"
-                  + (":observer" if m.role == "observer" else "") for m in self.ens.members]
+                  + (":observer" if m.role == "observer" else "") for m in self.ens.members
+                  if not m.joiner or m is self]
         cfg = os.path.join(self.dir, "zoo.cfg")
         with open(cfg, "w") as f:
             f.write("\n".join(lines) + "\n")
@@ -298,10 +303,13 @@ class Member:
 class Ensemble:
     """`size` voters (+ `observers` observers, sids after the voters) of one implementation in
     a fresh temp dir, all on 127.0.0.1, or with `distinct_hosts` member sid N on 127.0.0.(N+1)
-    (needed for observerMasterPort, which every follower opens on its own address)."""
+    (needed for observerMasterPort, which every follower opens on its own address).
+    `joiners` more members (sids after those, role `joiner_role`) are reconfig joiners: in
+    no other member's file, not started by start() (reconfig_bench.py)."""
 
     def __init__(self, impl, corral_bin, base_dir, name, size=3, extra=None, corral_extra=None,
-                 heap="2g", observers=0, distinct_hosts=False):
+                 heap="2g", observers=0, distinct_hosts=False, joiners=0,
+                 joiner_role="observer"):
         self.impl = impl
         self.corral_bin = corral_bin
         self.heap = heap
@@ -316,12 +324,14 @@ class Ensemble:
                 self.settings[k] = v
         if impl == "corral":
             self.settings.update(corral_extra or {})
-        ports = reserve_ports(3 * (size + observers))
+        ports = reserve_ports(3 * (size + observers + joiners))
         self.members = []
-        for i in range(size + observers):
+        for i in range(size + observers + joiners):
+            joiner = i >= size + observers
+            role = joiner_role if joiner else "observer" if i >= size else "participant"
             self.members.append(Member(self, i + 1, ports[3 * i:3 * i + 3],
                                        host=f"127.0.0.{i + 2}" if distinct_hosts else HOST,
-                                       role="observer" if i >= size else "participant"))
+                                       role=role, joiner=joiner))
 
     def hosts(self, members=None):
         return ",".join(m.hosts for m in (members or self.members))
@@ -331,7 +341,8 @@ class Ensemble:
 
     def start(self, timeout=120.0):
         for m in self.members:
-            m.start()
+            if not m.joiner:
+                m.start()
         return self.wait_serving(timeout)
 
     def modes(self):
@@ -357,11 +368,11 @@ class Ensemble:
 
     def leader(self):
         modes = self.wait_serving()
-        return next(m for m in self.members if modes[m.sid] == "leader")
+        return next(m for m in self.members if modes.get(m.sid) == "leader")
 
     def followers(self):
         modes = self.wait_serving()
-        return [m for m in self.members if modes[m.sid] == "follower"]
+        return [m for m in self.members if modes.get(m.sid) == "follower"]
 
     def cleanup(self, keep=False):
         for m in self.members:
@@ -445,12 +456,16 @@ def run_bench_cpu(bench_bin, args, pids, timeout):
 class KillWriter:
     """One session, one setData(path) at a time, over fresh connections to `ports` in turn
     whenever the current one fails (reconnect pause 5 ms; the session is kept: id + password).
-    Records (t_issue, t_ack, err, port) of every reply and the connection events."""
+    Records (t_issue, t_ack, err, port) of every reply and the connection events.
+    A `ports` entry may be a (host, port) pair (default host 127.0.0.1); with `create=True`
+    each request is instead a create of `path` + a sequence number (flags SEQUENTIAL, 100 B,
+    world:anyone), so no two writes touch the same znode (the parent must exist)."""
 
-    def __init__(self, ports, path, reply_timeout=2.0):
+    def __init__(self, ports, path, reply_timeout=2.0, create=False):
         self.ports = list(ports)
         self.path = path
         self.reply_timeout = reply_timeout
+        self.create = create
         self.replies = []
         self.events = []  # (t, what)
         self.session_id = 0
@@ -473,7 +488,8 @@ class KillWriter:
             self.events.append((time.monotonic(), what))
 
     def _connect(self, port):
-        s = socket.create_connection((HOST, port), timeout=1.0)
+        host, port = port if isinstance(port, tuple) else (HOST, port)
+        s = socket.create_connection((host, port), timeout=1.0)
         s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         s.settimeout(self.reply_timeout)
         req = (struct.pack(">iqiq", 0, self.last_zxid, 30000, self.session_id)
@@ -510,8 +526,14 @@ class KillWriter:
                     self._stop.wait(0.005)
                     continue
             xid += 1
-            req = (struct.pack(">ii", xid, 5) + benchlib._ustr(self.path)
-                   + struct.pack(">i", len(data)) + data + struct.pack(">i", -1))
+            if self.create:  # create(path, data, [world:anyone ALL], SEQUENTIAL)
+                req = (struct.pack(">ii", xid, 1) + benchlib._ustr(self.path)
+                       + struct.pack(">i", len(data)) + data + struct.pack(">ii", 1, 31)
+                       + benchlib._ustr("world") + benchlib._ustr("anyone")
+                       + struct.pack(">i", 2))
+            else:
+                req = (struct.pack(">ii", xid, 5) + benchlib._ustr(self.path)
+                       + struct.pack(">i", len(data)) + data + struct.pack(">i", -1))
             t_issue = time.monotonic()
             try:
                 sock.sendall(benchlib._frame(req))
