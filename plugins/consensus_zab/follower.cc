@@ -394,7 +394,9 @@ Status Follower::onTxnPacket(const QuorumPacket& txn) {
 // the new config is in force before the txn applies; a new leader or role ends the term.
 Status Follower::onActivation(const QuorumPacket& packet) {
   const bool inform = packet.type == static_cast<int32_t>(PacketType::kInformAndActivate);
-  auto activation = decodeActivation(packet.data.value_or(""));
+  // The view points into the packet's data, which outlives this call.
+  static const std::string kNone;
+  auto activation = decodeActivation(packet.data ? std::string_view(*packet.data) : std::string_view(kNone));
   if (!activation) return protocolError(fmt::format("{} without a designated leader", packetTypeName(packet.type)));
   const int64_t designated = activation->first;
   std::string config_text;

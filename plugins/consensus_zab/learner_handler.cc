@@ -228,18 +228,22 @@ void acceptLearners(Listener& listener, const std::atomic<bool>& ended, std::mut
       continue;
     }
     auto handler = std::make_shared<LearnerHandler>(master, std::move(*accepted));
-    std::lock_guard lock(mutex);
-    if (ended) break;
-    for (auto it = handlers.begin(); it != handlers.end();) {
-      if ((*it)->ended()) {
-        (*it)->join();
-        it = handlers.erase(it);
-      } else {
-        ++it;
+    std::list<std::shared_ptr<LearnerHandler>> finished;
+    {
+      std::lock_guard lock(mutex);
+      if (ended) break;
+      for (auto it = handlers.begin(); it != handlers.end();) {
+        auto next = std::next(it);
+        if ((*it)->ended()) finished.splice(finished.end(), handlers, it);
+        it = next;
       }
+      handlers.push_back(handler);
+      handler->start();
     }
-    handlers.push_back(handler);
-    handler->start();
+    // Joined outside the master's lock: an ended handler's thread may still be on its way
+    // through handlerEnded(), which takes that lock (joining under it deadlocked the leader
+    // when learners dropped and reconnected at once).
+    for (auto& done : finished) done->join();
   }
 }
 

@@ -112,7 +112,7 @@ TEST(Catalog, ImplementedFlags) {
       "fastleader.minNotificationInterval", "fastleader.maxNotificationInterval", "snapshotSizeFactor",
       // observers and read-only mode
       "peerType", "observerMasterPort", "syncEnabled", "observer.reconnectDelayMs", "observer.election.DelayMs",
-      "readonlymode.enabled"};
+      "readonlymode.enabled", "reconfigEnabled", "dynamicConfigFile"};
   EXPECT_EQ(implemented, expected);
 }
 
