@@ -72,6 +72,15 @@ def writes_through_each(ens, base, members=None, timeout=5.0):
             ens.close_client(c)
 
 
+def points_at(member, servers, version):
+    """Whether the member's zoo.cfg already names its dynamic file of `version`."""
+    try:
+        assert_dynamic_config(member, servers, version)
+        return True
+    except (AssertionError, OSError):
+        return False
+
+
 # ============================================================================ fixtures
 
 @pytest.fixture(scope="module")
@@ -122,8 +131,7 @@ def test_initial_config_node_conf_and_files(make_ensemble):
         assert list(acl) == READ_ONLY_WORLD, acl
         assert conf_membership(m) == expected.split("\n"), m.sid
 
-        wait_until(lambda: FIRST_VERSION in m.dynamic_config_files(), 30,
-                   message=f"{m!r}: no zoo.cfg.dynamic.100000000")
+        wait_until(lambda: points_at(m, servers, FIRST_VERSION), 30, message=f"{m!r}: no zoo.cfg.dynamic.100000000")
         assert_dynamic_config(m, servers, FIRST_VERSION)
         with open(m.config_path + ".bak") as f:
             assert f.read() == m.written_config
@@ -484,7 +492,7 @@ def test_add_participant_syncs_serves_votes_then_removed(make_ensemble):
     assert wait_mode(spare, "follower") == "follower"
     wait_mntr(leader, "zk_synced_non_voting_followers", 1)
     assert config_at(ens, spare)[:2] == (servers, v)
-    wait_until(lambda: v in spare.dynamic_config_files(), 30, message="joiner's dynamic file")
+    wait_until(lambda: points_at(spare, servers, v), 30, message="joiner's dynamic file")
     assert_dynamic_config(spare, servers, v)
     assert_same_everywhere(ens, base)
 
@@ -497,7 +505,7 @@ def test_add_participant_syncs_serves_votes_then_removed(make_ensemble):
     assert mntr(leader)["zk_quorum_size"] == "4"
     assert spare.mode() == "follower"
     for m in ens:
-        wait_until(lambda: v2 in m.dynamic_config_files(), 30, message=f"{m!r} dynamic file")
+        wait_until(lambda: points_at(m, joined, v2), 30, message=f"{m!r} dynamic file")
         assert_dynamic_config(m, joined, v2)
 
     sc = ens.client(spare)
@@ -583,6 +591,7 @@ def test_add_observer_syncs_serves_then_removed(make_ensemble):
 
 # ============================================================================ files, restarts
 
+
 def test_dynamic_file_and_restart_of_every_member(make_ensemble):
     """After a reconfig (member 1 removed) every member, the removed one too, writes
     `zoo.cfg.dynamic.<hex version>` with the new servers and points its zoo.cfg at it; the
@@ -601,7 +610,8 @@ def test_dynamic_file_and_restart_of_every_member(make_ensemble):
     after = specs(ens.members[1:])
     v = assert_config_text(data, after)
     for m in ens:
-        wait_until(lambda: v in m.dynamic_config_files(), 30, message=f"{m!r} dynamic file")
+        # ZooKeeper writes the dynamic file, then rewrites zoo.cfg: wait for both.
+        wait_until(lambda: points_at(m, after, v), 30, message=f"{m!r} dynamic file and zoo.cfg")
         files = assert_dynamic_config(m, after, v)
         assert sorted(files) == [FIRST_VERSION, v], m.sid
 
@@ -645,7 +655,7 @@ def test_restarted_members_keep_the_new_config(make_ensemble):
 
     def check(m):
         wait_config_everywhere(ens, joined, v)
-        wait_until(lambda: v in m.dynamic_config_files(), 30, message=f"{m!r} dynamic file")
+        wait_until(lambda: points_at(m, joined, v), 30, message=f"{m!r} dynamic file")
         assert_dynamic_config(m, joined, v)
         assert sorted(conf_membership(m)) == sorted(config_lines(joined) + [f"version={v:x}"])
 
