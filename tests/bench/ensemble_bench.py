@@ -585,15 +585,7 @@ def kill_try(ens, log, timeout=60.0, steady_s=1.0):
     w = KillWriter([m.port for m in followers], f"{ROOT}/k0").start()
     r = {"leader_sid": leader.sid, "follower_sids": [m.sid for m in followers]}
     try:
-        end = time.monotonic() + 30
-        while len(w.acked()) < 20 and time.monotonic() < end:
-            time.sleep(0.01)
-        time.sleep(steady_s)
-        before = w.acked()
-        if len(before) < 20:
-            raise RuntimeError(f"writer made no progress before the kill: {w.events[-5:]}")
-        recent = [a for a in before if a[1] >= before[-1][1] - steady_s]
-        r["writes_per_s_before"] = len(recent) / steady_s
+        r["writes_per_s_before"] = wait_steady(w, steady_s, "the kill")
         marks = {m.sid: m.log_size() for m in followers}
         t_kill = leader.kill9()
         # new leader among the survivors (srvr every 20 ms), then the first ack after the kill
@@ -1141,10 +1133,12 @@ def main():
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def run_all(a, q, impls, build, tmp, command, t_start, log):
-    bench_src = benchlib.find_bench_bin(a.bench_bin, build)
+def prepare_binaries(a, impls, build, tmp, log):
+    """Copies corral-bench and (for a Corral run) the server with its plugins into `tmp`, so
+    a rebuild during the run changes nothing. Returns (bench_bin, corral_bin or None,
+    machine info, versions)."""
     bench_bin = os.path.join(tmp, "corral-bench")
-    shutil.copy2(bench_src, bench_bin)
+    shutil.copy2(benchlib.find_bench_bin(a.bench_bin, build), bench_bin)
     corral_bin = snapshot_corral(build, os.path.join(tmp, "corral"), log) \
         if "corral" in impls else None
     machine = benchlib.machine_info()
@@ -1152,6 +1146,25 @@ def run_all(a, q, impls, build, tmp, command, t_start, log):
     if corral_bin:
         vers["corral_binary_mtime"] = time.strftime(
             "%Y-%m-%d %H:%M:%S", time.localtime(os.path.getmtime(corral_bin)))
+    return bench_bin, corral_bin, machine, vers
+
+
+def wait_steady(w, steady_s, what="the fault"):
+    """Waits for a KillWriter's first 20 acks (30 s at most), then `steady_s` more; returns
+    its writes per second over that last stretch."""
+    end = time.monotonic() + 30
+    while len(w.acked()) < 20 and time.monotonic() < end:
+        time.sleep(0.01)
+    time.sleep(steady_s)
+    before = w.acked()
+    if len(before) < 20:
+        raise RuntimeError(f"writer made no progress before {what}: {w.events[-5:]}")
+    recent = [a for a in before if a[1] >= before[-1][1] - steady_s]
+    return len(recent) / steady_s
+
+
+def run_all(a, q, impls, build, tmp, command, t_start, log):
+    bench_bin, corral_bin, machine, vers = prepare_binaries(a, impls, build, tmp, log)
 
     reps, snaps = [], []
     if a.parts:

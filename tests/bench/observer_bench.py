@@ -534,15 +534,7 @@ def main():
     build = os.path.abspath(a.corral_build)
     tmp = tempfile.mkdtemp(prefix="corral-obsbench-bin-", dir=a.tmp_base)
     try:
-        bench_bin = os.path.join(tmp, "corral-bench")
-        shutil.copy2(benchlib.find_bench_bin(a.bench_bin, build), bench_bin)
-        corral_bin = eb.snapshot_corral(build, os.path.join(tmp, "corral"), log) \
-            if "corral" in impls else None
-        machine = benchlib.machine_info()
-        vers = benchlib.versions(os.path.join(build, "bin", "corral-server"))
-        if corral_bin:
-            vers["corral_binary_mtime"] = time.strftime(
-                "%Y-%m-%d %H:%M:%S", time.localtime(os.path.getmtime(corral_bin)))
+        bench_bin, corral_bin, machine, vers = eb.prepare_binaries(a, impls, build, tmp, log)
         runs, joins = [], []
         for rep in range(1, a.reps + 1):
             for impl in impls:

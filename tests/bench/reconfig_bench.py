@@ -245,15 +245,7 @@ def removal_try(ens, a, log, timeout=60.0):
     w = eb.KillWriter([(stay.host, stay.port)], f"{WROOT}/w/s-", create=True).start()
     rc = None
     try:
-        end = time.monotonic() + 30
-        while len(w.acked()) < 20 and time.monotonic() < end:
-            time.sleep(0.01)
-        time.sleep(STEADY_S)
-        before = w.acked()
-        if len(before) < 20:
-            raise RuntimeError(f"writer made no progress: {w.events[-5:]}")
-        recent = [x for x in before if x[1] >= before[-1][1] - STEADY_S]
-        r["writes_per_s_before"] = len(recent) / STEADY_S
+        r["writes_per_s_before"] = eb.wait_steady(w, STEADY_S, "the reconfig")
         rc = super_client([leader])
         t0, t1, data, err = timed_reconfig(rc, leaving=str(leader.sid), timeout=timeout)
         r["reconfig_rtt_ms"] = (t1 - t0) * 1000
@@ -563,15 +555,7 @@ def main():
     build = os.path.abspath(a.corral_build)
     tmp = tempfile.mkdtemp(prefix="corral-reconfbench-bin-", dir=a.tmp_base)
     try:
-        bench_bin = os.path.join(tmp, "corral-bench")
-        shutil.copy2(benchlib.find_bench_bin(a.bench_bin, build), bench_bin)
-        corral_bin = eb.snapshot_corral(build, os.path.join(tmp, "corral"), log) \
-            if "corral" in impls else None
-        machine = benchlib.machine_info()
-        vers = benchlib.versions(os.path.join(build, "bin", "corral-server"))
-        if corral_bin:
-            vers["corral_binary_mtime"] = time.strftime(
-                "%Y-%m-%d %H:%M:%S", time.localtime(os.path.getmtime(corral_bin)))
+        bench_bin, corral_bin, machine, vers = eb.prepare_binaries(a, impls, build, tmp, log)
         reps = []
         for rep in range(1, a.reps + 1):
             for impl in impls:
