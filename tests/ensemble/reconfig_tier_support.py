@@ -9,6 +9,8 @@ import logging
 import threading
 import time
 
+import pytest
+
 from kazoo.protocol.states import KazooState
 
 from harness.util import wait_until
@@ -195,3 +197,17 @@ def specs_of(members, role=None):
 __all__ = ["started", "assert_same_config_node", "start_joiner", "add_by_reconfig",
            "remove_by_reconfig", "lost_acks", "writer", "writer_stall", "SessionStates", "add_reader",
            "write_gaps", "sessions_of", "config_node", "specs_of", "specs", "wait_until"]
+
+
+_REFERENCE_RUNS = set()
+
+
+def once_in_reference_run(request, impl):
+    """With --impl zookeeper every shape of a mixed test is all ZooKeeper, so its shapes are
+    the same run: only the first one selected runs, the others skip (CI time)."""
+    if impl != "zookeeper":
+        return
+    name = request.node.originalname
+    if name in _REFERENCE_RUNS:
+        pytest.skip("all ZooKeeper with --impl zookeeper: the same run as this test's first shape")
+    _REFERENCE_RUNS.add(name)

@@ -19,8 +19,8 @@ from reconfig_support import (TEST_TIME_LIMIT, assert_config_text, conf_membersh
                               reconfig_tolerating_loss, specs, super_client, time_limit,
                               wait_mntr, wait_mode)
 from reconfig_tier_support import (SessionStates, add_by_reconfig, assert_same_config_node,
-                                   lost_acks, remove_by_reconfig, start_joiner, started,
-                                   writer, writer_stall)
+                                   lost_acks, once_in_reference_run, remove_by_reconfig,
+                                   start_joiner, started, writer, writer_stall)
 
 pytestmark = pytest.mark.mixed
 
@@ -51,9 +51,25 @@ JOINS = [
 ]
 
 
+def commits_with_its_vote_then_nothing_lost(ens, leader, lc, w, base, name):
+    """With member 2 stopped, a write through the leader commits only if the member under
+    test acks it (the voters are {2, 3, 4}); then member 2 returns, the writer `w` stops,
+    and no acknowledged write is lost and every member holds the same data."""
+    ens.member(2).stop()
+    lc.create_async(f"{base}/{name}", b"q").get(timeout=10)
+    assert ens.leader() is leader
+    w.wait_progress(5)
+    ens.start_member(ens.member(2))
+    w.wait_progress(10)
+    w.stop()
+    assert not lost_acks(w, lc), "acknowledged writes lost"
+    assert_same_everywhere(ens, base)
+    assert_same_everywhere(ens, base + "-w")
+
+
 @pytest.mark.parametrize("shape,joiner", JOINS)
-def test_member_of_other_impl_joins_votes_then_original_leaves(make_ensemble, shape, joiner,
-                                                                record_timing):
+def test_member_of_other_impl_joins_votes_then_original_leaves(request, impl, make_ensemble,
+                                                                shape, joiner, record_timing):
     """3 members of one implementation (sid 3 leading) under a continuous writer. A member of
     the other implementation started with the committed config plus itself (ZooKeeper's
     joiner procedure) syncs as a non-voting follower: it reads the committed config (without
@@ -64,6 +80,7 @@ def test_member_of_other_impl_joins_votes_then_original_leaves(make_ensemble, sh
     joiner: it stays a non-voting follower that serves; the joiner's vote is needed (with
     member 2 stopped, the leader commits with the joiner's ACK, and stays leader). Every
     acknowledged write is on every member at the end."""
+    once_in_reference_run(request, impl)
     impls = make_ensemble.impls_for(shape + [joiner])
     ens = started(make_ensemble, impls[:3])
     leader = ens.member(3)
@@ -114,16 +131,7 @@ def test_member_of_other_impl_joins_votes_then_original_leaves(make_ensemble, sh
     assert sc.exists(f"{base}/via-removed")
 
     # The joiner votes: of {2, 3, 4} with 2 down, only its ACK makes a quorum.
-    ens.member(2).stop()
-    lc.create_async(f"{base}/with-joiner-vote", b"q").get(timeout=10)
-    assert ens.leader() is leader
-    w.wait_progress(5)
-    ens.start_member(ens.member(2))
-    w.wait_progress(10)
-    w.stop()
-    assert not lost_acks(w, lc), "acknowledged writes lost"
-    assert_same_everywhere(ens, base)
-    assert_same_everywhere(ens, base + "-w")
+    commits_with_its_vote_then_nothing_lost(ens, leader, lc, w, base, "with-joiner-vote")
     assert_same_config_node(ens, three, v3)
 
 
@@ -136,7 +144,8 @@ HANDOFFS = [
 
 
 @pytest.mark.parametrize("shape", HANDOFFS)
-def test_leader_removed_hands_off_to_other_impl(make_ensemble, shape, record_timing):
+def test_leader_removed_hands_off_to_other_impl(request, impl, make_ensemble, shape,
+                                                record_timing):
     """Sid 3 leads; the other two are of the other implementation, so the designated leader
     (a remaining voter that acked the reconfig) is too. The leader is removed under two
     continuous writers (one on members 1, 2, one on the leader only). The reconfig commits (a
@@ -146,6 +155,7 @@ def test_leader_removed_hands_off_to_other_impl(make_ensemble, shape, record_tim
     zk_quorum_size 2) that still serves: its own writer goes on through it. The writes via
     members 1, 2 stall less than 5 s (recorded; ZooKeeper 0.15-0.39 s). The config node
     is the same everywhere; no acknowledged write is lost."""
+    once_in_reference_run(request, impl)
     ens = started(make_ensemble, make_ensemble.impls_for(shape))
     old = ens.member(3)
     assert ens.leader() is old
@@ -207,7 +217,7 @@ REROLES = [
 
 
 @pytest.mark.parametrize("shape", REROLES)
-def test_observer_and_participant_reroled(make_ensemble, shape):
+def test_observer_and_participant_reroled(request, impl, make_ensemble, shape):
     """3 voters (sid 3 leading) and observer 4; members 1 and 4 are of the other
     implementation than the leader. Under a continuous writer: `reconfig -add` of observer
     4's spec as a participant makes it a follower (the leader's zk_synced_observers 0,
@@ -216,6 +226,7 @@ def test_observer_and_participant_reroled(make_ensemble, shape):
     same bytes everywhere after each. A session on member 4 survives its re-role (never
     LOST, its ephemeral stays). Member 4 votes: with member 2 stopped the leader commits with
     it. Both serve writes and watches; no acknowledged write is lost."""
+    once_in_reference_run(request, impl)
     ens = started(make_ensemble, make_ensemble.impls_for(shape), observers=(4,))
     leader, obs, part = ens.member(3), ens.member(4), ens.member(1)
     assert ens.leader() is leader and obs.mode() == "observer"
@@ -259,14 +270,5 @@ def test_observer_and_participant_reroled(make_ensemble, shape):
         watch_fires_through(c, base, lc, f"set after re-role, watched via {m.sid}".encode())
 
     # Member 4 votes: of {2, 3, 4} with 2 down, only its ACK makes a quorum.
-    ens.member(2).stop()
-    lc.create_async(f"{base}/with-4-vote", b"q").get(timeout=10)
-    assert ens.leader() is leader
-    w.wait_progress(5)
-    ens.start_member(ens.member(2))
-    w.wait_progress(10)
-    w.stop()
-    assert not lost_acks(w, lc), "acknowledged writes lost"
-    assert_same_everywhere(ens, base)
-    assert_same_everywhere(ens, base + "-w")
+    commits_with_its_vote_then_nothing_lost(ens, leader, lc, w, base, "with-4-vote")
     assert not states.lost(), states.lost()

@@ -17,7 +17,7 @@ from test_ensemble_basic import unique
 
 from reconfig_support import (TEST_TIME_LIMIT, mntr, super_client, time_limit, wait_mntr,
                               wait_mode)
-from reconfig_tier_support import (SessionStates, add_by_reconfig, add_reader,
+from reconfig_tier_support import (SessionStates, add_by_reconfig, add_reader, once_in_reference_run,
                                    assert_same_config_node, remove_by_reconfig, sessions_of,
                                    start_joiner, started, write_gaps)
 
@@ -72,8 +72,9 @@ def observer_serves_current_data_and_watches(ens, obs, load, lc, base):
 
 
 @pytest.mark.parametrize("voters,observer_impl", TIERS)
-def test_read_tier_grows_to_three_observers_and_back_under_load(make_ensemble, impl, voters,
-                                                                 observer_impl, record_timing):
+def test_read_tier_grows_to_three_observers_and_back_under_load(request, make_ensemble, impl,
+                                                                 voters, observer_impl,
+                                                                 record_timing):
     """3 voters (sid 3 leading) under a history workload (one session per voter: writes,
     CAS, creates, reads). Three observers are started one by one with the committed config
     plus themselves (joiner procedure) and added by `reconfig -add`: each becomes an observer
@@ -88,6 +89,7 @@ def test_read_tier_grows_to_three_observers_and_back_under_load(make_ensemble, i
     reconfigs of the other observers (until its own removal). At the end every voter holds
     the same state and the history checker finds no violation (nothing acknowledged lost,
     linearizable writes)."""
+    once_in_reference_run(request, impl)
     voter_impls = make_ensemble.impls_for(voters) if voters else [impl] * 3
     obs_impl = make_ensemble.impls_for([observer_impl])[0] if observer_impl else impl
     ens = started(make_ensemble, voter_impls)
