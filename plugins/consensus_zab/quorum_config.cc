@@ -119,7 +119,10 @@ sdk::Result<sdk::EnsembleMember> QuorumConfig::parseJoiner(std::string_view text
   }
   const std::string_view key = trim(text.substr(0, eq));
   auto sid = parseSid(key.substr(key.rfind('.') + 1));
-  if (!sid) return bad(fmt::format("'{}': the server id is not a number", key));
+  if (!sid) {
+    // ZooKeeper's Long.parseLong throws into PrepRequestProcessor's generic catch.
+    return Status(Code::kMarshallingError, fmt::format("'{}': the server id is not a number", key));
+  }
   auto member = memberOf(*sid, text.substr(eq + 1));
   if (!member.isOk()) return member.status();
   if (member->client_port == 0) return bad("Wrong format of server string - each server should have 3 ports specified");

@@ -27,7 +27,8 @@ class QuorumConfig {
   // The text form (server.N lines and version=); kBadArguments names what is wrong.
   static sdk::Result<QuorumConfig> parse(std::string_view text);
   // One `server.N=spec` member (a reconfig joiner); kBadArguments when malformed or without
-  // a client port (ZooKeeper wants all three ports of a joiner).
+  // a client port (ZooKeeper wants all three ports of a joiner), kMarshallingError when N is
+  // not a number (as ZooKeeper answers).
   static sdk::Result<sdk::EnsembleMember> parseJoiner(std::string_view text);
 
   int64_t version() const { return version_; }

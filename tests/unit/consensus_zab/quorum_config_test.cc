@@ -67,6 +67,8 @@ TEST(QuorumConfig, JoinersNeedThreePortsAndAWellFormedLine) {
   EXPECT_EQ(QuorumConfig::parseJoiner("server.4=h:1:2:participant").status().code(), sdk::Code::kBadArguments)
       << "no client port";
   EXPECT_EQ(QuorumConfig::parseJoiner("some thing").status().code(), sdk::Code::kBadArguments);
+  EXPECT_EQ(QuorumConfig::parseJoiner("server.x=h:1:2:participant;5").status().code(), sdk::Code::kMarshallingError);
+  EXPECT_EQ(QuorumConfig::parseJoiner("5=h:1:2:participant;5")->id, 5) << "ZooKeeper takes what follows the last dot";
   EXPECT_EQ(QuorumConfig::parseJoiner("server.4=h:1:1:participant;5").status().code(), sdk::Code::kBadArguments);
   EXPECT_EQ(QuorumConfig::parseJoiner("server.4=h:1:2:boss;5").status().code(), sdk::Code::kBadArguments);
 }
