@@ -230,7 +230,7 @@ def test_bad_arguments(reconfigurable):
     """Refused with BadArguments (-8): a joiner that is not `server.N=...`, a joiner without
     a client port (`host:q:e:role` only), leaving fewer than 2 voters (standaloneEnabled is
     true by default) or none, a non-incremental config of one voter or of garbage. A leaving
-    sid that is not a number gets MarshallingError (-5). Arguments are checked before the
+    sid or a joiner's `server.N` that is not a number gets MarshallingError (-5). Arguments are checked before the
     ACL: the same bad input without the super user is BadArguments too. Nothing changes."""
     ens = reconfigurable
     leader, follower = ens.leader(), ens.followers()[0]
@@ -245,6 +245,7 @@ def test_bad_arguments(reconfigurable):
         (dict(new_members=one), BAD_ARGUMENTS),
         (dict(new_members="garbage"), BAD_ARGUMENTS),
         (dict(leaving="abc"), MARSHALLING_ERROR),
+        (dict(joining=f"server.x=127.0.0.1:{q}:{e}:participant;2181"), MARSHALLING_ERROR),
     ]
     for kw, err in cases:
         for m in (follower, leader):
