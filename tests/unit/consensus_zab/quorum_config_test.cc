@@ -2,6 +2,8 @@
 // and last seen configs. Expected texts are what ZooKeeper 3.8.0 wrote (see the ensemble
 // suite's README for the runs they come from).
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -125,18 +127,42 @@ TEST_F(ConfigFilesTest, ActiveConfigGoesBesideZooCfgWhichIsPointedAtIt) {
   EXPECT_EQ(read(cfg).find("clientPort"), std::string::npos);
 }
 
+// A packaged service: zoo.cfg in a folder the server (not root) cannot write. As root (CI) the
+// check runs in a child that drops to nobody, since root writes anywhere.
 TEST_F(ConfigFilesTest, AReadOnlyConfigFolderSendsTheFilesToDataDir) {
-  if (::geteuid() == 0) GTEST_SKIP() << "root writes anywhere";
   const auto etc = dir_ / "etc";
+  const auto data = dir_ / "data";
   fs::create_directories(etc);
   std::ofstream(etc / "zoo.cfg") << "server.1=127.0.0.2:2888:3888\n";
-  fs::permissions(etc, fs::perms::owner_read | fs::perms::owner_exec);
-  ConfigFiles files((etc / "zoo.cfg").string(), (dir_ / "data").string(), log_);
-  EXPECT_FALSE(files.besideStaticFile());
-  files.writeActive(parsed(kThree), false);
-  EXPECT_TRUE(fs::exists(dir_ / "data" / "zoo.cfg.dynamic.100000000"));
+  const auto read_only = fs::perms::owner_read | fs::perms::owner_exec | fs::perms::group_read |
+                         fs::perms::group_exec | fs::perms::others_read | fs::perms::others_exec;
+  fs::permissions(etc, read_only);
+  fs::permissions(dir_, read_only | fs::perms::owner_write);
+  fs::permissions(data, fs::perms::all);
+  auto check = [&]() -> int {
+    ConfigFiles files((etc / "zoo.cfg").string(), data.string(), log_);
+    if (files.besideStaticFile()) return 10;
+    files.writeActive(parsed(kThree), false);
+    if (!fs::exists(data / "zoo.cfg.dynamic.100000000")) return 11;
+    return 0;
+  };
+  if (::geteuid() != 0) {
+    EXPECT_EQ(check(), 0);
+  } else {
+    const pid_t child = ::fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+      if (::setgid(65534) != 0 || ::setuid(65534) != 0) ::_exit(20);
+      ::_exit(check());
+    }
+    int status = 0;
+    ASSERT_EQ(::waitpid(child, &status, 0), child);
+    ASSERT_TRUE(WIFEXITED(status));
+    EXPECT_EQ(WEXITSTATUS(status), 0) << "10: wrote beside zoo.cfg, 11: no file in dataDir, 20: could not drop to nobody";
+  }
   fs::permissions(etc, fs::perms::owner_all, fs::perm_options::add);
   EXPECT_EQ(read(etc / "zoo.cfg"), "server.1=127.0.0.2:2888:3888\n") << "left alone";
+  EXPECT_FALSE(fs::exists(etc / "zoo.cfg.dynamic.100000000"));
 }
 
 TEST(Membership, AProposalNeedsBothQuorumsWhileAReconfigIsPending) {
