@@ -33,6 +33,9 @@ std::optional<sdk::EnsembleMember> announcedMember(int64_t sid, const std::strin
   return member;
 }
 
+// Servers not (yet) in any config that we keep talking to: joiners, a few at a time.
+constexpr int kMaxUnconfiguredPeers = 16;
+
 }  // namespace
 
 ElectionConnections::ElectionConnections(Membership& membership, const ZabSettings& settings, sdk::Logger& log)
@@ -233,8 +236,18 @@ void ElectionConnections::serveAccepted(std::shared_ptr<Socket> socket) {
     if (auto joiner = announcedMember(sid, claimed)) {
       std::lock_guard lock(peers_mutex_);
       auto it = peers_.find(sid);
-      found = it != peers_.end() ? it->second.get() : &addPeer(*joiner);
-      log_.info("election: sid {} at {} is not in our config; talking to it (reconfig is enabled)", sid, claimed);
+      if (it != peers_.end()) {
+        found = it->second.get();
+      } else if (unconfigured_peers_ < kMaxUnconfiguredPeers) {
+        // Each costs a sender thread for good: a peer inventing sids must not make more.
+        ++unconfigured_peers_;
+        found = &addPeer(*joiner);
+        log_.info("election: sid {} at {} is not in our config; talking to it (reconfig is enabled)", sid, claimed);
+      } else {
+        log_.warn("election: sid {} at {} is not in our config and {} such servers already are; closed", sid,
+                  claimed, kMaxUnconfiguredPeers);
+        return;
+      }
     }
   }
   if (found == nullptr) {
@@ -308,16 +321,13 @@ void ElectionConnections::readFrames(Peer& peer, std::shared_ptr<Socket> socket,
 
 void ElectionConnections::connectOnce(Peer& peer) {
   sdk::EnsembleMember member;
+  bool report = false;  // a config just added it: say so if it does not answer
   {
     std::lock_guard lock(peer.mutex);
     member = peer.member;
-  }
-  auto connected = connectTo(member.host, member.election_port, settings_.cnx_timeout_ms);
-  bool report = false;
-  {
-    std::lock_guard lock(peer.mutex);
     report = std::exchange(peer.report_unreachable, false);
   }
+  auto connected = connectTo(member.host, member.election_port, settings_.cnx_timeout_ms);
   if (!connected) {
     const auto text = fmt::format("election: cannot reach sid {} at {}: {}", member.id,
                                   hostPort(member.host, member.election_port), connected.status().message());

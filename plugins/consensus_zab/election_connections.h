@@ -96,6 +96,7 @@ class ElectionConnections {
   std::mutex peers_mutex_;
   std::map<int64_t, std::unique_ptr<Peer>> peers_;  // never erased: Peer pointers stay valid
   bool started_ = false;                            // senders run (peers_mutex_)
+  int unconfigured_peers_ = 0;                      // peers added for servers in no config (peers_mutex_)
   std::atomic<bool> stopping_{false};
   Listener listener_;
   std::thread acceptor_;

@@ -1,5 +1,6 @@
 #include "follower.h"
 
+#include <algorithm>
 #include <chrono>
 #include <thread>
 
@@ -399,28 +400,24 @@ Status Follower::onActivation(const QuorumPacket& packet) {
   auto activation = decodeActivation(packet.data ? std::string_view(*packet.data) : std::string_view(kNone));
   if (!activation) return protocolError(fmt::format("{} without a designated leader", packetTypeName(packet.type)));
   const int64_t designated = activation->first;
-  std::string config_text;
+  // The reconfig txn: in the packet for an observer, the pending proposal for a follower.
+  sdk::TxnEntry txn;
   if (inform) {
-    sdk::TxnEntry txn;
     if (auto decoded = formats::decodeEntry(activation->second, txn); !decoded.isOk()) {
       return protocolError(fmt::format("INFORMANDACTIVATE 0x{:x} does not decode: {}", packet.zxid, decoded.message()));
     }
-    if (const auto* set = std::get_if<sdk::SetDataTxn>(&txn.body); set != nullptr && set->data) config_text = *set->data;
   } else {
     std::lock_guard lock(mutex_);
-    for (const auto& pending : pending_) {
-      if (pending.txn.header.zxid != packet.zxid) continue;
-      if (const auto* set = std::get_if<sdk::SetDataTxn>(&pending.txn.body); set != nullptr && set->data) {
-        config_text = *set->data;
-      }
-    }
+    auto it = std::find_if(pending_.begin(), pending_.end(),
+                           [&](const Pending& pending) { return pending.txn.header.zxid == packet.zxid; });
+    if (it != pending_.end()) txn = it->txn;
   }
-  auto config = QuorumConfig::parse(config_text);
+  auto config = configOfReconfig(txn);
   if (!config.isOk()) {
     return protocolError(fmt::format("{} 0x{:x}: the config does not parse: {}", packetTypeName(packet.type), packet.zxid,
                                      config.status().message()));
   }
-  const bool major = peer_.processReconfig(std::make_shared<const QuorumConfig>(std::move(config).value()), designated);
+  const bool major = peer_.processReconfig(*config, designated);
   {
     std::lock_guard lock(mutex_);
     activations_[packet.zxid] = designated;
@@ -452,9 +449,7 @@ Status Follower::onProposal(const QuorumPacket& proposal, bool committed) {
   }
   if (txn.header.type == sdk::OpCode::kReconfig && !committed) {
     // A proposed reconfig: the last seen config until it commits.
-    const auto* set = std::get_if<sdk::SetDataTxn>(&txn.body);
-    auto config = QuorumConfig::parse(set != nullptr && set->data ? *set->data : std::string());
-    if (config.isOk()) peer_.membership().see(std::make_shared<const QuorumConfig>(std::move(config).value()));
+    if (auto config = configOfReconfig(txn); config.isOk()) peer_.membership().see(*config);
   }
   const sdk::TxnEntry* queued;
   {

@@ -283,9 +283,7 @@ void Leader::propose(sdk::TxnEntry txn) {
   if (txn.header.type == sdk::OpCode::kReconfig) {
     // The new config is the last seen one from now on: this and every later proposal needs a
     // quorum of it too, until it commits.
-    const auto* set = std::get_if<sdk::SetDataTxn>(&txn.body);
-    auto config = QuorumConfig::parse(set != nullptr && set->data ? *set->data : std::string());
-    if (config.isOk()) peer_.membership().see(std::make_shared<const QuorumConfig>(std::move(config).value()));
+    if (auto config = configOfReconfig(txn); config.isOk()) peer_.membership().see(*config);
   }
   {
     std::lock_guard lock(mutex_);

@@ -198,6 +198,14 @@ std::string QuorumConfig::toString() const {
   return out;
 }
 
+sdk::Result<ConfigPtr> configOfReconfig(const sdk::TxnEntry& txn) {
+  const auto* set = std::get_if<sdk::SetDataTxn>(&txn.body);
+  if (set == nullptr || !set->data) return bad(fmt::format("txn 0x{:x} carries no config", txn.header.zxid));
+  auto config = QuorumConfig::parse(*set->data);
+  if (!config.isOk()) return config.status();
+  return std::make_shared<const QuorumConfig>(std::move(config).value());
+}
+
 std::string QuorumConfig::dynamicFileText(bool with_version) const {
   std::vector<std::string> lines;
   for (const auto& m : members_) lines.push_back(fmt::format("server.{}={}", m.id, memberSpec(m)));

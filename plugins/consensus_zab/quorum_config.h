@@ -16,6 +16,7 @@
 
 #include "corral/consensus.h"
 #include "corral/status.h"
+#include "corral/txn_records.h"
 
 namespace corral::plugins::zab {
 
@@ -61,6 +62,10 @@ class QuorumConfig {
 };
 
 using ConfigPtr = std::shared_ptr<const QuorumConfig>;
+
+// The config a reconfig txn carries (its SetDataTxn's data); kBadArguments when the txn has
+// none or it does not parse.
+sdk::Result<ConfigPtr> configOfReconfig(const sdk::TxnEntry& txn);
 
 // The config's member line value: host:quorum:election:role[;clientHost:clientPort].
 std::string memberSpec(const sdk::EnsembleMember& member);
