@@ -92,6 +92,11 @@ def admin_server_enabled(settings):
     return True
 
 
+# The storage plugin a Corral server runs on when a test does not choose one (conftest sets it
+# from --storage); ZooKeeper ignores it.
+DEFAULT_STORAGE = os.environ.get("CORRAL_TEST_STORAGE", "memlog")
+
+
 class ServerStartError(RuntimeError):
     pass
 
@@ -155,6 +160,8 @@ class Server:
 
     def _command(self):
         if self.impl == "corral":
+            if "storage" not in self.settings and DEFAULT_STORAGE != "memlog":
+                self.settings["storage"] = DEFAULT_STORAGE
             with open(self.config_path, "w") as f:
                 f.write(self._config_lines(sorted(self.settings)))
             return [self.corral_bin, "--config", self.config_path]

@@ -20,8 +20,19 @@ corral::testing::StorageConformanceCase memlogGzip() {
   return c;
 }
 
+corral::testing::StorageConformanceCase rocksdb() {
+  corral::testing::StorageConformanceCase c;
+  c.label = "rocksdb";
+  c.plugin_file = std::string(CORRAL_BUILD_PLUGIN_DIR) + "/libcorral_storage_rocksdb.so";
+  // The smallest cache and retention the plugin takes, so trimming runs in the tests.
+  c.config = {{"rocksdb.cacheSizeMb", "8"}, {"rocksdb.writeBufferMb", "2"}, {"rocksdb.undoRetainTxns", "100"},
+              {"rocksdb.logRetainTxns", "1000"}};
+  c.zk38_fuzzy_dir = CORRAL_ZK38_FUZZY_DIR;
+  return c;
+}
+
 }  // namespace
 
 using corral::testing::StorageConformance;
-INSTANTIATE_TEST_SUITE_P(BuiltIn, StorageConformance, ::testing::Values(memlog(), memlogGzip()),
+INSTANTIATE_TEST_SUITE_P(BuiltIn, StorageConformance, ::testing::Values(memlog(), memlogGzip(), rocksdb()),
                          corral::testing::storageCaseName);

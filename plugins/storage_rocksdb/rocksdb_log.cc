@@ -1,0 +1,287 @@
+#include <chrono>
+
+#include <fmt/format.h>
+#include <rocksdb/iterator.h>
+#include <rocksdb/write_batch.h>
+
+#include "corral/formats/txn_log.h"
+#include "corral/jute.h"
+#include "rocksdb_storage.h"
+
+namespace corral::plugins::rocks {
+
+using sdk::Code;
+using sdk::Status;
+using Clock = std::chrono::steady_clock;
+
+// ---- group commit ---------------------------------------------------------------------------
+
+void RocksdbStorage::append(std::span<const sdk::TxnEntry> txns, std::function<void(Status)> done) noexcept {
+  Status refused;
+  try {
+    Pending pending;
+    pending.records.reserve(txns.size());
+    for (const auto& txn : txns) {
+      std::string bytes;
+      sdk::JuteWriter w(bytes);
+      sdk::encode(w, txn);
+      pending.records.emplace_back(txn.header.zxid, std::move(bytes));
+    }
+    pending.done = std::move(done);
+    {
+      std::lock_guard lock(queue_mutex_);
+      if (!failed_.isOk()) {
+        refused = failed_;
+      } else if (writer_stopping_ || !writer_.joinable()) {
+        refused = Status(Code::kIoError, "the txn log writer is not running");
+      } else {
+        metrics_.request_queued.add(static_cast<int64_t>(pending.records.size()));
+        queue_.push_back(std::move(pending));
+      }
+    }
+    if (refused.isOk()) {
+      queue_cv_.notify_one();
+      return;
+    }
+    pending.done(refused);
+  } catch (const std::exception& error) {
+    done(Status(Code::kSystemError, error.what()));
+  }
+}
+
+void RocksdbStorage::writerLoop() {
+  std::vector<Pending> batch;
+  for (;;) {
+    {
+      std::unique_lock lock(queue_mutex_);
+      queue_cv_.wait(lock, [&] { return writer_stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stopping, everything written
+      size_t txns = 0;
+      while (!queue_.empty() && (txns == 0 || txns + queue_.front().records.size() <= static_cast<size_t>(settings_.max_batch))) {
+        txns += queue_.front().records.size();
+        batch.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+    }
+    Status status = writeBatch(batch);
+    if (!status.isOk()) {
+      host_.logger().error("writing the txn log failed, no more writes are accepted: {}",
+                           status.toString());
+      std::lock_guard lock(queue_mutex_);
+      if (failed_.isOk()) failed_ = status;
+    }
+    int64_t written = 0;
+    for (auto& pending : batch) {
+      written += static_cast<int64_t>(pending.records.size());
+      pending.done(status);
+    }
+    batch.clear();
+    if (!status.isOk()) continue;
+    since_trim_ += written;
+    if (since_trim_ >= std::max<int64_t>(100, settings_.undo_retain_txns / 10)) {
+      since_trim_ = 0;
+      trimHistory();
+    }
+  }
+}
+
+Status RocksdbStorage::writeBatch(std::vector<Pending>& batch) {
+  const auto started = Clock::now();
+  rocksdb::WriteBatch write;
+  sdk::Zxid last = 0;
+  int64_t count = 0;
+  for (const auto& pending : batch) {
+    for (const auto& [zxid, bytes] : pending.records) {
+      if (auto st = write.Put(store_->cf(Cf::kLog), be64Key(static_cast<uint64_t>(zxid)), bytes); !st.ok()) {
+        return toStatus(st, "txn log batch");
+      }
+      last = zxid;
+      ++count;
+    }
+  }
+  if (count == 0) return Status::ok();
+  rocksdb::WriteOptions options;
+  options.sync = settings_.force_sync;
+  auto status = store_->db().Write(options, &write);
+  if (!status.ok()) return toStatus(status, "writing the txn log");
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count();
+  if (settings_.force_sync) {
+    metrics_.fsync_count.add();
+    metrics_.fsync_time.add(ms);
+    if (ms > settings_.fsync_warn_ms) {
+      host_.logger().warn("fsync-ing the txn log took {} ms (fsync.warningthresholdms {})", ms,
+                          settings_.fsync_warn_ms);
+    }
+  }
+  metrics_.batch_size.add(count);
+  metrics_.queue_and_flush_time.add(ms);
+  log_entries_ += count;
+  last_logged_ = last;
+  return Status::ok();
+}
+
+// ---- retention ------------------------------------------------------------------------------
+
+sdk::Result<sdk::Zxid> RocksdbStorage::trimColumn(Cf cf, int64_t retain, std::atomic<int64_t>& entries) {
+  const int64_t excess = entries.load() - retain;
+  if (excess <= 0) return sdk::Zxid{0};
+  rocksdb::ReadOptions options;
+  options.fill_cache = false;
+  std::unique_ptr<rocksdb::Iterator> it(store_->db().NewIterator(options, store_->cf(cf)));
+  sdk::Zxid last_dropped = 0;
+  int64_t skipped = 0;
+  for (it->SeekToFirst(); it->Valid() && skipped < excess; it->Next(), ++skipped) {
+    last_dropped = static_cast<sdk::Zxid>(getBe64(it->key().data()));
+  }
+  if (!it->status().ok()) return toStatus(it->status(), fmt::format("scanning the {} column family", cfName(cf)));
+  if (skipped == 0) return sdk::Zxid{0};
+  rocksdb::WriteBatch batch;
+  (void)batch.DeleteRange(store_->cf(cf), std::string(8, '\0'), be64Key(static_cast<uint64_t>(last_dropped) + 1));
+  (void)batch.Put(store_->cf(Cf::kMeta), cf == Cf::kLog ? kMetaLogBase : kMetaUndoFloor,
+                  be64Key(static_cast<uint64_t>(last_dropped)));
+  if (auto status = store_->db().Write(rocksdb::WriteOptions(), &batch); !status.ok()) {
+    return toStatus(status, fmt::format("trimming the {} column family", cfName(cf)));
+  }
+  entries -= skipped;
+  return last_dropped;
+}
+
+void RocksdbStorage::trimHistory() {
+  auto log = trimColumn(Cf::kLog, settings_.log_retain_txns, log_entries_);
+  if (!log.isOk()) {
+    host_.logger().warn("{}", log.status().toString());
+  } else if (*log != 0) {
+    log_base_ = *log;
+  }
+  auto undo = trimColumn(Cf::kUndo, settings_.undo_retain_txns, undo_entries_);
+  if (!undo.isOk()) {
+    host_.logger().warn("{}", undo.status().toString());
+  } else if (*undo != 0) {
+    undo_floor_ = *undo;
+  }
+}
+
+Status RocksdbStorage::countHistory() {
+  for (auto [cf, counter] : {std::pair{Cf::kLog, &log_entries_}, std::pair{Cf::kUndo, &undo_entries_}}) {
+    rocksdb::ReadOptions options;
+    options.fill_cache = false;
+    std::unique_ptr<rocksdb::Iterator> it(store_->db().NewIterator(options, store_->cf(cf)));
+    int64_t n = 0;
+    for (it->SeekToFirst(); it->Valid(); it->Next()) ++n;
+    if (!it->status().ok()) return toStatus(it->status(), fmt::format("scanning the {} column family", cfName(cf)));
+    counter->store(n);
+  }
+  return Status::ok();
+}
+
+// ---- the log for replication ------------------------------------------------------------------
+
+Status RocksdbStorage::readLog(sdk::Zxid after_zxid, const std::function<bool(const sdk::TxnEntry&)>& visit) noexcept {
+  try {
+    if (!store_) return Status(Code::kIoError, "storage.rocksdb is not started");
+    auto& db = store_->db();
+    const sdk::Zxid end = last_logged_.load();
+    if (after_zxid > end) return Status(Code::kNotFound, fmt::format("the log ends at {:#x}", end));
+    rocksdb::ReadOptions options;
+    const rocksdb::Snapshot* snapshot = db.GetSnapshot();
+    options.snapshot = snapshot;
+    struct Release {
+      rocksdb::DB& db;
+      const rocksdb::Snapshot* snapshot;
+      ~Release() { db.ReleaseSnapshot(snapshot); }
+    } release{db, snapshot};
+    std::string base_bytes;
+    sdk::Zxid base = 0;
+    auto status = db.Get(options, store_->cf(Cf::kMeta), kMetaLogBase, &base_bytes);
+    if (status.ok() && base_bytes.size() == 8) base = static_cast<sdk::Zxid>(getBe64(base_bytes.data()));
+    else if (!status.ok() && !status.IsNotFound()) return toStatus(status, "reading the log base");
+    std::unique_ptr<rocksdb::Iterator> it(db.NewIterator(options, store_->cf(Cf::kLog)));
+    if (after_zxid != base) {
+      it->Seek(be64Key(static_cast<uint64_t>(after_zxid)));
+      if (!it->Valid() || static_cast<sdk::Zxid>(getBe64(it->key().data())) != after_zxid) {
+        if (!it->status().ok()) return toStatus(it->status(), "reading the txn log");
+        return Status(Code::kNotFound, fmt::format("the log does not hold {:#x}", after_zxid));
+      }
+      it->Next();
+    } else {
+      it->Seek(be64Key(static_cast<uint64_t>(after_zxid) + 1));
+    }
+    for (; it->Valid(); it->Next()) {
+      const auto zxid = static_cast<sdk::Zxid>(getBe64(it->key().data()));
+      if (zxid > end) break;
+      sdk::TxnEntry txn;
+      if (auto decoded = formats::decodeEntry(std::string_view(it->value().data(), it->value().size()), txn);
+          !decoded.isOk()) {
+        return Status(Code::kCorruptData, fmt::format("txn {:#x} in the log: {}", zxid, decoded.message()));
+      }
+      if (!visit(txn)) return Status::ok();
+    }
+    if (!it->status().ok()) return toStatus(it->status(), "reading the txn log");
+    return Status::ok();
+  } catch (const std::exception& error) {
+    return Status(Code::kInternal, error.what());
+  }
+}
+
+Status RocksdbStorage::holdsLogEntry(sdk::Zxid zxid, bool& held) {
+  std::string value;
+  auto status = store_->db().Get(rocksdb::ReadOptions(), store_->cf(Cf::kLog), be64Key(static_cast<uint64_t>(zxid)), &value);
+  if (!status.ok() && !status.IsNotFound()) return toStatus(status, "reading the txn log");
+  held = status.ok() || zxid == log_base_.load();
+  return Status::ok();
+}
+
+Status RocksdbStorage::truncateLog(sdk::Zxid zxid) noexcept {
+  try {
+    std::lock_guard lock(apply_mutex_);
+    if (!store_) return Status(Code::kIoError, "storage.rocksdb is not started");
+    auto& db = store_->db();
+    bool held = false;
+    if (zxid > last_logged_.load()) return Status(Code::kNotFound, fmt::format("the log ends before {:#x}", zxid));
+    if (auto status = holdsLogEntry(zxid, held); !status.isOk()) return status;
+    if (!held) return Status(Code::kNotFound, fmt::format("the log does not hold {:#x}", zxid));
+
+    rocksdb::WriteBatch batch;
+    const sdk::Zxid applied = last_applied_.load();
+    TreeCounters counters = counters_;
+    if (applied > zxid) {
+      // Every applied txn after `zxid` has its undo record unless retention dropped it.
+      if (undo_floor_.load() > zxid) {
+        return Status(Code::kNotFound, fmt::format("txns after {:#x} can no longer be undone (rocksdb.undoRetainTxns)", zxid));
+      }
+      std::vector<UndoRecord> records;
+      std::unique_ptr<rocksdb::Iterator> undo(db.NewIterator(rocksdb::ReadOptions(), store_->cf(Cf::kUndo)));
+      for (undo->Seek(be64Key(static_cast<uint64_t>(zxid) + 1)); undo->Valid(); undo->Next()) {
+        UndoRecord record;
+        if (!decodeUndo(std::string_view(undo->value().data(), undo->value().size()), record)) {
+          return Status(Code::kCorruptData, fmt::format("undo record {:#x} does not decode", getBe64(undo->key().data())));
+        }
+        records.push_back(std::move(record));
+      }
+      if (!undo->status().ok()) return toStatus(undo->status(), "reading the undo records");
+      for (auto record = records.rbegin(); record != records.rend(); ++record) {
+        for (const auto& entry : record->entries) {
+          if (entry.cf == Cf::kAcls) continue;  // ACL entries stay: the in-memory map keeps them
+          auto st = entry.old_value ? batch.Put(store_->cf(entry.cf), entry.key, *entry.old_value)
+                                    : batch.Delete(store_->cf(entry.cf), entry.key);
+          if (!st.ok()) return toStatus(st, "undo batch");
+        }
+      }
+      if (!records.empty()) counters = records.front().counters;
+    }
+    const std::string from = be64Key(static_cast<uint64_t>(zxid) + 1);
+    (void)batch.DeleteRange(store_->cf(Cf::kLog), from, endOfKeys());
+    (void)batch.DeleteRange(store_->cf(Cf::kUndo), from, endOfKeys());
+    (void)batch.Put(store_->cf(Cf::kMeta), kMetaApplied, encodeApplied(std::min(applied, zxid), counters));
+    rocksdb::WriteOptions options;
+    options.sync = true;
+    if (auto status = db.Write(options, &batch); !status.ok()) return toStatus(status, "truncating the log");
+    host_.logger().info("truncated the log to {:#x} (applied was {:#x})", zxid, applied);
+    last_logged_ = zxid;
+    return reloadAfterRewind();
+  } catch (const std::exception& error) {
+    return Status(Code::kInternal, error.what());
+  }
+}
+
+}  // namespace corral::plugins::rocks

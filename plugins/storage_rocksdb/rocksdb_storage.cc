@@ -1,0 +1,200 @@
+#include "rocksdb_storage.h"
+
+#include <fmt/format.h>
+
+#include <rocksdb/iterator.h>
+
+namespace corral::plugins::rocks {
+
+using sdk::Code;
+using sdk::Status;
+
+// ---- life cycle -----------------------------------------------------------------------------
+
+RocksdbStorage::RocksdbStorage(sdk::Host& host, RocksSettings settings)
+    : host_(host), settings_(std::move(settings)), metrics_(host.metrics()) {}
+
+RocksdbStorage::~RocksdbStorage() { stop(); }
+
+Status RocksdbStorage::start() noexcept {
+  try {
+    std::error_code ec;
+    if (!std::filesystem::exists(settings_.data_dir, ec) && !settings_.autocreate) {
+      return Status(Code::kIoError, fmt::format("data directory {} does not exist and datadir.autocreate is false",
+                                                settings_.data_dir.string()));
+    }
+    auto store = RocksStore::open(settings_, created_);
+    if (!store.isOk()) return store.status();
+    store_ = std::move(*store);
+    metrics_.attach(store_.get());
+    {
+      std::lock_guard lock(queue_mutex_);
+      writer_stopping_ = false;
+    }
+    writer_ = std::thread([this] { writerLoop(); });
+    return Status::ok();
+  } catch (const std::exception& error) {
+    return Status(Code::kInternal, error.what());
+  }
+}
+
+void RocksdbStorage::stop() noexcept {
+  {
+    std::lock_guard lock(queue_mutex_);
+    writer_stopping_ = true;
+  }
+  queue_cv_.notify_all();
+  if (writer_.joinable()) writer_.join();
+  metrics_.attach(nullptr);
+  store_.reset();
+}
+
+// ---- reads ----------------------------------------------------------------------------------
+
+Code RocksdbStorage::read(std::string_view path, uint32_t fields, sdk::NodeRead& out) const noexcept {
+  try {
+    if (!store_) return Code::kSystemError;
+    auto& db = store_->db();
+    rocksdb::ReadOptions options;
+    const rocksdb::Snapshot* snapshot = nullptr;
+    // The node and its children from one point in time: never a count that the list disagrees with.
+    if (fields & sdk::NodeRead::kChildren) {
+      snapshot = db.GetSnapshot();
+      options.snapshot = snapshot;
+    }
+    struct Release {
+      rocksdb::DB& db;
+      const rocksdb::Snapshot* snapshot;
+      ~Release() {
+        if (snapshot != nullptr) db.ReleaseSnapshot(snapshot);
+      }
+    } release{db, snapshot};
+    rocksdb::PinnableSlice bytes;
+    auto status = db.Get(options, store_->cf(Cf::kNodes), nodeKey(path), &bytes);
+    if (status.IsNotFound()) return Code::kNoNode;
+    if (!status.ok()) {
+      host_.logger().error("reading {}: {}", path, status.ToString());
+      return status.IsCorruption() ? Code::kCorruptData : Code::kIoError;
+    }
+    NodeValue node;
+    if (!decodeNode(std::string_view(bytes.data(), bytes.size()), node, (fields & sdk::NodeRead::kData) != 0)) {
+      host_.logger().error("the record of {} does not decode", path);
+      return Code::kCorruptData;
+    }
+    out.stat = exposedStat(node);
+    out.stored_cversion = node.stat.cversion;
+    out.raw_owner = node.stat.ephemeral_owner;
+    if (fields & sdk::NodeRead::kData) out.data = std::move(node.data);
+    if (fields & sdk::NodeRead::kAcl) {
+      auto acl = acls_.find(node.acl_key);
+      out.acl = acl ? *acl : sdk::AclList{};
+    }
+    if (fields & sdk::NodeRead::kChildren) {
+      out.children.clear();
+      out.children.reserve(static_cast<size_t>(std::max(node.num_children, 0)));
+      const std::string prefix = childPrefix(path);
+      std::string upper = prefix;
+      upper.back() = static_cast<char>('/' + 1);
+      rocksdb::Slice upper_slice(upper);
+      options.iterate_upper_bound = &upper_slice;
+      std::unique_ptr<rocksdb::Iterator> it(db.NewIterator(options, store_->cf(Cf::kNodes)));
+      for (it->Seek(prefix); it->Valid(); it->Next()) {
+        const auto key = it->key();
+        out.children.emplace_back(key.data() + prefix.size(), key.size() - prefix.size());
+      }
+      if (!it->status().ok()) return it->status().IsCorruption() ? Code::kCorruptData : Code::kIoError;
+    }
+    return Code::kOk;
+  } catch (...) {
+    return Code::kSystemError;
+  }
+}
+
+int64_t RocksdbStorage::countDescendants(std::string_view path) const noexcept {
+  try {
+    sdk::NodeRead node;
+    if (read(path, 0, node) != Code::kOk) return -1;
+    // ZooKeeper: "/" -> every node but the root; "" -> every key starting with "/", which
+    // includes the root's "/" alias.
+    if (path == "/") return node_count_.load() - 1;
+    if (path.empty()) return node_count_.load();
+    if (node.stat.num_children == 0) return 0;
+    // Descendants live one key range per depth below the node: walk the depths until one is empty.
+    auto& db = store_->db();
+    rocksdb::ReadOptions options;
+    const rocksdb::Snapshot* snapshot = db.GetSnapshot();
+    options.snapshot = snapshot;
+    options.fill_cache = false;
+    int64_t count = 0;
+    for (uint32_t depth = depthOf(path) + 1;; ++depth) {
+      std::string prefix;
+      putBe32(prefix, depth);
+      prefix.append(path);
+      prefix.push_back('/');
+      std::string upper = prefix;
+      upper.back() = static_cast<char>('/' + 1);
+      rocksdb::Slice upper_slice(upper);
+      options.iterate_upper_bound = &upper_slice;
+      std::unique_ptr<rocksdb::Iterator> it(db.NewIterator(options, store_->cf(Cf::kNodes)));
+      int64_t at_depth = 0;
+      for (it->Seek(prefix); it->Valid(); it->Next()) ++at_depth;
+      if (at_depth == 0) break;
+      count += at_depth;
+    }
+    db.ReleaseSnapshot(snapshot);
+    return count;
+  } catch (...) {
+    return -1;
+  }
+}
+
+std::vector<std::string> RocksdbStorage::ephemeralsOf(sdk::SessionId session) const {
+  std::vector<std::string> paths;
+  if (!store_) return paths;
+  const std::string prefix = be64Key(static_cast<uint64_t>(session));
+  std::unique_ptr<rocksdb::Iterator> it(store_->db().NewIterator(rocksdb::ReadOptions(), store_->cf(Cf::kEphemerals)));
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    paths.emplace_back(it->key().data() + 8, it->key().size() - 8);
+  }
+  return paths;
+}
+
+std::vector<sdk::ReapCandidate> RocksdbStorage::reapCandidates() const {
+  std::vector<sdk::ReapCandidate> candidates;
+  if (!store_) return candidates;
+  std::unique_ptr<rocksdb::Iterator> it(store_->db().NewIterator(rocksdb::ReadOptions(), store_->cf(Cf::kEphemerals)));
+  auto visit = [&](const std::string& from, auto keep) {
+    for (it->Seek(from); it->Valid(); it->Next()) {
+      const int64_t owner = static_cast<int64_t>(getBe64(it->key().data()));
+      if (!keep(owner)) break;
+      std::string path(it->key().data() + 8, it->key().size() - 8);
+      sdk::NodeRead node;
+      if (read(path, 0, node) != Code::kOk) continue;
+      candidates.push_back({std::move(path), owner, node.stored_cversion, node.stat.num_children, node.stat.mtime});
+    }
+  };
+  visit(be64Key(static_cast<uint64_t>(sdk::owner::kContainer)), [](int64_t owner) { return sdk::owner::isContainer(owner); });
+  visit(be64Key(static_cast<uint64_t>(sdk::owner::kTtlMask)), [](int64_t owner) { return sdk::owner::isTtl(owner); });
+  return candidates;
+}
+
+sdk::TreeStats RocksdbStorage::stats() const noexcept {
+  sdk::TreeStats stats;
+  stats.node_count = node_count_.load();
+  stats.ephemeral_count = ephemeral_count_.load();
+  stats.approximate_data_size = data_size_.load();
+  stats.last_applied_zxid = last_applied_.load();
+  stats.last_snapshot_zxid = last_snapshot_zxid_.load();
+  stats.last_snapshot_time_ms = last_snapshot_time_ms_.load();
+  return stats;
+}
+
+std::vector<sdk::RecoveredSession> RocksdbStorage::sessions() const {
+  std::lock_guard lock(sessions_mutex_);
+  std::vector<sdk::RecoveredSession> out;
+  out.reserve(sessions_.size());
+  for (const auto& [id, timeout] : sessions_) out.push_back({id, timeout});
+  return out;
+}
+
+}  // namespace corral::plugins::rocks

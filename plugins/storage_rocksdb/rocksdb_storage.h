@@ -1,0 +1,132 @@
+// storage.rocksdb: the data tree in RocksDB behind the sdk::Storage interface. Restart opens
+// the database instead of replaying a log; the block cache (rocksdb.cacheSizeMb) bounds memory
+// whatever the tree's size. The replication seams (DIFF, TRUNC, SNAP) speak ZooKeeper's formats,
+// so a rocksdb member leads and follows memlog and Apache ZooKeeper members.
+//
+// One job per source file:
+// - rocksdb_storage.cc: life cycle, reads and stats.
+// - rocksdb_apply.cc: committed txns into one atomic write batch each (ZooKeeper's processTxn
+//   rules through TreeOps), with the txn's undo record and the applied zxid.
+// - rocksdb_log.cc: group commit of the txn log (the `log` column family, one WAL sync per
+//   batch), readLog, truncateLog (undo records), log and undo retention.
+// - rocksdb_snapshots.cc: snapshot streams out (a RocksDB snapshot: consistent, no tree copy)
+//   and in (bulk load).
+// - rocksdb_recovery.cc: start-up: meta, sessions, ACLs, the log tail after the applied zxid,
+//   and the first-start import of a ZooKeeper/memlog data dir.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "acl_table.h"
+#include "corral/host.h"
+#include "corral/storage.h"
+#include "encoding.h"
+#include "rocks_metrics.h"
+#include "rocks_store.h"
+#include "settings.h"
+
+namespace corral::plugins::rocks {
+
+class BulkLoader;
+
+class RocksdbStorage final : public sdk::Storage {
+ public:
+  RocksdbStorage(sdk::Host& host, RocksSettings settings);
+  ~RocksdbStorage() override;
+
+  sdk::Status start() noexcept override;
+  void stop() noexcept override;
+
+  sdk::Code read(std::string_view path, uint32_t fields, sdk::NodeRead& out) const noexcept override;
+  int64_t countDescendants(std::string_view path) const noexcept override;
+  std::vector<std::string> ephemeralsOf(sdk::SessionId session) const override;
+  std::vector<sdk::ReapCandidate> reapCandidates() const override;
+  sdk::TreeStats stats() const noexcept override;
+  sdk::Status apply(const sdk::TxnEntry& txn, sdk::ApplyMode mode, std::vector<sdk::OpOutcome>& outcomes) noexcept override;
+  void append(std::span<const sdk::TxnEntry> txns, std::function<void(sdk::Status)> done) noexcept override;
+  sdk::Status recover(std::vector<sdk::RecoveredSession>& sessions) noexcept override;
+  std::vector<sdk::RecoveredSession> sessions() const override;
+  sdk::Zxid lastLoggedZxid() const noexcept override { return last_logged_.load(); }
+  sdk::Status readLog(sdk::Zxid after_zxid, const std::function<bool(const sdk::TxnEntry&)>& visit) noexcept override;
+  sdk::Status truncateLog(sdk::Zxid zxid) noexcept override;
+  sdk::Result<sdk::Zxid> writeSnapshot(const sdk::SnapshotSink& sink) noexcept override;
+  sdk::Status loadSnapshot(sdk::Zxid zxid, const sdk::SnapshotSource& source) noexcept override;
+  sdk::Status setConfigNode(std::string_view text, sdk::Zxid version) noexcept override;
+
+  const RocksSettings& settings() const { return settings_; }
+  RocksStore* store() { return store_.get(); }
+
+ private:
+  struct Pending {
+    std::vector<std::pair<sdk::Zxid, std::string>> records;  // zxid -> encoded txn
+    std::function<void(sdk::Status)> done;
+  };
+
+  // apply
+  sdk::Status applyLocked(const sdk::TxnEntry& txn, sdk::ApplyMode mode, std::vector<sdk::OpOutcome>& outcomes);
+  // writes the staged txn, its undo record and the applied zxid as one batch
+  sdk::Status commitStaged(class StagedWrites& staged, sdk::Zxid zxid, const TreeCounters& before,
+                           const TreeCounters& after, bool with_undo);
+  // recovery
+  sdk::Status loadState();
+  sdk::Status replayLogTail();
+  sdk::Status importDataDir(bool& imported);
+  sdk::Status freshTree();
+  // writer
+  void writerLoop();
+  sdk::Status writeBatch(std::vector<Pending>& batch);
+  void trimHistory();
+  // snapshots
+  sdk::Status loadSnapshotLocked(sdk::Zxid zxid, const sdk::SnapshotSource& source);
+  sdk::Status wipeState();
+  // `log_base`: the log (if the loader wrote one) continues from there; else `zxid`.
+  sdk::Status finishLoad(BulkLoader& loader, sdk::Zxid zxid, sdk::Zxid log_base);
+  // log access
+  sdk::Status holdsLogEntry(sdk::Zxid zxid, bool& held);
+
+  sdk::Host& host_;
+  RocksSettings settings_;
+  std::unique_ptr<RocksStore> store_;
+  bool created_ = false;
+  AclTable acls_;
+  RocksMetrics metrics_;
+
+  std::atomic<sdk::Zxid> last_applied_{0};
+  std::atomic<sdk::Zxid> last_logged_{0};
+  std::atomic<sdk::Zxid> log_base_{0};  // readLog(log_base_) needs no record of it
+  std::atomic<sdk::Zxid> undo_floor_{0};  // txns up to it can no longer be undone
+  std::atomic<sdk::Zxid> last_snapshot_zxid_{0};
+  std::atomic<int64_t> last_snapshot_time_ms_{0};
+
+  // Held by apply for a whole txn, and by truncate and snapshot loads.
+  mutable std::mutex apply_mutex_;
+  TreeCounters counters_;  // guarded by apply_mutex_; copied to the atomics below for stats()
+  std::atomic<int64_t> node_count_{0}, ephemeral_count_{0}, data_size_{0};
+  mutable std::mutex sessions_mutex_;
+  std::map<sdk::SessionId, int32_t> sessions_;
+
+  // ---- writer (group commit) ----
+  std::mutex queue_mutex_;
+  std::condition_variable queue_cv_;
+  std::deque<Pending> queue_;
+  bool writer_stopping_ = false;
+  sdk::Status failed_;  // sticky after a failed write or sync
+  std::thread writer_;
+  int64_t since_trim_ = 0;  // writer thread
+  // Entries in the log and undo column families (retention counts txns, not zxids).
+  std::atomic<int64_t> log_entries_{0};
+  std::atomic<int64_t> undo_entries_{0};
+  // Drops the oldest entries of `cf` beyond `retain`; the zxid of the last dropped one, or 0.
+  sdk::Result<sdk::Zxid> trimColumn(Cf cf, int64_t retain, std::atomic<int64_t>& entries);
+  sdk::Status countHistory();
+  sdk::Status reloadAfterRewind();
+};
+
+}  // namespace corral::plugins::rocks

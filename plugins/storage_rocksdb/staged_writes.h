@@ -1,0 +1,47 @@
+// The writes of one txn before they reach the database: reads see the txn's own earlier
+// writes (a multi's later ops see its earlier ones), and each key's value from before the
+// txn is kept, so the batch that applies the txn can carry its undo record (encoding.h).
+// Apply-strand only.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include <rocksdb/write_batch.h>
+
+#include "corral/status.h"
+#include "encoding.h"
+#include "rocks_store.h"
+
+namespace corral::plugins::rocks {
+
+class StagedWrites {
+ public:
+  explicit StagedWrites(RocksStore& store) : store_(store) {}
+
+  // What the key holds as the txn sees it (nullopt: absent); kIoError/kCorruptData when the
+  // database cannot be read.
+  sdk::Result<std::optional<std::string>> get(Cf cf, std::string_view key);
+  // `known_absent`: the caller knows the key does not exist yet (no read for the undo record).
+  void put(Cf cf, std::string_view key, std::string value, bool known_absent = false);
+  // `known_present`: the caller knows the key exists with an empty value (index entries).
+  void erase(Cf cf, std::string_view key, bool known_present = false);
+
+  // Adds every change to `batch` and their old values to `undo`; false when nothing changed.
+  sdk::Status build(rocksdb::WriteBatch& batch, UndoRecord& undo);
+  void clear() { slots_.clear(); }
+
+ private:
+  struct Slot {
+    std::optional<std::string> original;
+    std::optional<std::string> current;
+  };
+  sdk::Result<Slot*> slot(Cf cf, std::string_view key);
+  RocksStore& store_;
+  std::map<std::pair<Cf, std::string>, Slot, std::less<>> slots_;
+};
+
+}  // namespace corral::plugins::rocks
