@@ -32,6 +32,10 @@ echo "== end-to-end: Apache ZooKeeper 3.8 (reference run) =="
 /usr/bin/python3 -m pytest tests/integration -q --impl zookeeper
 echo "== end-to-end: corral-server =="
 /usr/bin/python3 -m pytest tests/integration -q --impl corral
+# The same suite on the second storage plugin (tests of memlog's file formats skip, the
+# storage.rocksdb tests run).
+echo "== end-to-end: corral-server with storage=rocksdb =="
+/usr/bin/python3 -m pytest tests/integration -q --impl corral --storage rocksdb
 # Multi-process ensembles (ZAB): 3 and 5 members, mixed Corral + ZooKeeper, rolling
 # replacement; the same tests with every member ZooKeeper are the reference run.
 echo "== ensembles: Apache ZooKeeper 3.8 (reference run) =="

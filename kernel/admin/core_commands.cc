@@ -176,6 +176,18 @@ void appendServerMetrics(const ServerInfo& info, std::vector<std::pair<std::stri
       });
     }
   }
+  // Then the storage plugin's own figures, named after it ("rocksdb_block_cache_hit" for
+  // storage=rocksdb): ZooKeeper has no such lines, so a memlog server prints none.
+  if (info.config == nullptr) return;
+  const std::string prefix = info.config->getString("storage") + "_";
+  registry.forEach([&](const sdk::MetricSample& metric) {
+    if (!metric.name.starts_with(prefix)) return;
+    if (metric.kind == sdk::MetricKind::kCounter || metric.kind == sdk::MetricKind::kGauge) {
+      out.emplace_back(std::string(metric.name), metric.value);
+    } else if (metric.kind == sdk::MetricKind::kSummary && metric.summary != nullptr) {
+      appendSummary(metric.name, *metric.summary, out);
+    }
+  });
 }
 
 int64_t watchCount(const ServerInfo& info) {

@@ -17,7 +17,9 @@ RocksMetrics::RocksMetrics(sdk::MetricsRegistry& registry)
                                             sdk::SummaryDetail::kAdvanced)),
       startup_load_time(registry.summary("startup_snap_load_time", "ms to open the database at start",
                                          sdk::SummaryDetail::kBasic)),
-      startup_txns_loaded(registry.summary("startup_txns_loaded", "txns replayed at start", sdk::SummaryDetail::kBasic)) {
+      startup_txns_loaded(registry.summary("startup_txns_loaded", "txns replayed at start", sdk::SummaryDetail::kBasic)),
+      startup_txns_load_time(registry.summary("startup_txns_load_time", "ms to apply the logged txns at start",
+                                              sdk::SummaryDetail::kBasic)) {
   auto source = source_;
   auto ticker = [source](uint32_t ticker_type) {
     return [source, ticker_type]() -> int64_t {

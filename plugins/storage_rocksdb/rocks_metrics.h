@@ -27,6 +27,7 @@ class RocksMetrics {
   sdk::Summary& queue_and_flush_time;
   sdk::Summary& startup_load_time;
   sdk::Summary& startup_txns_loaded;
+  sdk::Summary& startup_txns_load_time;
 
  private:
   struct Source {

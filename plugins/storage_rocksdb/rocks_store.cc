@@ -43,7 +43,7 @@ RocksStore::~RocksStore() {
   (void)db_->Close();
 }
 
-sdk::Result<std::unique_ptr<RocksStore>> RocksStore::open(const RocksSettings& settings, bool& created) {
+sdk::Result<std::unique_ptr<RocksStore>> RocksStore::open(const RocksSettings& settings, bool& created, Mode mode) {
   std::unique_ptr<RocksStore> store(new RocksStore());
   const auto dir = settings.dbDir();
   const bool has_files = folderHasFiles(dir);
@@ -53,6 +53,9 @@ sdk::Result<std::unique_ptr<RocksStore>> RocksStore::open(const RocksSettings& s
                   fmt::format("{} holds files but no CURRENT file: refusing to start on a damaged database "
                               "(restore it, or move the folder away to start empty)",
                               dir.string()));
+  }
+  if (mode == Mode::kReadOnly && !has_files) {
+    return Status(Code::kNotFound, fmt::format("{} holds no storage.rocksdb database", dir.string()));
   }
   created = !has_files;
   std::filesystem::create_directories(dir, ec);
@@ -112,7 +115,9 @@ sdk::Result<std::unique_ptr<RocksStore>> RocksStore::open(const RocksSettings& s
   }
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;
-  auto status = rocksdb::DB::Open(db_options, dir.string(), families, &handles, &raw);
+  auto status = mode == Mode::kReadOnly
+                    ? rocksdb::DB::OpenForReadOnly(db_options, dir.string(), families, &handles, &raw)
+                    : rocksdb::DB::Open(db_options, dir.string(), families, &handles, &raw);
   if (!status.ok()) return toStatus(status, fmt::format("cannot open the database in {}", dir.string()));
   store->db_.reset(raw);
   for (size_t i = 0; i < handles.size() && i < store->handles_.size(); ++i) store->handles_[i] = handles[i];

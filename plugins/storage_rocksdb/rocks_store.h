@@ -22,12 +22,30 @@ namespace corral::plugins::rocks {
 // file) behind `what`.
 sdk::Status toStatus(const rocksdb::Status& status, std::string_view what);
 
+// A RocksDB snapshot released when the scope ends.
+class ScopedSnapshot {
+ public:
+  explicit ScopedSnapshot(rocksdb::DB& db) : db_(db), snapshot_(db.GetSnapshot()) {}
+  ~ScopedSnapshot() { db_.ReleaseSnapshot(snapshot_); }
+  ScopedSnapshot(const ScopedSnapshot&) = delete;
+  ScopedSnapshot& operator=(const ScopedSnapshot&) = delete;
+  const rocksdb::Snapshot* get() const { return snapshot_; }
+
+ private:
+  rocksdb::DB& db_;
+  const rocksdb::Snapshot* snapshot_;
+};
+
 class RocksStore {
  public:
+  enum class Mode { kReadWrite, kReadOnly };
   ~RocksStore();
   // Opens (or, when the folder is absent or empty, creates) the database of `settings`. An
   // existing folder without a database is an error, never a silently new empty tree.
-  static sdk::Result<std::unique_ptr<RocksStore>> open(const RocksSettings& settings, bool& created);
+  // kReadOnly (tools): never creates, takes no lock, so it also opens a database a running
+  // server holds (as of the moment it opens).
+  static sdk::Result<std::unique_ptr<RocksStore>> open(const RocksSettings& settings, bool& created,
+                                                       Mode mode = Mode::kReadWrite);
 
   rocksdb::DB& db() { return *db_; }
   rocksdb::ColumnFamilyHandle* cf(Cf which) const { return handles_[static_cast<size_t>(which)]; }

@@ -183,13 +183,8 @@ Status RocksdbStorage::readLog(sdk::Zxid after_zxid, const std::function<bool(co
     const sdk::Zxid end = last_logged_.load();
     if (after_zxid > end) return Status(Code::kNotFound, fmt::format("the log ends at {:#x}", end));
     rocksdb::ReadOptions options;
-    const rocksdb::Snapshot* snapshot = db.GetSnapshot();
-    options.snapshot = snapshot;
-    struct Release {
-      rocksdb::DB& db;
-      const rocksdb::Snapshot* snapshot;
-      ~Release() { db.ReleaseSnapshot(snapshot); }
-    } release{db, snapshot};
+    ScopedSnapshot snapshot(db);
+    options.snapshot = snapshot.get();
     std::string base_bytes;
     sdk::Zxid base = 0;
     auto status = db.Get(options, store_->cf(Cf::kMeta), kMetaLogBase, &base_bytes);

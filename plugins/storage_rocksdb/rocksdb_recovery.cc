@@ -136,6 +136,7 @@ Status RocksdbStorage::reloadAfterRewind() { return loadState(); }
 
 // Txns logged but not applied when the server stopped: their apply batches were not synced.
 Status RocksdbStorage::replayLogTail() {
+  const auto started = std::chrono::steady_clock::now();
   const sdk::Zxid applied = last_applied_.load();
   std::vector<sdk::TxnEntry> tail;
   std::unique_ptr<rocksdb::Iterator> it(store_->db().NewIterator(rocksdb::ReadOptions(), store_->cf(Cf::kLog)));
@@ -155,6 +156,8 @@ Status RocksdbStorage::replayLogTail() {
     }
   }
   metrics_.startup_txns_loaded.add(static_cast<int64_t>(tail.size()));
+  metrics_.startup_txns_load_time.add(
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count());
   if (!tail.empty()) host_.logger().info("applied {} logged txns after {:#x}", tail.size(), applied);
   return Status::ok();
 }

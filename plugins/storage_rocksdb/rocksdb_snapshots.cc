@@ -9,6 +9,7 @@
 #include "corral/jute.h"
 #include "corral/records.h"
 #include "rocksdb_storage.h"
+#include "snapshot_out.h"
 #include "tree_ops.h"
 
 namespace corral::plugins::rocks {
@@ -32,72 +33,13 @@ sdk::Result<sdk::Zxid> RocksdbStorage::writeSnapshot(const sdk::SnapshotSink& si
     if (!store_) return Status(Code::kIoError, "storage.rocksdb is not started");
     auto& db = store_->db();
     const auto started = std::chrono::steady_clock::now();
-    rocksdb::ReadOptions options;
-    const rocksdb::Snapshot* snapshot = db.GetSnapshot();
-    struct Release {
-      rocksdb::DB& db;
-      const rocksdb::Snapshot* snapshot;
-      ~Release() { db.ReleaseSnapshot(snapshot); }
-    } release{db, snapshot};
-    options.snapshot = snapshot;
-    options.fill_cache = false;  // a whole-tree scan must not evict what clients read
-    options.readahead_size = 2 << 20;
-
-    // The state the snapshot holds is exactly the applied zxid it recorded: not fuzzy.
-    std::string applied_bytes;
-    sdk::Zxid zxid = 0;
-    TreeCounters counters;
-    if (auto status = db.Get(options, store_->cf(Cf::kMeta), kMetaApplied, &applied_bytes); !status.ok()) {
-      return toStatus(status, "snapshot: reading the applied zxid");
-    }
-    if (!decodeApplied(applied_bytes, zxid, counters)) return Status(Code::kCorruptData, "snapshot: bad applied record");
-
-    formats::SnapshotBodyEncoder encoder(sink);
-    std::map<sdk::SessionId, int32_t> sessions;
-    {
-      std::unique_ptr<rocksdb::Iterator> it(db.NewIterator(options, store_->cf(Cf::kSessions)));
-      for (it->SeekToFirst(); it->Valid(); it->Next()) {
-        if (it->key().size() != 8 || it->value().size() != 4) return Status(Code::kCorruptData, "snapshot: bad session record");
-        sessions[static_cast<sdk::SessionId>(getBe64(it->key().data()))] = static_cast<int32_t>(getBe32(it->value().data()));
-      }
-      if (!it->status().ok()) return toStatus(it->status(), "snapshot: reading sessions");
-    }
-    encoder.sessions(sessions);
-    {
-      std::vector<std::pair<int64_t, sdk::AclList>> acls;
-      std::unique_ptr<rocksdb::Iterator> it(db.NewIterator(options, store_->cf(Cf::kAcls)));
-      for (it->SeekToFirst(); it->Valid(); it->Next()) {
-        sdk::AclList list;
-        sdk::JuteReader r(std::string_view(it->value().data(), it->value().size()));
-        if (it->key().size() != 8 || !sdk::decode(r, list)) return Status(Code::kCorruptData, "snapshot: bad ACL record");
-        acls.emplace_back(static_cast<int64_t>(getBe64(it->key().data())), std::move(list));
-      }
-      if (!it->status().ok()) return toStatus(it->status(), "snapshot: reading ACLs");
-      encoder.aclCount(static_cast<int32_t>(acls.size()));
-      for (const auto& [key, list] : acls) encoder.acl(key, list);
-    }
-    {
-      // Key order is depth first, then path: every parent comes before its children.
-      std::unique_ptr<rocksdb::Iterator> it(db.NewIterator(options, store_->cf(Cf::kNodes)));
-      NodeValue node;
-      for (it->SeekToFirst(); it->Valid(); it->Next()) {
-        const std::string_view key(it->key().data(), it->key().size());
-        if (!decodeNode(std::string_view(it->value().data(), it->value().size()), node)) {
-          return Status(Code::kCorruptData, fmt::format("snapshot: undecodable node record {}", pathOfNodeKey(key)));
-        }
-        const std::string_view path = pathOfNodeKey(key);
-        encoder.node(path == "/" ? std::string_view() : path,
-                     node.data ? std::optional<std::string_view>(*node.data) : std::nullopt, node.acl_key, node.stat);
-        if (encoder.wantsFlush()) (void)encoder.flush();
-        if (!encoder.status().isOk()) return encoder.status();
-      }
-      if (!it->status().ok()) return toStatus(it->status(), "snapshot: reading nodes");
-    }
-    encoder.endOfNodes();
-    if (auto status = encoder.flush(); !status.isOk()) return status;
+    ScopedSnapshot snapshot(db);
+    auto streamed = streamState(*store_, snapshot.get(), sink);
+    if (!streamed.isOk()) return streamed.status();
+    const sdk::Zxid zxid = streamed->zxid;
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     host_.logger().info("snapshot stream of {:#x}: {} nodes, {} bytes in {:.2f} s", zxid,
-                        encoder.nodes(), encoder.bytes(), seconds);
+                        streamed->nodes, streamed->bytes, seconds);
     last_snapshot_zxid_ = zxid;
     last_snapshot_time_ms_ = nowMs();
     return zxid;

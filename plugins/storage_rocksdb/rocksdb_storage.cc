@@ -46,6 +46,10 @@ void RocksdbStorage::stop() noexcept {
   queue_cv_.notify_all();
   if (writer_.joinable()) writer_.join();
   metrics_.attach(nullptr);
+  if (store_) {
+    // Memtables to SST files: the next start opens them instead of reading the WAL back.
+    if (auto status = store_->flushAll(); !status.isOk()) host_.logger().warn("flush at stop: {}", status.toString());
+  }
   store_.reset();
 }
 
@@ -56,19 +60,9 @@ Code RocksdbStorage::read(std::string_view path, uint32_t fields, sdk::NodeRead&
     if (!store_) return Code::kSystemError;
     auto& db = store_->db();
     rocksdb::ReadOptions options;
-    const rocksdb::Snapshot* snapshot = nullptr;
     // The node and its children from one point in time: never a count that the list disagrees with.
-    if (fields & sdk::NodeRead::kChildren) {
-      snapshot = db.GetSnapshot();
-      options.snapshot = snapshot;
-    }
-    struct Release {
-      rocksdb::DB& db;
-      const rocksdb::Snapshot* snapshot;
-      ~Release() {
-        if (snapshot != nullptr) db.ReleaseSnapshot(snapshot);
-      }
-    } release{db, snapshot};
+    std::optional<ScopedSnapshot> snapshot;
+    if (fields & sdk::NodeRead::kChildren) options.snapshot = snapshot.emplace(db).get();
     rocksdb::PinnableSlice bytes;
     auto status = db.Get(options, store_->cf(Cf::kNodes), nodeKey(path), &bytes);
     if (status.IsNotFound()) return Code::kNoNode;
@@ -122,8 +116,8 @@ int64_t RocksdbStorage::countDescendants(std::string_view path) const noexcept {
     // Descendants live one key range per depth below the node: walk the depths until one is empty.
     auto& db = store_->db();
     rocksdb::ReadOptions options;
-    const rocksdb::Snapshot* snapshot = db.GetSnapshot();
-    options.snapshot = snapshot;
+    ScopedSnapshot snapshot(db);
+    options.snapshot = snapshot.get();
     options.fill_cache = false;
     int64_t count = 0;
     for (uint32_t depth = depthOf(path) + 1;; ++depth) {
@@ -141,7 +135,6 @@ int64_t RocksdbStorage::countDescendants(std::string_view path) const noexcept {
       if (at_depth == 0) break;
       count += at_depth;
     }
-    db.ReleaseSnapshot(snapshot);
     return count;
   } catch (...) {
     return -1;

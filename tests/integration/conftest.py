@@ -14,6 +14,7 @@ import pytest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from harness import raw  # noqa: E402
+from harness import servers  # noqa: E402
 from harness.servers import ACTIVE_SERVERS, IMPLS, Server  # noqa: E402
 
 REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -30,6 +31,9 @@ def pytest_addoption(parser):
                     default=os.environ.get("CORRAL_BIN",
                                            os.path.join(REPO_ROOT, "build", "bin", "corral-server")),
                     help="path to corral-server (env CORRAL_BIN; default <repo>/build/bin/corral-server)")
+    group.addoption("--storage", choices=("memlog", "rocksdb"),
+                    default=os.environ.get("CORRAL_TEST_STORAGE", "memlog"),
+                    help="storage plugin of the Corral servers (env CORRAL_TEST_STORAGE; default memlog)")
     group.addoption("--keep-server-dirs", action="store_true",
                     default=bool(os.environ.get("CORRAL_TEST_KEEP")),
                     help="do not delete server temp dirs (config, data, log)")
@@ -38,6 +42,11 @@ def pytest_addoption(parser):
 def pytest_configure(config):
     config.addinivalue_line("markers", "zookeeper_only: test applies only to Apache ZooKeeper (reason in the docstring)")
     config.addinivalue_line("markers", "corral_only: test applies only to Corral")
+    config.addinivalue_line("markers",
+                            "memlog_files: test reads or damages the ZooKeeper-format files storage.memlog "
+                            "writes; skipped with --storage rocksdb (the memlog run covers it)")
+    config.addinivalue_line("markers", "rocksdb_only: test of storage.rocksdb; runs only with --storage rocksdb")
+    servers.DEFAULT_STORAGE = config.getoption("--storage")
     config.addinivalue_line("markers",
                             "known_difference(impl, reason): expected failure on `impl` "
                             "(strict xfail: it must fail there; remove the marker once fixed)")
@@ -54,7 +63,12 @@ def pytest_sessionstart(session):
 
 def pytest_collection_modifyitems(config, items):
     impl = config.getoption("--impl")
+    storage = config.getoption("--storage")
     for item in items:
+        if item.get_closest_marker("memlog_files") and impl == "corral" and storage != "memlog":
+            item.add_marker(pytest.mark.skip(reason="memlog_files: covered by the memlog run"))
+        if item.get_closest_marker("rocksdb_only") and (impl != "corral" or storage != "rocksdb"):
+            item.add_marker(pytest.mark.skip(reason="rocksdb_only: runs with --impl corral --storage rocksdb"))
         if item.get_closest_marker("zookeeper_only") and impl != "zookeeper":
             item.add_marker(pytest.mark.skip(reason="zookeeper_only"))
         if item.get_closest_marker("corral_only") and impl != "corral":
@@ -110,6 +124,14 @@ class ServerFactory:
 @pytest.fixture(scope="session")
 def impl(pytestconfig):
     return pytestconfig.getoption("--impl")
+
+
+@pytest.fixture(scope="session")
+def storage(pytestconfig):
+    """The storage under test: "zookeeper" in the reference run, else the Corral plugin."""
+    if pytestconfig.getoption("--impl") == "zookeeper":
+        return "zookeeper"
+    return pytestconfig.getoption("--storage")
 
 
 @pytest.fixture(scope="session")

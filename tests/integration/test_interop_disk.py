@@ -19,6 +19,10 @@ from harness import raw
 from harness.raw import ACL, Op, Perm
 from harness.servers import Server
 
+# storage.memlog's files move both ways; storage.rocksdb's import and export have their own
+# tests (test_rocksdb_storage.py).
+pytestmark = pytest.mark.memlog_files
+
 # Every write of the workload, small enough that snapCount=10 gives several logs and snapshots.
 SETTINGS = {
     "snapCount": 10,

@@ -217,7 +217,7 @@ def test_sessionless_connections_expire_and_are_counted(server_factory):
                    >= num(before, "sessionless_connections_expired") + 1)
 
 
-def test_startup_metrics_after_a_restart(start_server):
+def test_startup_metrics_after_a_restart(start_server, storage):
     srv = start_server({WHITELIST: "*"})
     c = srv.session()
     try:
@@ -237,9 +237,13 @@ def test_startup_metrics_after_a_restart(start_server):
     finally:
         again.stop()
         again.cleanup()
-    # One load at start; the 25 creates (and the session's create/close) replayed from the log.
     assert num(restarted, "cnt_startup_snap_load_time") == 1
     assert num(restarted, "cnt_startup_txns_loaded") == 1
-    assert num(restarted, "sum_startup_txns_loaded") >= 25
+    if storage == "rocksdb":
+        # Opened, not replayed: after a clean stop every logged txn was already applied.
+        assert num(restarted, "sum_startup_txns_loaded") == 0
+    else:
+        # One load at start; the 25 creates (and the session's create/close) replayed from the log.
+        assert num(restarted, "sum_startup_txns_loaded") >= 25
     assert num(restarted, "cnt_startup_txns_load_time") == 1
     assert num(restarted, "cnt_dbinittime") == 1

@@ -1,0 +1,153 @@
+"""storage.rocksdb (issue 16): a ZooKeeper data dir imported on the first start, an export that
+Apache ZooKeeper starts on, restart without replay, its metrics, and damaged files that stop the
+start with an error naming them instead of an empty tree.
+
+Corral-only by nature (they test a Corral plugin and its files), but the data dirs come from and
+go to the real Apache ZooKeeper 3.8: they run with --storage rocksdb (rocksdb_only).
+"""
+import glob
+import os
+import shutil
+import subprocess
+
+import pytest
+
+from harness import raw
+from harness.raw import Op
+from harness.servers import Server, ServerStartError
+from test_durability import flip_byte, log_records
+from test_interop_disk import Pair, assert_same_tree, dump_tree, more_writes, populate, reattach
+
+pytestmark = pytest.mark.rocksdb_only
+
+
+@pytest.fixture
+def pair(pytestconfig):
+    p = Pair(pytestconfig.getoption("--corral-bin"), pytestconfig.getoption("--keep-server-dirs"))
+    yield p
+    p.close()
+
+
+def tool(pytestconfig, *args):
+    binary = os.path.join(os.path.dirname(pytestconfig.getoption("--corral-bin")), "corral-rocksdb")
+    return subprocess.run([binary, *args], capture_output=True, text=True, timeout=60)
+
+
+def log_of(srv):
+    with open(srv.log_path, "rb") as f:
+        return f.read().decode("utf-8", "replace")
+
+
+def expect_start_failure(srv):
+    with pytest.raises(ServerStartError):
+        srv.start(timeout=30)
+    assert srv.proc.returncode != 0
+    return log_of(srv)
+
+
+def mntr(srv):
+    text = srv.four_letter("mntr")
+    pairs = (line.split("\t", 1) for line in text.splitlines() if "\t" in line)
+    return {k[3:] if k.startswith("zk_") else k: v for k, v in pairs}
+
+
+def test_zookeeper_data_dir_is_imported_then_exported_back(pair, pytestconfig):
+    zk = pair.start("zookeeper")
+    live = populate(zk.port)
+    sid, pw = live.session_id, live.passwd
+    zk.kill()  # the live session and its ephemerals stay in the data dir
+    live.close()
+    zk = pair.start("zookeeper")
+    expected = dump_tree(zk.port)
+    zk.stop()
+
+    corral = pair.start("corral", storage="rocksdb")
+    text = log_of(corral)
+    assert "importing the ZooKeeper-format files" in text and "import done" in text, text[-3000:]
+    assert_same_tree(expected, dump_tree(corral.port))
+    assert reattach(corral.port, sid, pw).session_id == sid
+    more_writes(corral.port)
+    after = dump_tree(corral.port)
+    corral.stop()
+
+    # The second start opens the database: no second import.
+    again = pair.start("corral", storage="rocksdb")
+    assert "importing" not in log_of(again)
+    assert_same_tree(after, dump_tree(again.port))
+    again.stop()
+
+    # Export, and Apache ZooKeeper starts on the exported dir with the same tree.
+    out = os.path.join(pair.root, "exported")
+    result = tool(pytestconfig, "export", pair.data_dir, out)
+    assert result.returncode == 0, result.stderr
+    pair.data_dir = out
+    zk = pair.start("zookeeper")
+    assert_same_tree(after, dump_tree(zk.port))
+
+
+def test_damaged_zookeeper_log_stops_the_import_naming_file_and_offset(pair):
+    zk = pair.start("zookeeper", snapCount=100000)  # one log holds every txn after snapshot.0
+    populate(zk.port).close()
+    zk.kill()
+    log = pair.files("log")[-1]
+    records = log_records(os.path.join(pair.version2(), log))
+    assert len(records) >= 10
+    off, length = records[len(records) // 2]
+    flip_byte(os.path.join(pair.version2(), log), off + 12 + length // 2)
+    for attempt in range(2):  # and again: a failed import never leaves an empty tree behind
+        srv = Server("corral", {"storage": "rocksdb"}, corral_bin=pair.corral_bin, name=f"damaged{attempt}")
+        srv.data_dir = pair.data_dir
+        pair.servers.append(srv)
+        text = expect_start_failure(srv)
+        assert log in text and f"offset {off}" in text, text[-3000:]
+
+
+def write_and_stop(pair, count=300):
+    srv = pair.start("corral", storage="rocksdb", **{"4lw.commands.whitelist": "*"})
+    c = raw.connect(srv.port)
+    assert c.call(Op.CREATE, raw.create_body("/r", b"")).err == 0
+    for i in range(count):
+        assert c.call(Op.CREATE, raw.create_body(f"/r/n{i:04d}", b"v" * 200)).err == 0
+    c.end_session()
+    srv.stop()
+    return os.path.join(pair.data_dir, "rocksdb")
+
+
+def test_restart_opens_instead_of_replaying(pair):
+    db = write_and_stop(pair)
+    assert glob.glob(os.path.join(db, "*.sst")), "a clean stop flushes the memtables"
+    srv = pair.start("corral", storage="rocksdb", **{"4lw.commands.whitelist": "*"})
+    m = mntr(srv)
+    assert float(m["sum_startup_txns_loaded"]) == 0
+    assert int(m["znode_count"]) == 300 + 1 + 4 + 1  # + the built-in nodes and ZooKeeper's "/" alias
+    for key in ("rocksdb_block_cache_hit", "rocksdb_sst_bytes", "rocksdb_compaction_write_bytes",
+                "rocksdb_stall_micros", "rocksdb_block_cache_usage_bytes"):
+        assert key in m, key
+    assert int(m["rocksdb_sst_bytes"]) > 0
+
+
+@pytest.mark.parametrize("damage", ["sst_footer", "missing_sst", "missing_manifest", "missing_current"])
+def test_damaged_database_is_a_clear_error_never_an_empty_tree(pair, damage):
+    db = write_and_stop(pair)
+    ssts = sorted(glob.glob(os.path.join(db, "*.sst")))
+    assert ssts
+    if damage == "sst_footer":
+        named = os.path.basename(ssts[-1])
+        with open(ssts[-1], "r+b") as f:
+            f.seek(-8, os.SEEK_END)
+            f.write(b"\0" * 8)  # the table's magic number
+    elif damage == "missing_sst":
+        named = os.path.basename(ssts[-1])
+        os.remove(ssts[-1])
+    elif damage == "missing_manifest":
+        manifest = glob.glob(os.path.join(db, "MANIFEST-*"))[0]
+        named = os.path.basename(manifest)
+        os.remove(manifest)
+    else:
+        named = "CURRENT"
+        os.remove(os.path.join(db, "CURRENT"))
+    srv = Server("corral", {"storage": "rocksdb"}, corral_bin=pair.corral_bin, name=damage)
+    srv.data_dir = pair.data_dir
+    pair.servers.append(srv)
+    text = expect_start_failure(srv)
+    assert named.split(".")[0].lstrip("0") in text or named in text, text[-3000:]
