@@ -32,6 +32,8 @@ const char* cfName(Cf cf);
 inline constexpr std::string_view kMetaApplied = "applied";
 inline constexpr std::string_view kMetaLogBase = "log_base";
 inline constexpr std::string_view kMetaUndoFloor = "undo_floor";
+inline constexpr std::string_view kMetaLogCount = "log_count";    // entries in the log column family
+inline constexpr std::string_view kMetaUndoCount = "undo_count";  // entries in the undo column family
 inline constexpr std::string_view kMetaLoading = "loading";
 inline constexpr std::string_view kMetaFormat = "format";
 inline constexpr std::string_view kFormatVersion = "corral-rocksdb-1";

@@ -79,6 +79,7 @@ Status RocksdbStorage::commitStaged(StagedWrites& staged, sdk::Zxid zxid, const 
     if (auto st = batch.Put(store_->cf(Cf::kUndo), be64Key(static_cast<uint64_t>(zxid)), encodeUndo(undo)); !st.ok()) {
       return toStatus(st, "batch");
     }
+    (void)batch.Put(store_->cf(Cf::kMeta), kMetaUndoCount, be64Key(static_cast<uint64_t>(undo_entries_.load() + 1)));
   }
   if (auto st = batch.Put(store_->cf(Cf::kMeta), kMetaApplied, encodeApplied(zxid, after)); !st.ok()) {
     return toStatus(st, "batch");
@@ -91,6 +92,13 @@ Status RocksdbStorage::commitStaged(StagedWrites& staged, sdk::Zxid zxid, const 
     return toStatus(status, "applying txn " + std::to_string(zxid));
   }
   acls_.commitStaged();
+  if (with_undo) {
+    ++undo_entries_;
+    if (++since_undo_trim_ >= std::max<int64_t>(100, settings_.undo_retain_txns / 20)) {
+      since_undo_trim_ = 0;
+      trimUndo();
+    }
+  }
   return Status::ok();
 }
 

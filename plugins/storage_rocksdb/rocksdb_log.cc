@@ -77,10 +77,10 @@ void RocksdbStorage::writerLoop() {
     }
     batch.clear();
     if (!status.isOk()) continue;
-    since_trim_ += written;
-    if (since_trim_ >= std::max<int64_t>(100, settings_.undo_retain_txns / 10)) {
-      since_trim_ = 0;
-      trimHistory();
+    since_log_trim_ += written;
+    if (since_log_trim_ >= std::max<int64_t>(100, settings_.log_retain_txns / 20)) {
+      since_log_trim_ = 0;
+      trimLog();
     }
   }
 }
@@ -100,6 +100,7 @@ Status RocksdbStorage::writeBatch(std::vector<Pending>& batch) {
     }
   }
   if (count == 0) return Status::ok();
+  (void)write.Put(store_->cf(Cf::kMeta), kMetaLogCount, be64Key(static_cast<uint64_t>(log_entries_.load() + count)));
   rocksdb::WriteOptions options;
   options.sync = settings_.force_sync;
   auto status = store_->db().Write(options, &write);
@@ -139,6 +140,8 @@ sdk::Result<sdk::Zxid> RocksdbStorage::trimColumn(Cf cf, int64_t retain, std::at
   (void)batch.DeleteRange(store_->cf(cf), std::string(8, '\0'), be64Key(static_cast<uint64_t>(last_dropped) + 1));
   (void)batch.Put(store_->cf(Cf::kMeta), cf == Cf::kLog ? kMetaLogBase : kMetaUndoFloor,
                   be64Key(static_cast<uint64_t>(last_dropped)));
+  (void)batch.Put(store_->cf(Cf::kMeta), cf == Cf::kLog ? kMetaLogCount : kMetaUndoCount,
+                  be64Key(static_cast<uint64_t>(entries.load() - skipped)));
   if (auto status = store_->db().Write(rocksdb::WriteOptions(), &batch); !status.ok()) {
     return toStatus(status, fmt::format("trimming the {} column family", cfName(cf)));
   }
@@ -146,13 +149,16 @@ sdk::Result<sdk::Zxid> RocksdbStorage::trimColumn(Cf cf, int64_t retain, std::at
   return last_dropped;
 }
 
-void RocksdbStorage::trimHistory() {
+void RocksdbStorage::trimLog() {
   auto log = trimColumn(Cf::kLog, settings_.log_retain_txns, log_entries_);
   if (!log.isOk()) {
     host_.logger().warn("{}", log.status().toString());
   } else if (*log != 0) {
     log_base_ = *log;
   }
+}
+
+void RocksdbStorage::trimUndo() {
   auto undo = trimColumn(Cf::kUndo, settings_.undo_retain_txns, undo_entries_);
   if (!undo.isOk()) {
     host_.logger().warn("{}", undo.status().toString());
@@ -161,15 +167,14 @@ void RocksdbStorage::trimHistory() {
   }
 }
 
-Status RocksdbStorage::countHistory() {
-  for (auto [cf, counter] : {std::pair{Cf::kLog, &log_entries_}, std::pair{Cf::kUndo, &undo_entries_}}) {
-    rocksdb::ReadOptions options;
-    options.fill_cache = false;
-    std::unique_ptr<rocksdb::Iterator> it(store_->db().NewIterator(options, store_->cf(cf)));
-    int64_t n = 0;
-    for (it->SeekToFirst(); it->Valid(); it->Next()) ++n;
-    if (!it->status().ok()) return toStatus(it->status(), fmt::format("scanning the {} column family", cfName(cf)));
-    counter->store(n);
+Status RocksdbStorage::readCounts() {
+  for (auto [key, counter] : {std::pair{kMetaLogCount, &log_entries_}, std::pair{kMetaUndoCount, &undo_entries_}}) {
+    sdk::Zxid value = 0;
+    std::string bytes;
+    auto status = store_->db().Get(rocksdb::ReadOptions(), store_->cf(Cf::kMeta), key, &bytes);
+    if (status.ok() && bytes.size() == 8) value = static_cast<sdk::Zxid>(getBe64(bytes.data()));
+    else if (!status.ok() && !status.IsNotFound()) return toStatus(status, "reading the history counts");
+    counter->store(value);
   }
   return Status::ok();
 }
@@ -239,6 +244,7 @@ Status RocksdbStorage::truncateLog(sdk::Zxid zxid) noexcept {
     rocksdb::WriteBatch batch;
     const sdk::Zxid applied = last_applied_.load();
     TreeCounters counters = counters_;
+    int64_t undone = 0;
     if (applied > zxid) {
       // Every applied txn after `zxid` has its undo record unless retention dropped it.
       if (undo_floor_.load() > zxid) {
@@ -263,7 +269,17 @@ Status RocksdbStorage::truncateLog(sdk::Zxid zxid) noexcept {
         }
       }
       if (!records.empty()) counters = records.front().counters;
+      undone = static_cast<int64_t>(records.size());
     }
+    // The log entries after `zxid` go too (logged, maybe never applied).
+    int64_t cut = 0;
+    {
+      std::unique_ptr<rocksdb::Iterator> it(db.NewIterator(rocksdb::ReadOptions(), store_->cf(Cf::kLog)));
+      for (it->Seek(be64Key(static_cast<uint64_t>(zxid) + 1)); it->Valid(); it->Next()) ++cut;
+      if (!it->status().ok()) return toStatus(it->status(), "reading the txn log");
+    }
+    (void)batch.Put(store_->cf(Cf::kMeta), kMetaLogCount, be64Key(static_cast<uint64_t>(std::max<int64_t>(0, log_entries_.load() - cut))));
+    (void)batch.Put(store_->cf(Cf::kMeta), kMetaUndoCount, be64Key(static_cast<uint64_t>(std::max<int64_t>(0, undo_entries_.load() - undone))));
     const std::string from = be64Key(static_cast<uint64_t>(zxid) + 1);
     (void)batch.DeleteRange(store_->cf(Cf::kLog), from, endOfKeys());
     (void)batch.DeleteRange(store_->cf(Cf::kUndo), from, endOfKeys());

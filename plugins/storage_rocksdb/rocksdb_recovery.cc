@@ -129,7 +129,7 @@ Status RocksdbStorage::loadState() {
     const sdk::Zxid last = it->Valid() ? static_cast<sdk::Zxid>(getBe64(it->key().data())) : 0;
     last_logged_ = std::max({last, base, applied});
   }
-  return countHistory();
+  return readCounts();
 }
 
 Status RocksdbStorage::reloadAfterRewind() { return loadState(); }

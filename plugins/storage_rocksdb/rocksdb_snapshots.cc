@@ -60,6 +60,8 @@ Status RocksdbStorage::wipeState() {
   (void)batch.Delete(store_->cf(Cf::kMeta), kMetaApplied);
   (void)batch.Delete(store_->cf(Cf::kMeta), kMetaLogBase);
   (void)batch.Delete(store_->cf(Cf::kMeta), kMetaUndoFloor);
+  (void)batch.Delete(store_->cf(Cf::kMeta), kMetaLogCount);
+  (void)batch.Delete(store_->cf(Cf::kMeta), kMetaUndoCount);
   (void)batch.Put(store_->cf(Cf::kMeta), kMetaLoading, "1");
   rocksdb::WriteOptions options;
   options.sync = true;
@@ -82,6 +84,8 @@ Status RocksdbStorage::finishLoad(BulkLoader& loader, sdk::Zxid zxid, sdk::Zxid 
   (void)batch.Put(store_->cf(Cf::kMeta), kMetaLogBase, be64Key(static_cast<uint64_t>(log_base)));
   (void)batch.Put(store_->cf(Cf::kMeta), kMetaUndoFloor, be64Key(static_cast<uint64_t>(zxid)));
   (void)batch.Put(store_->cf(Cf::kMeta), kMetaFormat, kFormatVersion);
+  (void)batch.Put(store_->cf(Cf::kMeta), kMetaLogCount, be64Key(static_cast<uint64_t>(loader.logEntries())));
+  (void)batch.Put(store_->cf(Cf::kMeta), kMetaUndoCount, be64Key(0));
   if (auto status = store_->db().Write(rocksdb::WriteOptions(), &batch); !status.ok()) return toStatus(status, "load");
   // The bulk batches skipped the WAL: flush everything before the load counts as done.
   if (auto status = store_->flushAll(); !status.isOk()) return status;
@@ -103,6 +107,7 @@ Status RocksdbStorage::finishLoad(BulkLoader& loader, sdk::Zxid zxid, sdk::Zxid 
   log_base_ = log_base;
   undo_floor_ = zxid;
   log_entries_ = loader.logEntries();
+  undo_entries_ = 0;
   return Status::ok();
 }
 

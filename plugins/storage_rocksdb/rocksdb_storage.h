@@ -82,7 +82,7 @@ class RocksdbStorage final : public sdk::Storage {
   // writer
   void writerLoop();
   sdk::Status writeBatch(std::vector<Pending>& batch);
-  void trimHistory();
+  void trimLog();
   // snapshots
   sdk::Status loadSnapshotLocked(sdk::Zxid zxid, const sdk::SnapshotSource& source);
   sdk::Status wipeState();
@@ -119,13 +119,17 @@ class RocksdbStorage final : public sdk::Storage {
   bool writer_stopping_ = false;
   sdk::Status failed_;  // sticky after a failed write or sync
   std::thread writer_;
-  int64_t since_trim_ = 0;  // writer thread
-  // Entries in the log and undo column families (retention counts txns, not zxids).
+  // Entries in the log and undo column families (retention counts txns, not zxids), kept in
+  // meta keys: the log's by the writer thread, the undo records' by the apply strand.
   std::atomic<int64_t> log_entries_{0};
   std::atomic<int64_t> undo_entries_{0};
-  // Drops the oldest entries of `cf` beyond `retain`; the zxid of the last dropped one, or 0.
+  int64_t since_log_trim_ = 0;   // writer thread
+  int64_t since_undo_trim_ = 0;  // apply strand
+  // Drops the oldest entries of `cf` beyond `retain` (with its count in meta); the zxid of the
+  // last dropped one, or 0.
   sdk::Result<sdk::Zxid> trimColumn(Cf cf, int64_t retain, std::atomic<int64_t>& entries);
-  sdk::Status countHistory();
+  void trimUndo();
+  sdk::Status readCounts();
   sdk::Status reloadAfterRewind();
 };
 
