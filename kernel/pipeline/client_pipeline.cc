@@ -335,6 +335,15 @@ void ClientPipeline::sendUpstream(LocalSession& session, Queued item) {
     pending_syncs_.push_back(session.id);
   }
   if (op == OpCode::kCloseSession) session.closing = true;
+  if (isWrite(op)) {
+    // The storage cannot make writes durable now (a full disk): the write is refused, answered
+    // in its turn behind the session's earlier writes, as a read-only server refuses it.
+    if (auto writable = storage_.writable(); !writable.isOk()) {
+      write.refused = sdk::Code::kNotReadOnly;
+      session.writes.push_back(std::move(write));
+      return answerRefused(session);
+    }
+  }
   session.writes.push_back(std::move(write));
   sdk::ForwardedRequest forwarded;
   forwarded.session = session.id;
@@ -427,7 +436,20 @@ void ClientPipeline::committed(const sdk::TxnEntry& txn, const std::vector<sdk::
     }
   }
   answerWrite(*session, txn, outcomes);
+  answerRefused(*session);
   drain(*session);
+}
+
+void ClientPipeline::answerRefused(LocalSession& session) {
+  while (!session.writes.empty() && session.writes.front().refused != sdk::Code::kOk) {
+    sdk::TxnEntry txn;
+    txn.header.client_id = session.id;
+    txn.header.cxid = session.writes.front().cxid;
+    txn.header.zxid = last_zxid_.load();
+    txn.header.type = OpCode::kError;
+    txn.body = sdk::ErrorTxn{session.writes.front().refused};
+    answerWrite(session, txn, {});
+  }
 }
 
 void ClientPipeline::answerWrite(LocalSession& session, const sdk::TxnEntry& txn,

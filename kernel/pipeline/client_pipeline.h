@@ -96,6 +96,7 @@ class ClientPipeline final : public sdk::ClientService {
     int64_t received_at = 0;
     std::shared_ptr<ConnectionState> connection;
     std::string sync_path;  // kSync only
+    sdk::Code refused = sdk::Code::kOk;  // answered with this code in its turn, never sent upstream
   };
   struct LocalSession {
     sdk::SessionId id = 0;
@@ -128,6 +129,8 @@ class ClientPipeline final : public sdk::ClientService {
   void sendUpstream(LocalSession& session, Queued item);
   void answerRead(const Queued& item);
   void answerWrite(LocalSession& session, const sdk::TxnEntry& txn, const std::vector<sdk::OpOutcome>& outcomes);
+  // Answers the refused writes at the front of the session's queue (their turn has come).
+  void answerRefused(LocalSession& session);
   void sessionClosed(const sdk::TxnEntry& txn);
   void respond(ConnectionState& connection, sdk::ClientResponse response, int64_t received_at,
                sdk::OpCode op);

@@ -20,6 +20,7 @@ const char* const kKeys[] = {"dataDir",
                              "rocksdb.logRetainTxns",
                              "rocksdb.undoRetainTxns",
                              "rocksdb.maxOpenFiles",
+                             "rocksdb.minFreeDiskMb",
                              nullptr};
 
 sdk::Status validate(const sdk::PluginConfig& config) noexcept {

@@ -1,4 +1,5 @@
 #include <chrono>
+#include <thread>
 
 #include <rocksdb/write_batch.h>
 
@@ -86,7 +87,7 @@ Status RocksdbStorage::commitStaged(StagedWrites& staged, sdk::Zxid zxid, const 
   }
   // Not synced: the txn is already durable in the log; after a crash the log tail past the
   // applied zxid on disk is applied again (rocksdb_recovery.cc).
-  auto status = store_->db().Write(rocksdb::WriteOptions(), &batch);
+  auto status = writeApplied(batch);
   if (!status.ok()) {
     acls_.dropStaged();
     return toStatus(status, "applying txn " + std::to_string(zxid));
@@ -100,6 +101,21 @@ Status RocksdbStorage::commitStaged(StagedWrites& staged, sdk::Zxid zxid, const 
     }
   }
   return Status::ok();
+}
+
+rocksdb::Status RocksdbStorage::writeApplied(rocksdb::WriteBatch& batch) {
+  for (int attempt = 0;; ++attempt) {
+    auto status = store_->db().Write(rocksdb::WriteOptions(), &batch);
+    const bool no_space = status.IsNoSpace() || status.ToString().find("No space left") != std::string::npos;
+    if (status.ok() || !no_space) return status;
+    // The txn is durable in the log and clients were answered from it: failing here would stop
+    // the server. Wait for space instead (the guard keeps this rare).
+    if (attempt == 0) host_.logger().error("applying a txn: {}; waiting for disk space", status.ToString());
+    disk_->markFull(status.ToString());
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    disk_->check();
+    (void)store_->db().Resume();
+  }
 }
 
 Status RocksdbStorage::applyLocked(const sdk::TxnEntry& txn, sdk::ApplyMode mode, std::vector<sdk::OpOutcome>& outcomes) {

@@ -54,7 +54,14 @@ void RocksdbStorage::writerLoop() {
   for (;;) {
     {
       std::unique_lock lock(queue_mutex_);
-      queue_cv_.wait(lock, [&] { return writer_stopping_ || !queue_.empty(); });
+      // Wakes now and then when idle, so a refusal for lack of space ends once space returns.
+      while (!writer_stopping_ && queue_.empty()) {
+        if (queue_cv_.wait_for(lock, std::chrono::seconds(1)) == std::cv_status::timeout) {
+          lock.unlock();
+          disk_->check();
+          lock.lock();
+        }
+      }
       if (queue_.empty()) return;  // stopping, everything written
       size_t txns = 0;
       while (!queue_.empty() && (txns == 0 || txns + queue_.front().records.size() <= static_cast<size_t>(settings_.max_batch))) {
@@ -63,7 +70,12 @@ void RocksdbStorage::writerLoop() {
         queue_.pop_front();
       }
     }
-    Status status = writeBatch(batch);
+    disk_->check();
+    bool no_space = false;
+    Status status = writeBatch(batch, no_space);
+    if (no_space && !writeWhenSpaceReturns(batch, status)) {
+      status = Status(Code::kIoError, "stopped while the disk was full");
+    }
     if (!status.isOk()) {
       host_.logger().error("writing the txn log failed, no more writes are accepted: {}",
                            status.toString());
@@ -85,7 +97,31 @@ void RocksdbStorage::writerLoop() {
   }
 }
 
-Status RocksdbStorage::writeBatch(std::vector<Pending>& batch) {
+bool RocksdbStorage::writeWhenSpaceReturns(std::vector<Pending>& batch, Status& status) {
+  disk_->markFull(status.message());
+  for (;;) {
+    {
+      std::unique_lock lock(queue_mutex_);
+      if (queue_cv_.wait_for(lock, std::chrono::milliseconds(500), [&] { return writer_stopping_; })) return false;
+    }
+    disk_->check();
+    if (disk_->full()) continue;
+    // RocksDB stops writing after an error until told to resume.
+    if (auto resumed = store_->db().Resume(); !resumed.ok()) {
+      disk_->markFull(resumed.ToString());
+      continue;
+    }
+    bool no_space = false;
+    status = writeBatch(batch, no_space);
+    if (!no_space) {
+      if (status.isOk()) host_.logger().info("the txn log is written again after the disk was full");
+      return true;
+    }
+    disk_->markFull(status.message());
+  }
+}
+
+Status RocksdbStorage::writeBatch(std::vector<Pending>& batch, bool& no_space) {
   const auto started = Clock::now();
   rocksdb::WriteBatch write;
   sdk::Zxid last = 0;
@@ -104,7 +140,10 @@ Status RocksdbStorage::writeBatch(std::vector<Pending>& batch) {
   rocksdb::WriteOptions options;
   options.sync = settings_.force_sync;
   auto status = store_->db().Write(options, &write);
-  if (!status.ok()) return toStatus(status, "writing the txn log");
+  if (!status.ok()) {
+    no_space = status.IsNoSpace() || status.ToString().find("No space left") != std::string::npos;
+    return toStatus(status, "writing the txn log");
+  }
   const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count();
   if (settings_.force_sync) {
     metrics_.fsync_count.add();

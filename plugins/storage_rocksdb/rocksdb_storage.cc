@@ -27,6 +27,10 @@ Status RocksdbStorage::start() noexcept {
     if (!store.isOk()) return store.status();
     store_ = std::move(*store);
     metrics_.attach(store_.get());
+    std::vector<std::filesystem::path> dirs{settings_.dbDir()};
+    if (!settings_.walDir().empty()) dirs.push_back(settings_.walDir());
+    disk_ = std::make_unique<DiskGuard>(std::move(dirs), settings_.min_free_disk_mb, host_.logger());
+    disk_->check();
     {
       std::lock_guard lock(queue_mutex_);
       writer_stopping_ = false;
@@ -51,6 +55,10 @@ void RocksdbStorage::stop() noexcept {
     if (auto status = store_->flushAll(); !status.isOk()) host_.logger().warn("flush at stop: {}", status.toString());
   }
   store_.reset();
+}
+
+Status RocksdbStorage::writable() const noexcept {
+  return disk_ ? disk_->writable() : Status::ok();
 }
 
 // ---- reads ----------------------------------------------------------------------------------

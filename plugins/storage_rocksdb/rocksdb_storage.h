@@ -25,6 +25,7 @@
 #include <thread>
 
 #include "acl_table.h"
+#include "disk_guard.h"
 #include "corral/host.h"
 #include "corral/storage.h"
 #include "encoding.h"
@@ -59,6 +60,7 @@ class RocksdbStorage final : public sdk::Storage {
   sdk::Result<sdk::Zxid> writeSnapshot(const sdk::SnapshotSink& sink) noexcept override;
   sdk::Status loadSnapshot(sdk::Zxid zxid, const sdk::SnapshotSource& source) noexcept override;
   sdk::Status setConfigNode(std::string_view text, sdk::Zxid version) noexcept override;
+  sdk::Status writable() const noexcept override;
 
   const RocksSettings& settings() const { return settings_; }
   RocksStore* store() { return store_.get(); }
@@ -81,7 +83,12 @@ class RocksdbStorage final : public sdk::Storage {
   sdk::Status freshTree();
   // writer
   void writerLoop();
-  sdk::Status writeBatch(std::vector<Pending>& batch);
+  // `no_space`: the write failed for lack of disk space (the batch can be written again later).
+  sdk::Status writeBatch(std::vector<Pending>& batch, bool& no_space);
+  // Waits for space and RocksDB's recovery, then writes `batch`; false when stopping first.
+  bool writeWhenSpaceReturns(std::vector<Pending>& batch, sdk::Status& status);
+  // Writes an apply batch; a full disk is waited out (rocksdb.minFreeDiskMb makes it rare).
+  rocksdb::Status writeApplied(rocksdb::WriteBatch& batch);
   void trimLog();
   // snapshots
   sdk::Status loadSnapshotLocked(sdk::Zxid zxid, const sdk::SnapshotSource& source);
@@ -94,6 +101,7 @@ class RocksdbStorage final : public sdk::Storage {
   sdk::Host& host_;
   RocksSettings settings_;
   std::unique_ptr<RocksStore> store_;
+  std::unique_ptr<DiskGuard> disk_;
   bool created_ = false;
   AclTable acls_;
   RocksMetrics metrics_;

@@ -40,7 +40,8 @@ sdk::Result<RocksSettings> RocksSettings::fromConfig(const sdk::PluginConfig& co
                   integer("rocksdb.backgroundJobs", 2, 1, s.background_jobs),
                   integer("rocksdb.logRetainTxns", 100000, 1000, s.log_retain_txns),
                   integer("rocksdb.undoRetainTxns", 10000, 100, s.undo_retain_txns),
-                  integer("rocksdb.maxOpenFiles", 512, 64, s.max_open_files)}) {
+                  integer("rocksdb.maxOpenFiles", 512, 64, s.max_open_files),
+                  integer("rocksdb.minFreeDiskMb", 64, 0, s.min_free_disk_mb)}) {
     if (!st.isOk()) return st;
   }
   if (s.write_buffer_mb * 4 > s.cache_mb) {

@@ -26,6 +26,7 @@ struct RocksSettings {
   int64_t log_retain_txns = 100000;    // rocksdb.logRetainTxns: txns kept for followers' DIFF
   int64_t undo_retain_txns = 10000;    // rocksdb.undoRetainTxns: txns a TRUNC can undo
   int64_t max_open_files = 512;        // rocksdb.maxOpenFiles
+  int64_t min_free_disk_mb = 64;       // rocksdb.minFreeDiskMb: refuse writes below (10% of a smaller disk)
 
   static sdk::Result<RocksSettings> fromConfig(const sdk::PluginConfig& config);
   std::filesystem::path dbDir() const { return data_dir / "rocksdb"; }

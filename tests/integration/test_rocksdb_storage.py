@@ -15,6 +15,7 @@ import pytest
 from harness import raw
 from harness.raw import Op
 from harness.servers import Server, ServerStartError
+from harness.util import wait_until
 from test_durability import flip_byte, log_records
 from test_interop_disk import Pair, assert_same_tree, dump_tree, more_writes, populate, reattach
 
@@ -151,3 +152,72 @@ def test_damaged_database_is_a_clear_error_never_an_empty_tree(pair, damage):
     pair.servers.append(srv)
     text = expect_start_failure(srv)
     assert named.split(".")[0].lstrip("0") in text or named in text, text[-3000:]
+
+
+def _mount_tmpfs(path, size):
+    if os.geteuid() != 0:
+        return False
+    return subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", path],
+                          capture_output=True).returncode == 0
+
+
+NOTREADONLY = -119
+
+
+def test_full_disk_refuses_writes_keeps_reads_and_recovers(pair, tmp_path):
+    """A full disk: writes get an error (NotReadOnly, as a read-only server answers them) and the
+    server stays up; reads go on; once space returns, writes are accepted again; nothing
+    acknowledged is lost. (Apache ZooKeeper stops instead: test_durability's disk-full test.)"""
+    mount = tmp_path / "small"
+    mount.mkdir()
+    if not _mount_tmpfs(str(mount), "96m"):
+        pytest.skip("cannot mount a small tmpfs here (needs root)")
+    try:
+        pair.data_dir = str(mount / "data")
+        os.makedirs(pair.data_dir)
+        srv = pair.start("corral", storage="rocksdb", **{"rocksdb.minFreeDiskMb": 8})
+        filler = mount / "filler"
+        c = raw.connect(srv.port)
+        assert c.call(Op.CREATE, raw.create_body("/full", b"")).err == 0
+        # Most of the disk goes to another file: the writes below fill the rest.
+        free = shutil.disk_usage(str(mount)).free
+        with open(filler, "wb") as f:
+            f.write(b"\0" * (free - 24 * 1024 * 1024))
+        acked, refused = [], None
+        for i in range(20000):
+            rep = c.call(Op.CREATE, raw.create_body(f"/full/n{i:05d}", b"f" * 4000), timeout=30)
+            if rep.err != 0:
+                refused = rep.err
+                break
+            acked.append(f"n{i:05d}")
+        assert refused == NOTREADONLY, (refused, len(acked))
+        assert acked, "some writes fit before the disk filled"
+        assert srv.alive()
+        assert "the disk is full" in log_of(srv)
+        # Reads go on.
+        rep = c.call(Op.GET_CHILDREN, raw.path_watch_body("/full"))
+        assert rep.err == 0 and set(acked) <= set(rep.r.strings())
+        rep = c.call(Op.GET_DATA, raw.path_watch_body(f"/full/{acked[-1]}"))
+        assert rep.err == 0 and rep.r.buffer() == b"f" * 4000
+        # Space returns: writes are accepted again.
+        os.remove(filler)
+        wait_until(lambda: c.call(Op.CREATE, raw.create_body("/full/after", b"a")).err == 0, timeout=30)
+        c.end_session()
+        srv.stop()
+        again = pair.start("corral", storage="rocksdb", **{"rocksdb.minFreeDiskMb": 8})
+        names = set(children_of(again.port, "/full"))
+        assert set(acked) | {"after"} <= names
+        again.stop()
+    finally:
+        for srv in pair.servers:
+            srv.cleanup(keep=False)
+        pair.servers.clear()
+        subprocess.run(["umount", str(mount)], capture_output=True)
+
+
+def children_of(port, path):
+    c = raw.connect(port)
+    rep = c.call(Op.GET_CHILDREN, raw.path_watch_body(path))
+    names = rep.r.strings() if rep.err == 0 else None
+    c.end_session()
+    return names

@@ -23,7 +23,7 @@
 namespace corral::sdk {
 
 // Bump on any change to a type or virtual interface a plugin sees.
-constexpr uint32_t kAbiVersion = 6;  // 6: reconfig (Consensus::prepareReconfig, ConsensusHost::configActivated, Storage::setConfigNode); 5: Storage::sessions(), ConsensusHost::stateReplaced() (4: storage v2)
+constexpr uint32_t kAbiVersion = 7;  // 7: Storage::writable(); 6: reconfig (Consensus::prepareReconfig, ConsensusHost::configActivated, Storage::setConfigNode); 5: Storage::sessions(), ConsensusHost::stateReplaced() (4: storage v2)
 
 enum class PluginKind : uint32_t {
   kStorage = 1,

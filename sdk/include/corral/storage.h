@@ -148,6 +148,12 @@ class BOOST_SYMBOL_VISIBLE Storage : public Plugin {
   // snapshot again before serving).
   virtual Status loadSnapshot(Zxid zxid, const SnapshotSource& source) noexcept = 0;
 
+  // ---- health (any thread; cheap: called for every client write) ----
+  // kOk, or why writes cannot be made durable now (a full disk). Meanwhile the kernel answers
+  // clients' writes with NotReadOnly instead of sequencing them (reads go on), and txns already
+  // appended wait in the storage until they can be written, instead of failing the server.
+  virtual Status writable() const noexcept { return Status::ok(); }
+
   // ---- the quorum config (the apply strand only) ----
   // Sets /zookeeper/config's data outside any txn, as ZooKeeper's initConfigInZKDatabase
   // does in an ensemble: version -1, mzxid `version` (the config's), mtime now; no watch
