@@ -4,10 +4,13 @@ Reference run:   /usr/bin/python3 -m pytest tests/ensemble -q --impl zookeeper
 Corral:          CORRAL_BIN=build/bin/corral-server /usr/bin/python3 -m pytest tests/ensemble -q --impl corral
 See README.md in this folder.
 
-The options (--impl, --corral-bin, --keep-server-dirs), the markers (corral_only,
-zookeeper_only, known_difference) and the hook that attaches server log tails to a failing test
-are those of tests/integration/conftest.py, loaded from there. Added here: the `mixed` and
-`rolling` markers and the ensemble fixtures.
+The options (--impl, --corral-bin, --storage, --keep-server-dirs), the markers (corral_only,
+zookeeper_only, known_difference, memlog_files, rocksdb_only) and the hook that attaches server
+log tails to a failing test are those of tests/integration/conftest.py, loaded from there.
+`--storage memlog|rocksdb` (env CORRAL_TEST_STORAGE, default memlog) is the storage plugin of
+every Corral member that chooses none (harness_ensemble.default_storage(); a member chooses
+with a `storage` setting, e.g. member_settings={3: {"storage": "rocksdb"}}). Added here: the
+`mixed` and `rolling` markers and the ensemble fixtures.
 """
 import importlib.util
 import os
@@ -24,7 +27,7 @@ _spec = importlib.util.spec_from_file_location("corral_integration_conftest",
 _it = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(_it)
 
-from harness_ensemble import Ensemble, reserve_ports  # noqa: E402
+from harness_ensemble import Ensemble, default_storage, reserve_ports  # noqa: E402
 from observer_support import OBSERVERS, with_admin  # noqa: E402
 
 # Timings recorded by tests (printed in the terminal summary).
@@ -50,6 +53,12 @@ def pytest_configure(config):
         "markers", "rolling: rolling replacement of ZooKeeper members (by the impl under test)")
 
 
+def pytest_report_header(config):
+    if config.getoption("--impl") == "corral":
+        return f"corral members' default storage: {default_storage()} (--storage)"
+    return None
+
+
 pytest_sessionstart = _it.pytest_sessionstart
 pytest_collection_modifyitems = _it.pytest_collection_modifyitems
 pytest_runtest_makereport = _it.pytest_runtest_makereport
@@ -67,6 +76,15 @@ def pytest_terminal_summary(terminalreporter):
 @pytest.fixture(scope="session")
 def impl(pytestconfig):
     return pytestconfig.getoption("--impl")
+
+
+@pytest.fixture(scope="session")
+def storage(pytestconfig):
+    """The default storage of the Corral members (--storage); "zookeeper" in the reference
+    run."""
+    if pytestconfig.getoption("--impl") == "zookeeper":
+        return "zookeeper"
+    return default_storage()
 
 
 class EnsembleFactory:
@@ -165,6 +183,35 @@ def record_timing(request):
         TIMINGS.append(line)
         request.node.user_properties.append((label, round(seconds, 3)))
     return _rec
+
+
+# ----------------------------------------------------------------------------- fault runs
+
+@pytest.fixture
+def fault_seed():
+    """CORRAL_FAULT_SEED, else nemesis.DEFAULT_SEED."""
+    from nemesis import seed_from_env
+    return seed_from_env()
+
+
+@pytest.fixture
+def proxied(pytestconfig, request):
+    """proxied(impls, seed, **Ensemble kwargs) -> a ProxiedEnsemble with nemesis's
+    FAULT_SETTINGS (not started), ended after the test."""
+    from nemesis import make_ensemble
+    made = []
+    name = "".join(ch for ch in request.node.name if ch.isalnum())[-20:]
+
+    def _make(impls, seed, **kw):
+        ens = make_ensemble(impls, seed, corral_bin=pytestconfig.getoption("--corral-bin"),
+                            name=name, keep=pytestconfig.getoption("--keep-server-dirs"), **kw)
+        made.append(ens)
+        return ens
+    try:
+        yield _make
+    finally:
+        for ens in made:
+            ens.cleanup()
 
 
 # ----------------------------------------------------------------------------- observer ensembles

@@ -64,6 +64,10 @@ def main(argv=None):
                         "adds the observer faults")
     p.add_argument("--clients", type=int, default=None, help="kazoo sessions (default n+1)")
     p.add_argument("--keys", type=int, default=3, help="registers (default 3)")
+    p.add_argument("--storage", choices=("memlog", "rocksdb"),
+                   default=os.environ.get("CORRAL_TEST_STORAGE", "memlog"),
+                   help="storage plugin of the Corral members (env CORRAL_TEST_STORAGE; "
+                        "default memlog)")
     p.add_argument("--keep", action="store_true", help="keep the ensemble dir (logs, data)")
     args = p.parse_args(argv)
 
@@ -76,10 +80,11 @@ def main(argv=None):
         print(f"corral-server not found at {args.corral_bin}", file=sys.stderr)
         return 2
     print(f"[faults] seed {seed} (rerun: --seed {seed}); members {impls}"
+          f"{f' (Corral on {args.storage})' if 'corral' in impls else ''}"
           f"{f', observers {list(observers)}' if observers else ''}; "
           f"duration {args.duration:.0f}s", flush=True)
     ens = nemesis.make_ensemble(impls, seed, corral_bin=args.corral_bin, name="faultrun",
-                                keep=args.keep, observers=observers)
+                                keep=args.keep, observers=observers, storage=args.storage)
     print(f"[faults] ensemble dir {ens.dir}", flush=True)
     report = None
     try:

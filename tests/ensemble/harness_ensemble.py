@@ -42,10 +42,20 @@ if _INTEGRATION not in sys.path:
     sys.path.insert(0, _INTEGRATION)
 
 from harness import raw  # noqa: E402
+from harness import servers as _servers  # noqa: E402
 from harness.servers import ACTIVE_SERVERS, IMPLS, STOP_TIMEOUT, Server  # noqa: E402
 from harness.util import WaitTimeout, wait_until  # noqa: E402
 
 HOST = "127.0.0.1"
+
+STORAGES = ("memlog", "rocksdb")
+
+
+def default_storage():
+    """The storage plugin of a Corral member that chooses none: the suite's --storage
+    (tests/integration/conftest.py sets harness.servers.DEFAULT_STORAGE from it; env
+    CORRAL_TEST_STORAGE outside pytest), memlog when unset."""
+    return getattr(_servers, "DEFAULT_STORAGE", None) or "memlog"
 
 
 def distinct_host(sid):
@@ -157,6 +167,13 @@ class Member(Server):
         self.quorum_port = quorum_port
         self.election_port = election_port
         self.role = "participant"
+        # Storage plugin (`storage=` in a Corral member's zoo.cfg): the `storage` setting given
+        # for this member (Ensemble settings / member_settings), else the ensemble's `storage`,
+        # else default_storage(). Kept out of `settings`: a ZooKeeper member (or this member
+        # switched to ZooKeeper) never gets the key. See storage_plugin().
+        self.storage = self.settings.pop("storage", None)
+        if self.storage is not None and self.storage not in STORAGES:
+            raise ValueError(f"unknown storage {self.storage!r} for member {sid}")
         # Dynamic reconfiguration (Ensemble.add_spare): a spare is not in the initial config;
         # `peer_lines` (None: the ensemble's initial members) are the server.N lines of the
         # others written into this member's zoo.cfg, its own line is added.
@@ -198,14 +215,31 @@ class Member(Server):
             text += "peerType=observer\n"
         return text + "".join(l + "\n" for l in self.config_server_lines())
 
+    def storage_plugin(self):
+        """The storage plugin this member runs on ("memlog", "rocksdb"); None for a
+        ZooKeeper member."""
+        if self.impl != "corral":
+            return None
+        return self.storage or self.ensemble.storage or default_storage()
+
     def _command(self):
         """As Server._command, but a zoo.cfg that the server rewrote since the harness last
-        wrote it (dynamic reconfiguration) is put back as the server left it."""
+        wrote it (dynamic reconfiguration) is put back as the server left it. A Corral member
+        gets `storage=<storage_plugin()>` (left out when it is the default memlog and nobody
+        chose it); a ZooKeeper member never gets the key."""
+        self.settings.pop("storage", None)
+        if self.impl == "corral":
+            chosen = self.storage or self.ensemble.storage
+            if chosen or self.storage_plugin() != "memlog":
+                self.settings["storage"] = self.storage_plugin()
         kept = self.server_written_config()
         cmd = super()._command()
         if kept is not None:
             if self.impl == "corral":
                 kept += self._settings_missing_from(kept)
+            else:
+                kept = "".join(l for l in kept.splitlines(True)
+                               if l.split("=", 1)[0].strip() != "storage")
             with open(self.config_path, "w") as f:
                 f.write(kept)
         else:
@@ -291,7 +325,8 @@ class Member(Server):
         except OSError:
             self._log_offset = 0
         self._log_file = open(self.log_path, "ab")
-        self._log_file.write(f"===== harness: start #{self.starts + 1} as {self.impl} "
+        self._log_file.write(f"===== harness: start #{self.starts + 1} as {self.impl}"
+                             f"{'' if self.impl != 'corral' else ' (' + self.storage_plugin() + ')'} "
                              f"at {time.strftime('%H:%M:%S')} =====\n".encode())
         self._log_file.flush()
         self._log_offset = self._log_file.tell()
@@ -406,11 +441,26 @@ class Member(Server):
         read from its log (e.g. ['DIFF'], ['SNAP']; 'TRUNC'); [] for a Corral member."""
         if self.impl != "zookeeper":
             return []
+        return self.learner_sync_modes()
+
+    # How a learner logs the first packet of its sync with a leader.
+    LEARNER_SYNC_LINES = {
+        "zookeeper": (("Getting a diff from the leader", "DIFF"),
+                      ("Getting a snapshot from leader", "SNAP"),
+                      ("Truncating log to get in sync with the leader", "TRUNC")),
+        # plugins/consensus_zab/follower.cc (Follower::syncWithLeader)
+        "corral": (("learner: DIFF sync to", "DIFF"), ("learner: SNAP sync at", "SNAP"),
+                   ("learner: TRUNC to", "TRUNC")),
+    }
+
+    def learner_sync_modes(self, since=None):
+        """How this member (either implementation) synced with a leader since its last start
+        (or since log offset `since`, a log_size()), in order, read from its own log: e.g.
+        ['DIFF'], ['SNAP'], ['TRUNC']."""
         found = []
-        for line in self.log_since_start().splitlines():
-            for pat, mode in (("Getting a diff from the leader", "DIFF"),
-                              ("Getting a snapshot from leader", "SNAP"),
-                              ("Truncating log to get in sync with the leader", "TRUNC")):
+        text = self.log_since_start() if since is None else self.log_since(since)
+        for line in text.splitlines():
+            for pat, mode in self.LEARNER_SYNC_LINES[self.impl]:
                 if pat in line:
                     found.append(mode)
         return found
@@ -450,7 +500,8 @@ class Member(Server):
         state = "running" if self.alive() else "stopped"
         where = f"{self.host}:{self.port}" if self.host != HOST else str(self.port)
         spare = " spare" if self.spare else ""
-        return f"<Member sid={self.sid} {self.impl}{spare} client={where} {state}>"
+        storage = f"/{self.storage_plugin()}" if self.impl == "corral" else ""
+        return f"<Member sid={self.sid} {self.impl}{storage}{spare} client={where} {state}>"
 
 
 # ----------------------------------------------------------------------------- ensemble
@@ -472,8 +523,14 @@ class Ensemble:
 
     def __init__(self, impls, settings=None, member_settings=None, corral_bin=None,
                  name="ens", keep=False, observers=(), distinct_hosts=False,
-                 client_in_server_lines=False):
+                 client_in_server_lines=False, storage=None):
         self.name = name
+        # Storage plugin of the Corral members that choose none themselves (a `storage`
+        # setting per member: member_settings={sid: {"storage": "rocksdb"}}); None: the
+        # suite's --storage (default_storage()).
+        if storage is not None and storage not in STORAGES:
+            raise ValueError(f"unknown storage {storage!r}")
+        self.storage = storage
         # server.N lines with `;host:clientPort` (the 3.5+ form) instead of bare ones.
         self.client_in_server_lines = client_in_server_lines
         self.member_settings = dict(member_settings or {})
@@ -711,8 +768,13 @@ class Ensemble:
 
     def describe(self):
         return f"{self.name}: " + ", ".join(
-            f"{m.sid}={m.impl}:{m.mode() or ('down' if not m.alive() else '-')}"
+            f"{m.sid}={m.impl}{'/' + m.storage_plugin() if m.impl == 'corral' else ''}:"
+            f"{m.mode() or ('down' if not m.alive() else '-')}"
             for m in self.members)
+
+    def storages(self):
+        """sid -> storage plugin of each member ("zookeeper" for a ZooKeeper member)."""
+        return {m.sid: m.storage_plugin() or m.impl for m in self.members}
 
     def cleanup(self):
         for c in list(self.clients):
@@ -746,9 +808,10 @@ class Ensemble:
 
 # ----------------------------------------------------------------------------- data helpers
 
-def dump_tree(client, root="/", skip=("/zookeeper",)):
+def dump_tree(client, root="/", skip=("/zookeeper",), full_stat=False):
     """{path: (data, czxid, mzxid, pzxid, version, cversion, ephemeralOwner, numChildren)} of
-    the subtree at `root`, read by `client` after client.sync(root)."""
+    the subtree at `root`, read by `client` after client.sync(root). With `full_stat`:
+    {path: (data, the whole Stat (ctime, mtime, aversion, dataLength too), sorted children)}."""
     client.sync(root)
     out = {}
 
@@ -756,31 +819,35 @@ def dump_tree(client, root="/", skip=("/zookeeper",)):
         if path in skip:
             return
         data, st = client.get(path)
-        children = client.get_children(path)
-        out[path] = (data, st.czxid, st.mzxid, st.pzxid, st.version, st.cversion,
-                     st.ephemeralOwner, st.numChildren)
-        for ch in sorted(children):
+        children = sorted(client.get_children(path))
+        if full_stat:
+            out[path] = (data, tuple(st), tuple(children))
+        else:
+            out[path] = (data, st.czxid, st.mzxid, st.pzxid, st.version, st.cversion,
+                         st.ephemeralOwner, st.numChildren)
+        for ch in children:
             walk(path.rstrip("/") + "/" + ch)
 
     walk(root)
     return out
 
 
-def trees_at_all(ensemble, root="/", members=None):
+def trees_at_all(ensemble, root="/", members=None, full_stat=False):
     """sid -> dump_tree(root) read through a client connected to that member only."""
     out = {}
     for m in (members or ensemble.running()):
         c = ensemble.client(m)
         try:
-            out[m.sid] = dump_tree(c, root)
+            out[m.sid] = dump_tree(c, root, full_stat=full_stat)
         finally:
             ensemble.close_client(c)
     return out
 
 
-def assert_same_everywhere(ensemble, root="/", members=None):
-    """Every (running) member holds the same subtree at `root` (data and stat); returns it."""
-    trees = trees_at_all(ensemble, root, members)
+def assert_same_everywhere(ensemble, root="/", members=None, full_stat=False):
+    """Every (running) member holds the same subtree at `root` (data and stat; `full_stat`:
+    see dump_tree); returns it."""
+    trees = trees_at_all(ensemble, root, members, full_stat)
     sids = sorted(trees)
     ref = trees[sids[0]]
     for sid in sids[1:]:

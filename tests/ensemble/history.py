@@ -184,11 +184,28 @@ class Worker(threading.Thread):
         self.weights = [w for _, w in mix]
         self.server_of = server_of  # client -> sid it is connected to (diagnostics)
         self._stop_event = threading.Event()
+        self._go = threading.Event()  # cleared by suspend(): no new operation
+        self._go.set()
+        self._idle = threading.Event()  # set while suspended with no operation in flight
         self._n = 0
         self.crash = None
 
     def stop(self):
         self._stop_event.set()
+        self._go.set()
+
+    def suspend(self):
+        """Start no new operation until resume(); wait_suspended() waits for the one in
+        flight."""
+        self._idle.clear()
+        self._go.clear()
+
+    def resume(self):
+        self._go.set()
+
+    def wait_suspended(self, timeout):
+        """True once suspended with no operation in flight (or the thread ended)."""
+        return self._idle.wait(timeout) or not self.is_alive()
 
     def session(self):
         cid = self.client.client_id
@@ -207,6 +224,11 @@ class Worker(threading.Thread):
     def run(self):
         try:
             while not self._stop_event.is_set():
+                if not self._go.is_set():
+                    self._idle.set()
+                    self._go.wait(0.05)
+                    continue
+                self._idle.clear()
                 kind = self.rng.choices(self.kinds, self.weights)[0]
                 key = self.rng.choice(self.keys)
                 getattr(self, "_do_" + kind)(key)

@@ -204,6 +204,19 @@ class Workload:
         wait_until(progressed, timeout, interval=0.1,
                    message=f"no progress: fewer than {n} writes acknowledged in {timeout}s")
 
+    def suspend(self, timeout=None):
+        """No new operation from any worker until resume(); returns once none is in flight
+        (an operation ends within op_timeout)."""
+        for w in self.workers:
+            w.suspend()
+        timeout = timeout if timeout is not None else self.op_timeout * 2 + 5
+        for w in self.workers:
+            assert w.wait_suspended(timeout), f"worker {w.process} still busy after {timeout}s"
+
+    def resume(self):
+        for w in self.workers:
+            w.resume()
+
     def stop(self):
         for w in self.workers:
             w.stop()
@@ -261,7 +274,9 @@ class Nemesis:
                 self.stabilize()
                 self._stop.wait(self.rng.uniform(*self.timing.settle))
                 t = time.monotonic()
-                text = getattr(self, name)()
+                # A fault's name, or a step of a test's own: a callable taking the Nemesis
+                # and returning the text to log (test_mixed_storage.py).
+                text = name(self) if callable(name) else getattr(self, name)()
                 self.applied.append(text)
                 self.log(text, t)
             took = self.stabilize()
@@ -423,7 +438,8 @@ def compare_states(states):
 def run_scenario(ens, seed, faults=None, duration=None, log=print, timing=None, clients=None,
                  keys=3):
     """Start `ens` (a ProxiedEnsemble, not started), run the load and the nemesis (the fault
-    names in `faults`, or a seeded sequence repeated until `duration` seconds passed), heal,
+    names in `faults`, or a seeded sequence repeated until `duration` seconds passed; an item
+    of `faults` may also be a callable step(nemesis) -> text, run in its turn), heal,
     read the final state through every member and check the history. Returns a Report; the
     caller cleans up the ensemble."""
     rng = make_rng(seed, "nemesis")

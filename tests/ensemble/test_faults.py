@@ -23,7 +23,9 @@ applied. The long run is fault_run.py. Both are described in README.md ("Fault i
 import pytest
 
 from history import make_rng
-from nemesis import FAULTS, OBSERVER_FAULTS, make_ensemble, run_scenario, seed_from_env
+from nemesis import FAULTS, OBSERVER_FAULTS, run_scenario
+
+# Fixtures `fault_seed` and `proxied`: conftest.py (shared with test_mixed_storage.py).
 
 MIXED_SHAPES = [
     pytest.param(["zookeeper", "zookeeper", "corral"], id="zzC"),
@@ -31,30 +33,9 @@ MIXED_SHAPES = [
 ]
 
 
-@pytest.fixture
-def fault_seed():
-    return seed_from_env()
-
-
-@pytest.fixture
-def proxied(pytestconfig, request):
-    """proxied(impls, seed) -> a ProxiedEnsemble (not started), ended after the test."""
-    made = []
-    name = "".join(ch for ch in request.node.name if ch.isalnum())[-20:]
-
-    def _make(impls, seed, **kw):
-        ens = make_ensemble(impls, seed, corral_bin=pytestconfig.getoption("--corral-bin"),
-                            name=name, keep=pytestconfig.getoption("--keep-server-dirs"), **kw)
-        made.append(ens)
-        return ens
-    try:
-        yield _make
-    finally:
-        for ens in made:
-            ens.cleanup()
-
-
-def run_and_check(ens, seed, faults, capsys, record_timing, label):
+def run_and_check(ens, seed, faults, capsys, record_timing, label, **scenario):
+    """run_scenario (`scenario`: its other arguments, e.g. timing) with the run logged live;
+    asserts the report is ok and returns it."""
     def log(line):
         with capsys.disabled():
             print(line, flush=True)
@@ -62,7 +43,7 @@ def run_and_check(ens, seed, faults, capsys, record_timing, label):
     log(f"\n[faults] {label}: seed {seed} (CORRAL_FAULT_SEED={seed}), members "
         f"{', '.join(f'{m.sid}={m.impl}' for m in ens)}, faults "
         f"{faults or 'every fault once, seeded order'}")
-    report = run_scenario(ens, seed, faults=faults, log=log)
+    report = run_scenario(ens, seed, faults=faults, log=log, **scenario)
     res = report.result
     counts = res.stats if res is not None else {}
     log(f"[faults] {label}: {'PASS' if report.ok else 'FAIL'} seed {seed}: "
