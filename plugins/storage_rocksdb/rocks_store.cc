@@ -66,7 +66,7 @@ sdk::Result<std::unique_ptr<RocksStore>> RocksStore::open(const RocksSettings& s
     if (ec) return Status(Code::kIoError, fmt::format("cannot create {}: {}", wal.string(), ec.message()));
   }
 
-  const size_t cache_bytes = static_cast<size_t>(settings.cache_mb) << 20;
+  const size_t cache_bytes = settings.blockCacheBytes();
   store->cache_ = rocksdb::NewLRUCache(cache_bytes, /*num_shard_bits=*/-1, /*strict_capacity_limit=*/false,
                                        /*high_pri_pool_ratio=*/0.2);
   store->statistics_ = rocksdb::CreateDBStatistics();
@@ -98,6 +98,9 @@ sdk::Result<std::unique_ptr<RocksStore>> RocksStore::open(const RocksSettings& s
   table.block_size = 16 * 1024;
   auto point_table = table;
   point_table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  // Point lookups (every read, every apply) find their key inside a block by hash.
+  point_table.data_block_index_type = rocksdb::BlockBasedTableOptions::kDataBlockBinaryAndHash;
+  point_table.block_size = 4 * 1024;
 
   std::vector<rocksdb::ColumnFamilyDescriptor> families;
   for (size_t i = 0; i < static_cast<size_t>(Cf::kCount); ++i) {
@@ -111,6 +114,11 @@ sdk::Result<std::unique_ptr<RocksStore>> RocksStore::open(const RocksSettings& s
     cf.level_compaction_dynamic_level_bytes = true;
     const bool point = which == Cf::kNodes || which == Cf::kSessions || which == Cf::kMeta;
     cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(point ? point_table : table));
+    if (point) {
+      // A bloom filter in front of each memtable: a lookup of a key it lacks skips the skiplist.
+      cf.memtable_whole_key_filtering = true;
+      cf.memtable_prefix_bloom_size_ratio = 0.05;
+    }
     families.emplace_back(cfName(which), cf);
   }
   std::vector<rocksdb::ColumnFamilyHandle*> handles;

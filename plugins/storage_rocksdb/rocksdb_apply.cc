@@ -80,21 +80,36 @@ Status RocksdbStorage::commitStaged(StagedWrites& staged, sdk::Zxid zxid, const 
     if (auto st = batch.Put(store_->cf(Cf::kUndo), be64Key(static_cast<uint64_t>(zxid)), encodeUndo(undo)); !st.ok()) {
       return toStatus(st, "batch");
     }
-    (void)batch.Put(store_->cf(Cf::kMeta), kMetaUndoCount, be64Key(static_cast<uint64_t>(undo_entries_.load() + 1)));
+    // The count only sizes retention: written now and then, not with every txn.
+    if ((undo_entries_.load() + 1) % 256 == 0) {
+      (void)batch.Put(store_->cf(Cf::kMeta), kMetaUndoCount, be64Key(static_cast<uint64_t>(undo_entries_.load() + 1)));
+    }
   }
   if (auto st = batch.Put(store_->cf(Cf::kMeta), kMetaApplied, encodeApplied(zxid, after)); !st.ok()) {
     return toStatus(st, "batch");
   }
-  // Not synced: the txn is already durable in the log; after a crash the log tail past the
-  // applied zxid on disk is applied again (rocksdb_recovery.cc).
+  // Without the WAL: the txn is already durable in the log. Column families are flushed
+  // together (atomic_flush), so the files always hold the state of one applied zxid, and after
+  // a crash the log tail past it is applied again (rocksdb_recovery.cc).
   auto status = writeApplied(batch);
   if (!status.ok()) {
     acls_.dropStaged();
     return toStatus(status, "applying txn " + std::to_string(zxid));
   }
   acls_.commitStaged();
+  staged.publish();
   if (with_undo) {
     ++undo_entries_;
+    // Bounds what a crash loses from the memtables, and so the log tail replayed at start.
+    if (++since_flush_ >= kFlushEveryTxns) {
+      since_flush_ = 0;
+      rocksdb::FlushOptions flush;
+      flush.wait = false;
+      flush.allow_write_stall = true;
+      std::vector<rocksdb::ColumnFamilyHandle*> all;
+      for (size_t i = 0; i < static_cast<size_t>(Cf::kCount); ++i) all.push_back(store_->cf(static_cast<Cf>(i)));
+      (void)store_->db().Flush(flush, all);
+    }
     if (++since_undo_trim_ >= std::max<int64_t>(100, settings_.undo_retain_txns / 20)) {
       since_undo_trim_ = 0;
       trimUndo();
@@ -105,7 +120,9 @@ Status RocksdbStorage::commitStaged(StagedWrites& staged, sdk::Zxid zxid, const 
 
 rocksdb::Status RocksdbStorage::writeApplied(rocksdb::WriteBatch& batch) {
   for (int attempt = 0;; ++attempt) {
-    auto status = store_->db().Write(rocksdb::WriteOptions(), &batch);
+    rocksdb::WriteOptions options;
+    options.disableWAL = true;
+    auto status = store_->db().Write(options, &batch);
     const bool no_space = status.IsNoSpace() || status.ToString().find("No space left") != std::string::npos;
     if (status.ok() || !no_space) return status;
     // The txn is durable in the log and clients were answered from it: failing here would stop
@@ -122,7 +139,7 @@ Status RocksdbStorage::applyLocked(const sdk::TxnEntry& txn, sdk::ApplyMode mode
   const bool replay = mode == sdk::ApplyMode::kReplay;
   outcomes.clear();
   const auto& header = txn.header;
-  StagedWrites staged(*store_);
+  StagedWrites staged(*store_, &node_cache_);
   TreeCounters counters = counters_;
   TreeOps ops(staged, acls_, counters);
   std::optional<std::pair<sdk::SessionId, int32_t>> opened;
@@ -228,7 +245,7 @@ Status RocksdbStorage::setConfigNode(std::string_view text, sdk::Zxid version) n
     if (!store_) return Status(Code::kIoError, "storage.rocksdb is not started");
     const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
                          std::chrono::system_clock::now().time_since_epoch()).count();
-    StagedWrites staged(*store_);
+    StagedWrites staged(*store_, &node_cache_);
     TreeCounters counters = counters_;
     TreeOps ops(staged, acls_, counters);
     auto stat = ops.setData(sdk::kConfigPath, text, -1, version, now);

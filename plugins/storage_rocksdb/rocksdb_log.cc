@@ -1,4 +1,5 @@
 #include <chrono>
+#include <limits>
 
 #include <fmt/format.h>
 #include <rocksdb/iterator.h>
@@ -162,16 +163,42 @@ Status RocksdbStorage::writeBatch(std::vector<Pending>& batch, bool& no_space) {
 
 // ---- retention ------------------------------------------------------------------------------
 
+sdk::Result<sdk::Zxid> RocksdbStorage::persistedApplied() {
+  rocksdb::ReadOptions options;
+  options.read_tier = rocksdb::kPersistedTier;  // the files (and WAL), not the memtables
+  std::string bytes;
+  auto status = store_->db().Get(options, store_->cf(Cf::kMeta), kMetaApplied, &bytes);
+  if (!status.ok()) return toStatus(status, "reading the persisted applied zxid");
+  sdk::Zxid zxid = 0;
+  TreeCounters counters;
+  if (!decodeApplied(bytes, zxid, counters)) return Status(Code::kCorruptData, "the applied zxid record does not decode");
+  return zxid;
+}
+
 sdk::Result<sdk::Zxid> RocksdbStorage::trimColumn(Cf cf, int64_t retain, std::atomic<int64_t>& entries) {
   const int64_t excess = entries.load() - retain;
   if (excess <= 0) return sdk::Zxid{0};
+  // The log must keep every txn the files' state has not applied yet: they are replayed after a crash.
+  sdk::Zxid limit = std::numeric_limits<sdk::Zxid>::max();
+  if (cf == Cf::kLog) {
+    auto persisted = persistedApplied();
+    if (!persisted.isOk()) return persisted.status();
+    limit = *persisted;
+  }
+  // Start past what earlier trims dropped: their range tombstones would be walked again.
+  const sdk::Zxid floor = cf == Cf::kLog ? log_base_.load() : undo_floor_.load();
+  const std::string lower = be64Key(static_cast<uint64_t>(floor) + 1);
+  rocksdb::Slice lower_slice(lower);
   rocksdb::ReadOptions options;
   options.fill_cache = false;
+  options.iterate_lower_bound = &lower_slice;
   std::unique_ptr<rocksdb::Iterator> it(store_->db().NewIterator(options, store_->cf(cf)));
   sdk::Zxid last_dropped = 0;
   int64_t skipped = 0;
-  for (it->SeekToFirst(); it->Valid() && skipped < excess; it->Next(), ++skipped) {
-    last_dropped = static_cast<sdk::Zxid>(getBe64(it->key().data()));
+  for (it->Seek(lower); it->Valid() && skipped < excess; it->Next(), ++skipped) {
+    const auto zxid = static_cast<sdk::Zxid>(getBe64(it->key().data()));
+    if (zxid > limit) break;
+    last_dropped = zxid;
   }
   if (!it->status().ok()) return toStatus(it->status(), fmt::format("scanning the {} column family", cfName(cf)));
   if (skipped == 0) return sdk::Zxid{0};
@@ -280,6 +307,9 @@ Status RocksdbStorage::truncateLog(sdk::Zxid zxid) noexcept {
     if (auto status = holdsLogEntry(zxid, held); !status.isOk()) return status;
     if (!held) return Status(Code::kNotFound, fmt::format("the log does not hold {:#x}", zxid));
 
+    // The undo records restore the keys later txns touched; every other key must already be in
+    // the files as of now, or a crash after the TRUNC would mix states: flush first.
+    if (auto flushed = store_->flushAll(); !flushed.isOk()) return flushed;
     rocksdb::WriteBatch batch;
     const sdk::Zxid applied = last_applied_.load();
     TreeCounters counters = counters_;
@@ -326,6 +356,7 @@ Status RocksdbStorage::truncateLog(sdk::Zxid zxid) noexcept {
     rocksdb::WriteOptions options;
     options.sync = true;
     if (auto status = db.Write(options, &batch); !status.ok()) return toStatus(status, "truncating the log");
+    node_cache_.clear();
     host_.logger().info("truncated the log to {:#x} (applied was {:#x})", zxid, applied);
     last_logged_ = zxid;
     return reloadAfterRewind();

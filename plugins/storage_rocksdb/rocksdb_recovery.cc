@@ -53,6 +53,7 @@ Status RocksdbStorage::freshTree() {
     return toStatus(status, "writing the initial tree");
   }
   acls_.commitStaged();
+  node_cache_.clear();
   return Status::ok();
 }
 

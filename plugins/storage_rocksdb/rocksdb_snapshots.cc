@@ -67,6 +67,7 @@ Status RocksdbStorage::wipeState() {
   options.sync = true;
   if (auto status = store_->db().Write(options, &batch); !status.ok()) return toStatus(status, "clearing the database");
   acls_.clear();
+  node_cache_.clear();
   {
     std::lock_guard lock(sessions_mutex_);
     sessions_.clear();
@@ -94,6 +95,7 @@ Status RocksdbStorage::finishLoad(BulkLoader& loader, sdk::Zxid zxid, sdk::Zxid 
   if (auto status = store_->db().Delete(sync, store_->cf(Cf::kMeta), kMetaLoading); !status.ok()) {
     return toStatus(status, "load");
   }
+  node_cache_.clear();
   counters_ = loader.counters();
   node_count_ = counters_.nodes;
   ephemeral_count_ = counters_.ephemerals;
@@ -138,6 +140,7 @@ Status RocksdbStorage::loadSnapshotLocked(sdk::Zxid zxid, const sdk::SnapshotSou
     rocksdb::WriteBatch batch;
     if (staged.build(batch, ignored).isOk() && store_->db().Write(rocksdb::WriteOptions(), &batch).ok()) acls_.commitStaged();
     acls_.dropStaged();
+    node_cache_.clear();
     counters_ = counters;
     node_count_ = counters.nodes;
     data_size_ = counters.data_size;

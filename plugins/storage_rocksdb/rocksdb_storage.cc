@@ -12,7 +12,7 @@ using sdk::Status;
 // ---- life cycle -----------------------------------------------------------------------------
 
 RocksdbStorage::RocksdbStorage(sdk::Host& host, RocksSettings settings)
-    : host_(host), settings_(std::move(settings)), metrics_(host.metrics()) {}
+    : host_(host), settings_(std::move(settings)), metrics_(host.metrics()), node_cache_(settings_.nodeCacheBytes()) {}
 
 RocksdbStorage::~RocksdbStorage() { stop(); }
 
@@ -71,15 +71,24 @@ Code RocksdbStorage::read(std::string_view path, uint32_t fields, sdk::NodeRead&
     // The node and its children from one point in time: never a count that the list disagrees with.
     std::optional<ScopedSnapshot> snapshot;
     if (fields & sdk::NodeRead::kChildren) options.snapshot = snapshot.emplace(db).get();
+    const std::string key = nodeKey(path);
+    NodeCache::Value cached;
+    NodeCache::Miss miss;
+    // A listing comes from the snapshot with its node; other reads may come from the cache.
+    if (!snapshot) cached = node_cache_.find(key, miss);
     rocksdb::PinnableSlice bytes;
-    auto status = db.Get(options, store_->cf(Cf::kNodes), nodeKey(path), &bytes);
-    if (status.IsNotFound()) return Code::kNoNode;
-    if (!status.ok()) {
-      host_.logger().error("reading {}: {}", path, status.ToString());
-      return status.IsCorruption() ? Code::kCorruptData : Code::kIoError;
+    if (!cached) {
+      auto status = db.Get(options, store_->cf(Cf::kNodes), key, &bytes);
+      if (status.IsNotFound()) return Code::kNoNode;
+      if (!status.ok()) {
+        host_.logger().error("reading {}: {}", path, status.ToString());
+        return status.IsCorruption() ? Code::kCorruptData : Code::kIoError;
+      }
+      if (!snapshot) node_cache_.fill(key, bytes.ToString(), miss);
     }
+    const std::string_view record = cached ? std::string_view(*cached) : std::string_view(bytes.data(), bytes.size());
     NodeValue node;
-    if (!decodeNode(std::string_view(bytes.data(), bytes.size()), node, (fields & sdk::NodeRead::kData) != 0)) {
+    if (!decodeNode(record, node, (fields & sdk::NodeRead::kData) != 0)) {
       host_.logger().error("the record of {} does not decode", path);
       return Code::kCorruptData;
     }

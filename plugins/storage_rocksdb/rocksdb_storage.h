@@ -29,6 +29,7 @@
 #include "corral/host.h"
 #include "corral/storage.h"
 #include "encoding.h"
+#include "node_cache.h"
 #include "rocks_metrics.h"
 #include "rocks_store.h"
 #include "settings.h"
@@ -102,6 +103,7 @@ class RocksdbStorage final : public sdk::Storage {
   RocksSettings settings_;
   std::unique_ptr<RocksStore> store_;
   std::unique_ptr<DiskGuard> disk_;
+  mutable NodeCache node_cache_;  // filled by readers too
   bool created_ = false;
   AclTable acls_;
   RocksMetrics metrics_;
@@ -133,6 +135,10 @@ class RocksdbStorage final : public sdk::Storage {
   std::atomic<int64_t> undo_entries_{0};
   int64_t since_log_trim_ = 0;   // writer thread
   int64_t since_undo_trim_ = 0;  // apply strand
+  int64_t since_flush_ = 0;      // apply strand
+  static constexpr int64_t kFlushEveryTxns = 20000;
+  // The applied zxid of the state in the database's files (what a crash would leave).
+  sdk::Result<sdk::Zxid> persistedApplied();
   // Drops the oldest entries of `cf` beyond `retain` (with its count in meta); the zxid of the
   // last dropped one, or 0.
   sdk::Result<sdk::Zxid> trimColumn(Cf cf, int64_t retain, std::atomic<int64_t>& entries);

@@ -30,6 +30,10 @@ struct RocksSettings {
 
   static sdk::Result<RocksSettings> fromConfig(const sdk::PluginConfig& config);
   std::filesystem::path dbDir() const { return data_dir / "rocksdb"; }
+  // rocksdb.cacheSizeMb split: a quarter for the node cache (node_cache.h), the rest for
+  // RocksDB's block cache (which also carries the memtables and index/filter blocks).
+  size_t nodeCacheBytes() const { return static_cast<size_t>(cache_mb << 20) / 4; }
+  size_t blockCacheBytes() const { return static_cast<size_t>(cache_mb << 20) - nodeCacheBytes(); }
   // Empty when the WAL stays in dbDir().
   std::filesystem::path walDir() const;
 };

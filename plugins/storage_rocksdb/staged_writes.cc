@@ -7,10 +7,19 @@ using sdk::Status;
 sdk::Result<StagedWrites::Slot*> StagedWrites::slot(Cf cf, std::string_view key) {
   auto it = slots_.find(std::make_pair(cf, std::string(key)));
   if (it != slots_.end()) return &it->second;
+  Slot fresh;
+  NodeCache::Miss miss;
+  if (cf == Cf::kNodes && cache_ != nullptr) {
+    if (auto cached = cache_->find(key, miss)) {
+      fresh.original = *cached;
+      fresh.current = *cached;
+      return &slots_.emplace(std::make_pair(cf, std::string(key)), std::move(fresh)).first->second;
+    }
+  }
   std::string value;
   auto status = store_.db().Get(rocksdb::ReadOptions(), store_.cf(cf), rocksdb::Slice(key.data(), key.size()), &value);
-  Slot fresh;
   if (status.ok()) {
+    if (cf == Cf::kNodes && cache_ != nullptr) cache_->fill(key, value, miss);
     fresh.original = value;
     fresh.current = std::move(value);
   } else if (!status.IsNotFound()) {
@@ -52,6 +61,18 @@ void StagedWrites::erase(Cf cf, std::string_view key, bool known_present) {
     it = slots_.find(std::make_pair(cf, std::string(key)));
   }
   it->second.current.reset();
+}
+
+void StagedWrites::publish() {
+  if (cache_ == nullptr) return;
+  for (auto& [id, slot] : slots_) {
+    if (id.first != Cf::kNodes || slot.current == slot.original) continue;
+    if (slot.current) {
+      cache_->put(id.second, *slot.current);
+    } else {
+      cache_->erase(id.second);
+    }
+  }
 }
 
 Status StagedWrites::build(rocksdb::WriteBatch& batch, UndoRecord& undo) {

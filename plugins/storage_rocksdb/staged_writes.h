@@ -14,13 +14,15 @@
 
 #include "corral/status.h"
 #include "encoding.h"
+#include "node_cache.h"
 #include "rocks_store.h"
 
 namespace corral::plugins::rocks {
 
 class StagedWrites {
  public:
-  explicit StagedWrites(RocksStore& store) : store_(store) {}
+  // `cache` (may be null) serves node reads and learns the written nodes in publish().
+  explicit StagedWrites(RocksStore& store, NodeCache* cache = nullptr) : store_(store), cache_(cache) {}
 
   // What the key holds as the txn sees it (nullopt: absent); kIoError/kCorruptData when the
   // database cannot be read.
@@ -33,6 +35,8 @@ class StagedWrites {
   // Adds every change to `batch` and their old values to `undo`; false when nothing changed.
   sdk::Status build(rocksdb::WriteBatch& batch, UndoRecord& undo);
   void clear() { slots_.clear(); }
+  // After the batch is in the database: the node cache takes the new records.
+  void publish();
 
  private:
   struct Slot {
@@ -41,6 +45,7 @@ class StagedWrites {
   };
   sdk::Result<Slot*> slot(Cf cf, std::string_view key);
   RocksStore& store_;
+  NodeCache* cache_;
   std::map<std::pair<Cf, std::string>, Slot, std::less<>> slots_;
 };
 
