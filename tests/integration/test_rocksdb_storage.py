@@ -81,6 +81,18 @@ def test_zookeeper_data_dir_is_imported_then_exported_back(pair, pytestconfig):
     out = os.path.join(pair.root, "exported")
     result = tool(pytestconfig, "export", pair.data_dir, out)
     assert result.returncode == 0, result.stderr
+    # corral-logtool reads what export wrote: the snapshot's nodes and the retained txns.
+    logtool = os.path.join(os.path.dirname(pytestconfig.getoption("--corral-bin")), "corral-logtool")
+    exported = sorted(os.listdir(os.path.join(out, "version-2")))
+    snap = [f for f in exported if f.startswith("snapshot.")]
+    logs = [f for f in exported if f.startswith("log.")]
+    assert len(snap) == 1 and len(logs) == 1, exported
+    dumped = subprocess.run([logtool, "snapshot", os.path.join(out, "version-2", snap[0]), "--json"],
+                            capture_output=True, text=True, timeout=60)
+    assert dumped.returncode == 0 and "/it/after" in dumped.stdout, dumped.stderr
+    dumped = subprocess.run([logtool, "log", os.path.join(out, "version-2", logs[0]), "--json"],
+                            capture_output=True, text=True, timeout=60)
+    assert dumped.returncode == 0 and "/it/after" in dumped.stdout, dumped.stderr
     pair.data_dir = out
     zk = pair.start("zookeeper")
     assert_same_tree(after, dump_tree(zk.port))
