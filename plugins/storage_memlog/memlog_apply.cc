@@ -1,150 +1,61 @@
 #include <algorithm>
 #include <chrono>
 
+#include "corral/formats/txn_apply.h"
 #include "corral/path.h"
 #include "memlog_storage.h"
 
 namespace corral::plugins::memlog {
 
 using sdk::Code;
-using sdk::OpCode;
 using sdk::Status;
 
 namespace {
 
-std::optional<std::string_view> view(const sdk::OptionalBytes& data) {
-  if (!data) return std::nullopt;
-  return std::string_view(*data);
-}
+// The DataTree and the session table as formats::applyTxn mutates them.
+class MemlogMutations final : public formats::TreeMutations {
+ public:
+  MemlogMutations(DataTree& tree, std::map<sdk::SessionId, int32_t>& sessions) : tree_(tree), sessions_(sessions) {}
+
+  Status create(std::string_view path, std::optional<std::string_view> data, const sdk::AclList& acl, int64_t owner,
+                int32_t parent_cversion, sdk::Zxid zxid, sdk::TimeMs time, sdk::Stat* out_stat) override {
+    return tree_.createNode(path, data, acl, owner, parent_cversion, zxid, time, out_stat);
+  }
+  Status remove(std::string_view path, sdk::Zxid zxid) override { return tree_.deleteNode(path, zxid); }
+  sdk::Result<sdk::Stat> setData(std::string_view path, std::optional<std::string_view> data, int32_t version,
+                                 sdk::Zxid zxid, sdk::TimeMs time) override {
+    return tree_.setData(path, data, version, zxid, time);
+  }
+  sdk::Result<sdk::Stat> setAcl(std::string_view path, const sdk::AclList& acl, int32_t aversion) override {
+    return tree_.setAcl(path, acl, aversion);
+  }
+  Status setCversionPzxid(std::string_view path, int32_t cversion, sdk::Zxid zxid) override {
+    return tree_.setCversionPzxid(path, cversion, zxid);
+  }
+  // A fuzzy snapshot may have written the node with an ACL key its ACL map did not list yet,
+  // loaded with a placeholder ACL; the txn carries the real one.
+  void restorePlaceholderAcl(std::string_view path, const sdk::AclList& acl, sdk::Zxid zxid) override {
+    auto node = tree_.getNode(path);
+    if (node.isOk() && node->persisted.czxid == zxid && node->acl && *node->acl == unknownAclPlaceholder()) {
+      (void)tree_.setAcl(path, acl, node->persisted.aversion);
+    }
+  }
+  std::vector<std::string> ephemeralsOf(sdk::SessionId session) override { return tree_.ephemerals(session); }
+  void openSession(sdk::SessionId session, int32_t timeout_ms) override { sessions_[session] = timeout_ms; }
+  void closeSession(sdk::SessionId session) override { sessions_.erase(session); }
+
+ private:
+  DataTree& tree_;
+  std::map<sdk::SessionId, int32_t>& sessions_;
+};
 
 }  // namespace
 
-// A replayed create (any flavour, also inside a multi) that meets the very node it created: a
-// fuzzy snapshot may have written that node with an ACL key its ACL map did not list yet, loaded
-// with a placeholder ACL; the txn carries the real one.
-void MemlogStorage::restorePlaceholderAcl(const std::string& path, const sdk::AclList& acl, sdk::Zxid zxid) {
-  auto node = tree_->getNode(path);
-  if (node.isOk() && node->persisted.czxid == zxid && node->acl && *node->acl == unknownAclPlaceholder()) {
-    (void)tree_->setAcl(path, acl, node->persisted.aversion);
-  }
-}
-
-Status MemlogStorage::applyOne(OpCode type, const sdk::TxnBody& body, const sdk::TxnHeader& header,
-                               sdk::OpOutcome& outcome, bool replay) {
-  DataTree& tree = *tree_;
-  outcome.type = type;
-  outcome.err = Code::kOk;
-  Status status;
-  if (const auto* create = std::get_if<sdk::CreateTxn>(&body)) {
-    outcome.path = create->path;
-    status = tree.createNode(create->path, view(create->data), create->acl,
-                             create->ephemeral ? header.client_id : 0, create->parent_cversion,
-                             header.zxid, header.time, &outcome.stat);
-  } else if (const auto* container = std::get_if<sdk::CreateContainerTxn>(&body)) {
-    outcome.path = container->path;
-    status = tree.createNode(container->path, view(container->data), container->acl,
-                             sdk::owner::kContainer, container->parent_cversion, header.zxid,
-                             header.time, &outcome.stat);
-  } else if (const auto* ttl = std::get_if<sdk::CreateTtlTxn>(&body)) {
-    outcome.path = ttl->path;
-    status = tree.createNode(ttl->path, view(ttl->data), ttl->acl, sdk::owner::ttlOwner(ttl->ttl),
-                             ttl->parent_cversion, header.zxid, header.time, &outcome.stat);
-  } else if (const auto* remove = std::get_if<sdk::DeleteTxn>(&body)) {
-    outcome.path = remove->path;
-    status = tree.deleteNode(remove->path, header.zxid);
-  } else if (const auto* set = std::get_if<sdk::SetDataTxn>(&body)) {
-    outcome.path = set->path;
-    auto stat = tree.setData(set->path, view(set->data), set->version, header.zxid, header.time);
-    if (stat.isOk()) outcome.stat = *stat;
-    status = stat.status();
-  } else if (const auto* set_acl = std::get_if<sdk::SetAclTxn>(&body)) {
-    outcome.path = set_acl->path;
-    auto stat = tree.setAcl(set_acl->path, set_acl->acl, set_acl->version);
-    if (stat.isOk()) outcome.stat = *stat;
-    status = stat.status();
-  } else if (const auto* check = std::get_if<sdk::CheckVersionTxn>(&body)) {
-    outcome.path = check->path;
-  } else if (const auto* error = std::get_if<sdk::ErrorTxn>(&body)) {
-    outcome.type = OpCode::kError;
-    outcome.err = error->err;
-  }
-  if (replay && status.code() == Code::kNodeExists) {
-    if (const auto* create = std::get_if<sdk::CreateTxn>(&body)) restorePlaceholderAcl(create->path, create->acl, header.zxid);
-    if (const auto* c = std::get_if<sdk::CreateContainerTxn>(&body)) restorePlaceholderAcl(c->path, c->acl, header.zxid);
-    if (const auto* t = std::get_if<sdk::CreateTtlTxn>(&body)) restorePlaceholderAcl(t->path, t->acl, header.zxid);
-  }
-  if (!status.isOk()) outcome.err = status.code();
-  return status;
-}
-
 Status MemlogStorage::applyLocked(const sdk::TxnEntry& txn, sdk::ApplyMode mode, std::vector<sdk::OpOutcome>& outcomes) {
-  const bool replay = mode == sdk::ApplyMode::kReplay;
-  outcomes.clear();
-  const auto& header = txn.header;
-  Status result;
-  switch (header.type) {
-    case OpCode::kCreateSession:
-      if (const auto* create = std::get_if<sdk::CreateSessionTxn>(&txn.body)) {
-        sessions_[header.client_id] = create->timeout;
-      }
-      break;
-    case OpCode::kCloseSession: {
-      sessions_.erase(header.client_id);
-      const auto& close = std::get<sdk::CloseSessionTxn>(txn.body);
-      std::vector<std::string> paths = close.no_body ? tree_->ephemerals(header.client_id) : close.paths_to_delete;
-      for (const auto& path : paths) {
-        auto status = tree_->deleteNode(path, header.zxid);
-        if (!status.isOk() && status.code() != Code::kNoNode) result = status;
-        outcomes.push_back({OpCode::kDelete, status.code(), path, {}});
-      }
-      break;
-    }
-    case OpCode::kMulti: {
-      const auto& multi = std::get<sdk::MultiTxn>(txn.body);
-      bool failed = false;
-      for (const auto& sub : multi.txns) failed = failed || sub.type == OpCode::kError;
-      bool past_failure = false;
-      for (const auto& sub : multi.txns) {
-        sdk::OpOutcome outcome;
-        if (failed) {
-          // A failed multi changes nothing: each op reports 0 before the failing one,
-          // the failing op its code, and the ones after it RuntimeInconsistency.
-          sdk::TxnBody body;
-          Code code = past_failure ? Code::kRuntimeInconsistency : Code::kOk;
-          if (sub.type == OpCode::kError && sdk::decodeSubTxn(sub, body)) {
-            code = std::get<sdk::ErrorTxn>(body).err;
-            past_failure = true;
-          }
-          outcomes.push_back({OpCode::kError, code, {}, {}});
-          continue;
-        }
-        sdk::TxnBody body;
-        if (!sdk::decodeSubTxn(sub, body)) {
-          return Status(Code::kCorruptData, "undecodable op in multi txn");
-        }
-        auto status = applyOne(sub.type, body, header, outcome, replay);
-        if (!status.isOk() && result.isOk()) result = status;
-        outcomes.push_back(std::move(outcome));
-      }
-      break;
-    }
-    default: {
-      sdk::OpOutcome outcome;
-      result = applyOne(header.type, txn.body, header, outcome, replay);
-      if (replay && header.type == OpCode::kCreate && result.code() == Code::kNodeExists) {
-        // DataTree.processTxn: a create that meets an existing node during restore (fuzzy
-        // snapshot) still advances the parent's cversion and pzxid.
-        const auto& create = std::get<sdk::CreateTxn>(txn.body);
-        (void)tree_->setCversionPzxid(sdk::parentOf(create.path), create.parent_cversion, header.zxid);
-      }
-      outcomes.push_back(std::move(outcome));
-      break;
-    }
-  }
-  last_applied_ = header.zxid;
-  // DataTree.processTxn during restore: a node a fuzzy snapshot already created (or deleted) is
-  // expected, not a divergence.
-  if (replay && (result.code() == Code::kNoNode || result.code() == Code::kNodeExists)) return Status::ok();
+  MemlogMutations mutations(*tree_, sessions_);
+  Status result = formats::applyTxn(mutations, txn, mode, outcomes);
+  if (result.code() == Code::kCorruptData) return result;  // nothing applied: an undecodable multi
+  last_applied_ = txn.header.zxid;
   return result;
 }
 

@@ -118,9 +118,6 @@ class MemlogStorage final : public sdk::Storage {
 
   // apply
   sdk::Status applyLocked(const sdk::TxnEntry& txn, sdk::ApplyMode mode, std::vector<sdk::OpOutcome>& outcomes);
-  sdk::Status applyOne(sdk::OpCode type, const sdk::TxnBody& body, const sdk::TxnHeader& header,
-                       sdk::OpOutcome& outcome, bool replay);
-  void restorePlaceholderAcl(const std::string& path, const sdk::AclList& acl, sdk::Zxid zxid);
   // recovery
   sdk::Status recoverLocked(std::vector<sdk::RecoveredSession>& sessions);
   sdk::Status loadSnapshotFile(const formats::DataFile& file, formats::SnapshotInfo& info);

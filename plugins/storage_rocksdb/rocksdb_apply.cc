@@ -3,6 +3,7 @@
 
 #include <rocksdb/write_batch.h>
 
+#include "corral/formats/txn_apply.h"
 #include "corral/path.h"
 #include "rocksdb_storage.h"
 #include "staged_writes.h"
@@ -16,57 +17,51 @@ using sdk::Status;
 
 namespace {
 
-std::optional<std::string_view> view(const sdk::OptionalBytes& data) {
-  if (!data) return std::nullopt;
-  return std::string_view(*data);
-}
+// TreeOps plus the sessions column family, as formats::applyTxn mutates them; the session
+// changes are reported back so the in-memory table follows once the batch is written.
+class RocksMutations final : public formats::TreeMutations {
+ public:
+  RocksMutations(TreeOps& ops, StagedWrites& staged, std::function<std::vector<std::string>(sdk::SessionId)> ephemerals)
+      : ops_(ops), staged_(staged), ephemerals_(std::move(ephemerals)) {}
 
-Status applyOne(TreeOps& ops, OpCode type, const sdk::TxnBody& body, const sdk::TxnHeader& header,
-                sdk::OpOutcome& outcome, bool replay) {
-  outcome.type = type;
-  outcome.err = Code::kOk;
-  Status status;
-  const sdk::AclList* created_acl = nullptr;
-  if (const auto* create = std::get_if<sdk::CreateTxn>(&body)) {
-    outcome.path = create->path;
-    created_acl = &create->acl;
-    status = ops.create(create->path, view(create->data), create->acl, create->ephemeral ? header.client_id : 0,
-                        create->parent_cversion, header.zxid, header.time, &outcome.stat);
-  } else if (const auto* container = std::get_if<sdk::CreateContainerTxn>(&body)) {
-    outcome.path = container->path;
-    created_acl = &container->acl;
-    status = ops.create(container->path, view(container->data), container->acl, sdk::owner::kContainer,
-                        container->parent_cversion, header.zxid, header.time, &outcome.stat);
-  } else if (const auto* ttl = std::get_if<sdk::CreateTtlTxn>(&body)) {
-    outcome.path = ttl->path;
-    created_acl = &ttl->acl;
-    status = ops.create(ttl->path, view(ttl->data), ttl->acl, sdk::owner::ttlOwner(ttl->ttl), ttl->parent_cversion,
-                        header.zxid, header.time, &outcome.stat);
-  } else if (const auto* remove = std::get_if<sdk::DeleteTxn>(&body)) {
-    outcome.path = remove->path;
-    status = ops.remove(remove->path, header.zxid);
-  } else if (const auto* set = std::get_if<sdk::SetDataTxn>(&body)) {
-    outcome.path = set->path;
-    auto stat = ops.setData(set->path, view(set->data), set->version, header.zxid, header.time);
-    if (stat.isOk()) outcome.stat = *stat;
-    status = stat.status();
-  } else if (const auto* set_acl = std::get_if<sdk::SetAclTxn>(&body)) {
-    outcome.path = set_acl->path;
-    auto stat = ops.setAcl(set_acl->path, set_acl->acl, set_acl->version);
-    if (stat.isOk()) outcome.stat = *stat;
-    status = stat.status();
-  } else if (const auto* check = std::get_if<sdk::CheckVersionTxn>(&body)) {
-    outcome.path = check->path;
-  } else if (const auto* error = std::get_if<sdk::ErrorTxn>(&body)) {
-    outcome.type = OpCode::kError;
-    outcome.err = error->err;
+  Status create(std::string_view path, std::optional<std::string_view> data, const sdk::AclList& acl, int64_t owner,
+                int32_t parent_cversion, sdk::Zxid zxid, sdk::TimeMs time, sdk::Stat* out_stat) override {
+    return ops_.create(path, data, acl, owner, parent_cversion, zxid, time, out_stat);
   }
-  if (replay && status.code() == Code::kNodeExists && created_acl != nullptr) {
-    ops.restorePlaceholderAcl(outcome.path, *created_acl, header.zxid);
+  Status remove(std::string_view path, sdk::Zxid zxid) override { return ops_.remove(path, zxid); }
+  sdk::Result<sdk::Stat> setData(std::string_view path, std::optional<std::string_view> data, int32_t version,
+                                 sdk::Zxid zxid, sdk::TimeMs time) override {
+    return ops_.setData(path, data, version, zxid, time);
   }
-  if (!status.isOk()) outcome.err = status.code();
-  return status;
-}
+  sdk::Result<sdk::Stat> setAcl(std::string_view path, const sdk::AclList& acl, int32_t aversion) override {
+    return ops_.setAcl(path, acl, aversion);
+  }
+  Status setCversionPzxid(std::string_view path, int32_t cversion, sdk::Zxid zxid) override {
+    return ops_.setCversionPzxid(path, cversion, zxid);
+  }
+  void restorePlaceholderAcl(std::string_view path, const sdk::AclList& acl, sdk::Zxid zxid) override {
+    ops_.restorePlaceholderAcl(path, acl, zxid);
+  }
+  std::vector<std::string> ephemeralsOf(sdk::SessionId session) override { return ephemerals_(session); }
+  void openSession(sdk::SessionId session, int32_t timeout_ms) override {
+    std::string timeout;
+    putBe32(timeout, static_cast<uint32_t>(timeout_ms));
+    staged_.put(Cf::kSessions, be64Key(static_cast<uint64_t>(session)), std::move(timeout));
+    opened.emplace(session, timeout_ms);
+  }
+  void closeSession(sdk::SessionId session) override {
+    staged_.erase(Cf::kSessions, be64Key(static_cast<uint64_t>(session)));
+    closed = session;
+  }
+
+  std::optional<std::pair<sdk::SessionId, int32_t>> opened;
+  std::optional<sdk::SessionId> closed;
+
+ private:
+  TreeOps& ops_;
+  StagedWrites& staged_;
+  std::function<std::vector<std::string>(sdk::SessionId)> ephemerals_;
+};
 
 }  // namespace
 
@@ -136,76 +131,14 @@ rocksdb::Status RocksdbStorage::writeApplied(rocksdb::WriteBatch& batch) {
 }
 
 Status RocksdbStorage::applyLocked(const sdk::TxnEntry& txn, sdk::ApplyMode mode, std::vector<sdk::OpOutcome>& outcomes) {
-  const bool replay = mode == sdk::ApplyMode::kReplay;
-  outcomes.clear();
   const auto& header = txn.header;
   StagedWrites staged(*store_, &node_cache_);
   TreeCounters counters = counters_;
   TreeOps ops(staged, acls_, counters);
-  std::optional<std::pair<sdk::SessionId, int32_t>> opened;
-  std::optional<sdk::SessionId> closed;
-  Status result;
-  switch (header.type) {
-    case OpCode::kCreateSession:
-      if (const auto* create = std::get_if<sdk::CreateSessionTxn>(&txn.body)) {
-        std::string timeout;
-        putBe32(timeout, static_cast<uint32_t>(create->timeout));
-        staged.put(Cf::kSessions, be64Key(static_cast<uint64_t>(header.client_id)), std::move(timeout));
-        opened.emplace(header.client_id, create->timeout);
-      }
-      break;
-    case OpCode::kCloseSession: {
-      staged.erase(Cf::kSessions, be64Key(static_cast<uint64_t>(header.client_id)));
-      closed = header.client_id;
-      const auto& close = std::get<sdk::CloseSessionTxn>(txn.body);
-      std::vector<std::string> paths = close.no_body ? ephemeralsOf(header.client_id) : close.paths_to_delete;
-      for (const auto& path : paths) {
-        auto status = ops.remove(path, header.zxid);
-        if (!status.isOk() && status.code() != Code::kNoNode) result = status;
-        outcomes.push_back({OpCode::kDelete, status.code(), path, {}});
-      }
-      break;
-    }
-    case OpCode::kMulti: {
-      const auto& multi = std::get<sdk::MultiTxn>(txn.body);
-      bool failed = false;
-      for (const auto& sub : multi.txns) failed = failed || sub.type == OpCode::kError;
-      bool past_failure = false;
-      for (const auto& sub : multi.txns) {
-        sdk::OpOutcome outcome;
-        if (failed) {
-          // A failed multi changes nothing: each op reports 0 before the failing one, the
-          // failing op its code, and the ones after it RuntimeInconsistency.
-          sdk::TxnBody body;
-          Code code = past_failure ? Code::kRuntimeInconsistency : Code::kOk;
-          if (sub.type == OpCode::kError && sdk::decodeSubTxn(sub, body)) {
-            code = std::get<sdk::ErrorTxn>(body).err;
-            past_failure = true;
-          }
-          outcomes.push_back({OpCode::kError, code, {}, {}});
-          continue;
-        }
-        sdk::TxnBody body;
-        if (!sdk::decodeSubTxn(sub, body)) return Status(Code::kCorruptData, "undecodable op in multi txn");
-        auto status = applyOne(ops, sub.type, body, header, outcome, replay);
-        if (!status.isOk() && result.isOk()) result = status;
-        outcomes.push_back(std::move(outcome));
-      }
-      break;
-    }
-    default: {
-      sdk::OpOutcome outcome;
-      result = applyOne(ops, header.type, txn.body, header, outcome, replay);
-      if (replay && header.type == OpCode::kCreate && result.code() == Code::kNodeExists) {
-        // DataTree.processTxn: a create that meets an existing node during restore (fuzzy
-        // snapshot) still advances the parent's cversion and pzxid.
-        const auto& create = std::get<sdk::CreateTxn>(txn.body);
-        (void)ops.setCversionPzxid(sdk::parentOf(create.path), create.parent_cversion, header.zxid);
-      }
-      outcomes.push_back(std::move(outcome));
-      break;
-    }
-  }
+  RocksMutations mutations(ops, staged, [this](sdk::SessionId session) { return ephemeralsOf(session); });
+  Status result = formats::applyTxn(mutations, txn, mode, outcomes);
+  const auto& opened = mutations.opened;
+  const auto& closed = mutations.closed;
   // An op that could not read the database is not a ZooKeeper outcome: nothing is written.
   if (result.code() == Code::kIoError || result.code() == Code::kCorruptData) {
     acls_.dropStaged();
@@ -222,9 +155,6 @@ Status RocksdbStorage::applyLocked(const sdk::TxnEntry& txn, sdk::ApplyMode mode
     if (closed) sessions_.erase(*closed);
   }
   last_applied_ = header.zxid;
-  // DataTree.processTxn during restore: a node a fuzzy snapshot already created (or deleted) is
-  // expected, not a divergence.
-  if (replay && (result.code() == Code::kNoNode || result.code() == Code::kNodeExists)) return Status::ok();
   return result;
 }
 
