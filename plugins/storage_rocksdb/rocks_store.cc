@@ -67,7 +67,9 @@ sdk::Result<std::unique_ptr<RocksStore>> RocksStore::open(const RocksSettings& s
   }
 
   const size_t cache_bytes = settings.blockCacheBytes();
-  store->cache_ = rocksdb::NewLRUCache(cache_bytes, /*num_shard_bits=*/-1, /*strict_capacity_limit=*/false,
+  // 16 shards: with RocksDB's default of up to 64, a shard of a small cache is smaller than
+  // one filter or index block of a large SST file, which then never stays cached.
+  store->cache_ = rocksdb::NewLRUCache(cache_bytes, /*num_shard_bits=*/4, /*strict_capacity_limit=*/false,
                                        /*high_pri_pool_ratio=*/0.2);
   store->statistics_ = rocksdb::CreateDBStatistics();
   store->statistics_->set_stats_level(rocksdb::StatsLevel::kExceptTimeForMutex);
@@ -94,6 +96,12 @@ sdk::Result<std::unique_ptr<RocksStore>> RocksStore::open(const RocksSettings& s
   table.cache_index_and_filter_blocks = true;
   table.cache_index_and_filter_blocks_with_high_priority = true;
   table.pin_l0_filter_and_index_blocks_in_cache = true;
+  // Partitioned index and filters: the cache holds the small top level and the partitions in
+  // use, not a whole SST's index and filter at once (trees larger than the cache).
+  table.index_type = rocksdb::BlockBasedTableOptions::kTwoLevelIndexSearch;
+  table.partition_filters = true;
+  table.metadata_block_size = 4096;
+  table.pin_top_level_index_and_filter = true;
   table.format_version = 5;
   table.block_size = 16 * 1024;
   auto point_table = table;
