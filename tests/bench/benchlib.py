@@ -1,4 +1,4 @@
-"""Shared helpers for compare.py and memory_restart.py (run by /usr/bin/python3).
+"""Shared helpers of the bench scripts (run by /usr/bin/python3).
 
 Starts Apache ZooKeeper 3.8 (Debian packages) or corral-server on 127.0.0.1 with a free port
 and its own dataDir, owns the process (stopped by PID: SIGTERM, then SIGKILL), and talks the
@@ -8,12 +8,14 @@ not bounded in count and time.
 import datetime
 import os
 import platform
+import re
 import shutil
 import signal
 import socket
 import struct
 import subprocess
 import tempfile
+import threading
 import time
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -98,6 +100,46 @@ def wait_answer(port, path, deadline_s, proc=None):
     return None, None
 
 
+def four_letter(port, word, timeout=2.0, host="127.0.0.1"):
+    """Send a four-letter word, return the whole answer as text (None if not connected)."""
+    try:
+        with socket.create_connection((host, port), timeout=timeout) as s:
+            s.sendall(word.encode())
+            chunks = []
+            end = time.monotonic() + timeout
+            while time.monotonic() < end:
+                s.settimeout(max(0.01, end - time.monotonic()))
+                try:
+                    c = s.recv(65536)
+                except ConnectionResetError:
+                    break
+                if not c:
+                    break
+                chunks.append(c)
+            return b"".join(chunks).decode("utf-8", "replace")
+    except OSError:
+        return None
+
+
+def mntr(port, host="127.0.0.1", timeout=5.0):
+    """`mntr` as {key: value} (numbers as int/float); {} when not answered. Needs
+    `4lw.commands.whitelist` to list mntr (Server(mntr=True) writes `*`)."""
+    out = {}
+    for line in (four_letter(port, "mntr", timeout=timeout, host=host) or "").splitlines():
+        k, sep, v = line.partition("\t")
+        if not sep:
+            continue
+        v = v.strip()
+        try:
+            out[k.strip()] = int(v)
+        except ValueError:
+            try:
+                out[k.strip()] = float(v)
+            except ValueError:
+                out[k.strip()] = v
+    return out
+
+
 # ------------------------------------------------------------------ /proc
 def proc_rss_kb(pid):
     try:
@@ -118,6 +160,109 @@ def proc_cpu_s(pid):
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
     except (OSError, ValueError, IndexError):
         return None
+
+
+def proc_io(pid):
+    """/proc/PID/io as {field: int} (write_bytes = bytes the process caused to be sent to the
+    block layer, all its threads; cancelled_write_bytes = dirty pages it truncated away)."""
+    out = {}
+    try:
+        with open(f"/proc/{pid}/io") as f:
+            for line in f:
+                k, _, v = line.partition(":")
+                out[k.strip()] = int(v)
+    except (OSError, ValueError):
+        return None
+    return out
+
+
+def du_bytes(path):
+    """Allocated bytes under path, as `du -s --block-size=1` (st_blocks, hard links once):
+    sparse (preallocated) files count what they occupy, not their length."""
+    total, seen = 0, set()
+    for root, _dirs, files in os.walk(path):
+        for f in files:
+            try:
+                st = os.lstat(os.path.join(root, f))
+            except OSError:
+                continue
+            if (st.st_dev, st.st_ino) in seen:
+                continue
+            seen.add((st.st_dev, st.st_ino))
+            total += st.st_blocks * 512
+    return total
+
+
+class RssSampler:
+    """Peak VmRSS of a process, sampled every `interval` s on a thread."""
+
+    def __init__(self, pid, interval=0.05):
+        self.pid, self.interval = pid, interval
+        self.peak_kb, self.samples = 0, 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self):
+        while not self._stop.is_set():
+            rss = proc_rss_kb(self.pid) or 0
+            self.peak_kb = max(self.peak_kb, rss)
+            self.samples += 1
+            self._stop.wait(self.interval)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+
+def wait_idle(pid, quiet_s=1.5, timeout=180):
+    """Until the process used < 2% of a core for `quiet_s` (background snapshots finished)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        c0 = proc_cpu_s(pid)
+        time.sleep(quiet_s)
+        if proc_cpu_s(pid) - c0 < 0.02 * quiet_s:
+            return True
+    return False
+
+
+def wait_quiet(pid, quiet_s=3.0, timeout=180):
+    """Until the process neither used CPU (< 2% of a core) nor wrote anything to disk
+    (/proc/PID/io write_bytes) for `quiet_s`: background snapshots, RocksDB flushes and
+    compactions finished. Returns the seconds waited, or None at the timeout."""
+    t0 = time.monotonic()
+    deadline = t0 + timeout
+    while time.monotonic() < deadline:
+        c0, w0 = proc_cpu_s(pid), (proc_io(pid) or {}).get("write_bytes")
+        time.sleep(quiet_s)
+        c1, w1 = proc_cpu_s(pid), (proc_io(pid) or {}).get("write_bytes")
+        if c0 is None or c1 is None:
+            return None
+        if c1 - c0 < 0.02 * quiet_s and w1 == w0:
+            return time.monotonic() - t0
+    return None
+
+
+PROBLEM_LINES = r"\b(WARN|ERROR|FATAL|warning|warn|error|critical)\b"
+# ZooKeeper WARNs at every probe connection ("Close of session 0x0", ...): its errors only
+ZK_PROBLEM_LINES = r"\b(ERROR|FATAL)\b"
+
+
+def log_problems(path, limit=12, pattern=PROBLEM_LINES):
+    """Lines of a server log matching `pattern` (WARN/ERROR): {"count", "first", "last"}, or
+    None when there are none."""
+    try:
+        with open(path, "rb") as f:
+            text = f.read().decode("utf-8", "replace")
+    except OSError:
+        return None
+    lines = [l for l in text.splitlines() if re.search(pattern, l)]
+    if not lines:
+        return None
+    return {"count": len(lines), "first": lines[:limit // 2], "last": lines[-(limit // 2):]}
 
 
 def dir_size(path):
@@ -206,6 +351,10 @@ class Server:
     @property
     def pid(self):
         return self.proc.pid if self.proc else None
+
+    @property
+    def log_path(self):
+        return os.path.join(self.dir, "server.log")
 
     @property
     def hosts(self):
@@ -316,6 +465,25 @@ def run_bench(bench_bin, args, timeout):
     if p.stderr.strip():
         d["stderr"] = p.stderr.strip()[-500:]
     return d
+
+
+def server_spec(label, corral_settings=None, storage_settings=None):
+    """A server label of the bench scripts -> (impl, Corral's extra zoo.cfg lines).
+
+    `zookeeper`; `corral` (Corral with `corral_settings` as given, e.g. --corral-setting; the
+    storage is memlog unless they say otherwise); `corral-<storage>` (the same with
+    `storage=<storage>`). `storage_settings` maps a storage name to lines only the servers of
+    that storage get (e.g. {"rocksdb": {"rocksdb.cacheSizeMb": "64"}}: memlog refuses
+    rocksdb.* keys)."""
+    if label == "zookeeper":
+        return "zookeeper", {}
+    settings = dict(corral_settings or {})
+    if label.startswith("corral-"):
+        settings["storage"] = label[len("corral-"):]
+    elif label != "corral":
+        raise SystemExit(f"unknown server {label!r} (zookeeper, corral or corral-<storage>)")
+    settings.update((storage_settings or {}).get(settings.get("storage", "memlog"), {}))
+    return "corral", settings
 
 
 def parse_settings(items):

@@ -6,12 +6,19 @@ settings: tickTime=2000, forceSync=yes, maxClientCnxns=0, dataDir in a temp dir 
 disk), runs the same matrix of corral-bench runs against each, takes medians over the
 repetitions and writes RESULTS.md, results-raw.jsonl and PNG plots into --out.
 
-  /usr/bin/python3 tests/bench/compare.py --corral-build build --quick      # ~8 minutes
-  /usr/bin/python3 tests/bench/compare.py --corral-build build              # full, ~50 minutes
+  /usr/bin/python3 tests/bench/compare.py --corral-build build --quick      # ~8 minutes (+ ~4 rocksdb)
+  /usr/bin/python3 tests/bench/compare.py --corral-build build              # full, ~50 minutes (+ ~25 rocksdb)
 
-After the matrix it runs memory_restart.py (--memory-znodes) and ensemble_bench.py
-(--ensemble/--no-ensemble: 3-member ensembles of each server) and observer_bench.py
-(--observers/--no-observers: 3 voters + observers), whose summaries go into RESULTS.md as well. `--cases none --no-c-check` skips the matrix (only those steps run).
+`--storage memlog,rocksdb` (the default) runs the matrix on one Corral per storage plugin: the
+first is the `corral` of the issue-7 targets, each further one a server `corral-<storage>`
+alternated with the others (Z C R Z C R ...).
+
+After the matrix it runs memory_restart.py (--memory-znodes), rocksdb_bench.py (--rocksdb-step:
+restart, RSS with a tree larger than the cache, disk bytes per znode, write amplification,
+storage.rocksdb vs memlog vs ZooKeeper), ensemble_bench.py (--ensemble/--no-ensemble:
+3-member ensembles of each server) and observer_bench.py (--observers/--no-observers: 3 voters +
+observers), whose summaries go into RESULTS.md as well. `--cases none --no-c-check` skips the
+matrix (only those steps run).
 """
 import argparse
 import json
@@ -26,6 +33,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import benchlib  # noqa: E402
 import observer_bench  # noqa: E402
+import rocksdb_bench  # noqa: E402
 
 # name, op, sessions, inflight, extra args
 MATRIX = [
@@ -174,12 +182,17 @@ def plots(out_dir, cases, med):
     files = []
     names = [c[0] for c in cases]
     colors = {"zookeeper": "#d62728", "corral": "#1f77b4"}
+    extra = ["#2ca02c", "#9467bd", "#ff7f0e"]
+    labels = list(med)
+    for j, label in enumerate(l for l in labels if l not in colors):
+        colors[label] = extra[j % len(extra)]
     # throughput
-    fig, ax = plt.subplots(figsize=(10, 4.5))
-    w = 0.38
-    for j, impl in enumerate(benchlib.IMPLS):
+    fig, ax = plt.subplots(figsize=(10 + 2 * max(0, len(labels) - 2), 4.5))
+    w = 0.76 / len(labels)
+    shift = (len(labels) - 1) / 2
+    for j, impl in enumerate(labels):
         vals = [med[impl].get(n, {}).get("ops_per_s") or 0 for n in names]
-        xs = [i + (j - 0.5) * w for i in range(len(names))]
+        xs = [i + (j - shift) * w for i in range(len(names))]
         bars = ax.bar(xs, vals, w, label=impl, color=colors[impl])
         for x, v in zip(xs, vals):
             ax.annotate(f"{v/1000:.1f}k", (x, v), ha="center", va="bottom", fontsize=7)
@@ -200,9 +213,9 @@ def plots(out_dir, cases, med):
     fig, axes = plt.subplots(nrow, ncol, figsize=(14, 3.4 * nrow), squeeze=False)
     for i, n in enumerate(names):
         ax = axes[i // ncol][i % ncol]
-        for j, impl in enumerate(benchlib.IMPLS):
+        for j, impl in enumerate(labels):
             vals = [med[impl].get(n, {}).get(p) or 0 for p in pcts]
-            ax.bar([k + (j - 0.5) * w for k in range(len(pcts))], vals, w, label=impl,
+            ax.bar([k + (j - shift) * w for k in range(len(pcts))], vals, w, label=impl,
                    color=colors[impl])
         ax.set_yscale("log")
         ax.set_xticks(range(len(pcts)))
@@ -243,7 +256,22 @@ def main():
                     help="parent of the servers' temp dirs (same disk for both) [/tmp]")
     ap.add_argument("--out", default=benchlib.BENCH_DIR, help="where RESULTS.md and PNGs go")
     ap.add_argument("--corral-setting", action="append", metavar="KEY=VALUE",
-                    help="extra config line for Corral only (e.g. storage=NAME); repeatable")
+                    help="extra config line for every Corral server; repeatable")
+    ap.add_argument("--storage", help="comma list of Corral storage plugins for the matrix; the "
+                    "first is the `corral` server of the issue-7 targets, each further one the "
+                    "server `corral-<storage>` [memlog,rocksdb; memlog alone is the matrix of "
+                    "issue 7; a storage=X --corral-setting means X]")
+    ap.add_argument("--rocksdb-setting", action="append", metavar="KEY=VALUE",
+                    help="extra config line for storage.rocksdb servers only (memlog refuses "
+                         "rocksdb.* keys); repeatable")
+    ap.add_argument("--rocksdb-step", action=argparse.BooleanOptionalAction, default=True,
+                    help="run rocksdb_bench.py after the memory step when rocksdb is in "
+                         "--storage [on]: summary into RESULTS.md, details into "
+                         "RESULTS-rocksdb.md")
+    ap.add_argument("--rocksdb-restart-znodes", type=int,
+                    help="rocksdb step: znodes of its restart part [1000000; quick 100000]")
+    ap.add_argument("--rocksdb-rss-znodes", type=int,
+                    help="rocksdb step: znodes of 1 KB of its RSS part [1500000; quick 100000]")
     ap.add_argument("--keep-dirs", action="store_true", help="keep server temp dirs")
     ap.add_argument("--memory-znodes", type=int, default=1_000_000,
                     help="znodes for the memory/restart step (memory_restart.py) [1000000; "
@@ -266,6 +294,7 @@ def main():
     warmup = a.warmup if a.warmup is not None else (1.0 if a.quick else 5.0)
     duration = a.duration if a.duration is not None else (3.0 if a.quick else 15.0)
     impls = [i for i in a.impls.split(",") if i]
+    servers = matrix_servers(a, impls)
     cases = MATRIX if not a.cases else [c for c in MATRIX if c[0] in a.cases.split(",")]
     corral_bin = benchlib.find_corral_bin(os.path.abspath(a.corral_build))
     bench_bin = benchlib.find_bench_bin(a.bench_bin, os.path.abspath(a.corral_build))
@@ -281,19 +310,20 @@ def main():
     tmp = tempfile.mkdtemp(prefix="corral-bench-cmp-", dir=a.tmp_base)
     c_bin = None if a.no_c_check else build_c_client(tmp)
     raw = []       # every run
-    results = {impl: {c[0]: [] for c in cases} for impl in impls}
+    results = {label: {c[0]: [] for c in cases} for label, *_ in servers}
     cchecks = {}
     data_bytes = {}  # impl -> dataDir bytes after its matrix (0 = nothing made durable)
     per_run_timeout = warmup + duration + 300
     # no cases and no C client check: nothing to run on the standalone servers
     for rep in range(reps if (cases or c_bin) else 0):
-        for impl in impls:
-            srv = benchlib.Server(impl, corral_bin, base_dir=a.tmp_base,
-                               corral_settings=benchlib.parse_settings(a.corral_setting))
+        for impl, kind, storage, settings in servers:  # impl: the server's label
+            srv = benchlib.Server(kind, corral_bin, base_dir=a.tmp_base,
+                                  corral_settings=settings)
             try:
                 start_s, _ = srv.start(timeout=120)
-                log(f"rep {rep + 1}/{reps} {impl}: started (pid {srv.pid}, port {srv.port}, "
-                    f"first answer after {start_s * 1000:.0f} ms)")
+                log(f"rep {rep + 1}/{reps} {impl}{f' ({storage})' if storage else ''}: started "
+                    f"(pid {srv.pid}, port {srv.port}, first answer after "
+                    f"{start_s * 1000:.0f} ms)")
                 # prime: creates the keys and warms the server (JIT for ZooKeeper); not recorded
                 prime = benchlib.run_bench(bench_bin, [
                     "--hosts", srv.hosts, "--op", "get", "--sessions", 32, "--inflight", 8,
@@ -308,7 +338,7 @@ def main():
                             a.value_size, "--warmup", warmup, "--duration", duration,
                             "--threads", a.threads, "--server-pid", srv.pid] + extra
                     d = benchlib.run_bench(bench_bin, args, timeout=per_run_timeout)
-                    d.update({"impl": impl, "case": name, "rep": rep + 1})
+                    d.update({"impl": impl, "storage": storage, "case": name, "rep": rep + 1})
                     raw.append(d)
                     if "error" in d:
                         log(f"  {name}: ERROR {d['error']}")
@@ -327,8 +357,8 @@ def main():
                 srv.stop()
                 data_bytes[impl] = benchlib.dir_size(srv.data_dir)
                 srv.cleanup(keep=a.keep_dirs)
-    med = {impl: {} for impl in impls}
-    for impl in impls:
+    med = {label: {} for label in results}
+    for impl in results:
         for name, runs in results[impl].items():
             med[impl][name] = {m: median([r[m] for r in runs]) for m in METRICS}
             med[impl][name]["n"] = len(runs)
@@ -336,28 +366,59 @@ def main():
     with open(os.path.join(a.out, "results-raw.jsonl"), "w") as f:
         for d in raw:
             f.write(json.dumps(d) + "\n")
-    memory = run_memory_step(a, impls, log)
+    memory = run_memory_step(a, impls, servers, log)
+    storage = rocksdb_bench.run_step(a, log, os.path.join(a.out, "results-raw.jsonl")) \
+        if a.rocksdb_step and any(st == "rocksdb" for *_, st, _s in servers) else None
     ensemble = run_ensemble_step(a, impls, log) if a.ensemble else None
     observers = observer_bench.run_step(a, impls, log) if a.observers else None
-    pngs = plots(a.out, cases, {i: med.get(i, {}) for i in benchlib.IMPLS}) \
-        if set(impls) == set(benchlib.IMPLS) and cases else []
+    pngs = plots(a.out, cases, med) if set(impls) == set(benchlib.IMPLS) and cases else []
     write_results(a, os.path.join(a.out, "RESULTS.md"), cases, med, cchecks, machine, vers,
                   command, reps, warmup, duration, pngs, time.monotonic() - t_start, data_bytes,
-                  memory, ensemble, observers)
+                  memory, ensemble, observers, storage, servers)
     log(f"wrote {os.path.join(a.out, 'RESULTS.md')}")
     import shutil
     shutil.rmtree(tmp, ignore_errors=True)
 
 
-def run_memory_step(a, impls, log):
+def matrix_servers(a, impls):
+    """The matrix's servers: [(label, impl, storage or None, Corral settings)]. ZooKeeper, then
+    one Corral per --storage: `corral` for the first, `corral-<storage>` for the others."""
+    base = benchlib.parse_settings(a.corral_setting)
+    storages = [s for s in (a.storage or "").split(",") if s]
+    if not storages:
+        storages = [base["storage"]] if "storage" in base else ["memlog", "rocksdb"]
+    elif "storage" in base and base["storage"] != storages[0]:
+        raise SystemExit(f"--corral-setting storage={base['storage']} and --storage {a.storage} "
+                         "disagree: give one of them")
+    base.pop("storage", None)
+    per_storage = {"rocksdb": benchlib.parse_settings(a.rocksdb_setting)}
+    out = []
+    for impl in impls:
+        if impl == "zookeeper":
+            out.append(("zookeeper", "zookeeper", None, {}))
+            continue
+        for j, st in enumerate(storages):
+            label = "corral" if j == 0 else f"corral-{st}"
+            _kind, settings = benchlib.server_spec(f"corral-{st}", base, per_storage)
+            if st == "memlog":
+                settings.pop("storage")  # the default: the file says nothing, as before
+            out.append((label, impl, st, settings))
+    return out
+
+
+def run_memory_step(a, impls, servers, log):
     """memory_restart.py on the same machine, after the matrix: its results (also written to
-    RESULTS-memory.md and memory-raw.json) feed the memory and restart targets."""
+    RESULTS-memory.md and memory-raw.json) feed the memory and restart targets. Its Corral is
+    the matrix's `corral` (the first --storage)."""
     znodes = a.memory_znodes if not a.quick or a.memory_znodes != 1_000_000 else 100_000
     if znodes <= 0:
         return None
     script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "memory_restart.py")
     cmd = ["/usr/bin/python3", script, "--corral-build", a.corral_build, "--znodes", str(znodes),
            "--impls", ",".join(impls), "--tmp-base", a.tmp_base, "--out", a.out]
+    corral = next((s for label, *_x, s in servers if label == "corral"), {})
+    if corral.get("storage"):  # only when it is not memlog: the command stays as it was
+        cmd += [x for k, v in corral.items() for x in ("--corral-setting", f"{k}={v}")]
     log(f"memory/restart step: {' '.join(cmd)}")
     done = subprocess.run(cmd, check=False)
     raw_path = os.path.join(a.out, "memory-raw.json")
@@ -463,8 +524,10 @@ def gap_note(label, met):
 
 
 def write_results(a, path, cases, med, cchecks, machine, vers, command, reps, warmup, duration,
-                  pngs, elapsed, data_bytes=None, memory=None, ensemble=None, observers=None):
+                  pngs, elapsed, data_bytes=None, memory=None, ensemble=None, observers=None,
+                  storage=None, servers=None):
     z, c = med.get("zookeeper", {}), med.get("corral", {})
+    storage_of = {label: st for label, _i, st, _s in servers or []}
     L = []
     L.append("# Corral vs Apache ZooKeeper 3.8 — benchmark results\n")
     mode = "QUICK (smoke test: 1 repetition, short runs — indicative only)" if a.quick else "full"
@@ -484,6 +547,11 @@ def write_results(a, path, cases, med, cchecks, machine, vers, command, reps, wa
              "get load (2 s in quick mode) before the matrix.")
     if a.corral_setting:
         L.append(f"* Extra Corral settings: `{' '.join(a.corral_setting)}`")
+    if any(storage_of.values()):
+        L.append("* Corral servers: " + ", ".join(
+            f"`{label}` = storage.{st}" for label, st in storage_of.items() if st)
+            + (f" (rocksdb settings `{' '.join(a.rocksdb_setting)}`)" if a.rocksdb_setting
+               else "") + "; the issue-7 targets compare `corral` with ZooKeeper.")
     L.append(f"* Command: `{command}`\n")
     for impl, nbytes in (data_bytes or {}).items():
         if nbytes == 0:
@@ -526,7 +594,7 @@ def write_results(a, path, cases, med, cchecks, machine, vers, command, reps, wa
              "server CPU µs/op | bench CPU µs/op | errors | runs |")
     L.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for name, *_ in cases:
-        for impl, m in (("zookeeper", z), ("corral", c)):
+        for impl, m in med.items():
             d = m.get(name)
             if not d:
                 continue
@@ -571,6 +639,8 @@ def write_results(a, path, cases, med, cchecks, machine, vers, command, reps, wa
                  "the C client's numbers are an upper bound on the round trip, and the server CPU "
                  "per op (measured independently from /proc) should agree between the two "
                  "clients.\n")
+    if storage:
+        L.extend(rocksdb_bench.results_section(storage))
     if ensemble:
         L.extend(ensemble_section(ensemble))
     if observers:

@@ -121,24 +121,7 @@ def reserve_ports(n):
 
 
 # ------------------------------------------------------------------ four-letter words
-def four_letter(port, word, timeout=2.0, host=HOST):
-    try:
-        with socket.create_connection((host, port), timeout=timeout) as s:
-            s.sendall(word.encode())
-            chunks = []
-            end = time.monotonic() + timeout
-            while time.monotonic() < end:
-                s.settimeout(max(0.01, end - time.monotonic()))
-                try:
-                    c = s.recv(65536)
-                except ConnectionResetError:
-                    break
-                if not c:
-                    break
-                chunks.append(c)
-            return b"".join(chunks).decode("utf-8", "replace")
-    except OSError:
-        return None
+four_letter = benchlib.four_letter
 
 
 def parse_srvr(text):
@@ -785,16 +768,9 @@ def grep_logs(ens, limit=12):
     """WARN/ERROR lines of each member's log (the interesting part when something was odd)."""
     out = {}
     for m in ens.members:
-        try:
-            with open(m.log_path, "rb") as f:
-                text = f.read().decode("utf-8", "replace")
-        except OSError:
-            continue
-        lines = [l for l in text.splitlines()
-                 if re.search(r"\b(WARN|ERROR|FATAL|warning|error|critical)\b", l)]
-        if lines:
-            out[m.sid] = {"count": len(lines), "first": lines[:limit // 2],
-                          "last": lines[-(limit // 2):]}
+        found = benchlib.log_problems(m.log_path, limit)
+        if found:
+            out[m.sid] = found
     return out
 
 

@@ -16,6 +16,7 @@ Writes RESULTS-memory.md and memory-raw.json into --out.
   /usr/bin/python3 tests/bench/memory_restart.py --corral-build build --znodes 100000 # smoke
 """
 import argparse
+import contextlib
 import json
 import os
 import shlex
@@ -34,24 +35,137 @@ def key_path(i, parents):
     return f"{ROOT}/p{i % parents}/k{i}" if parents else f"{ROOT}/k{i}"
 
 
-def snapshot_info(data_dir):
-    snaps, logs = [], []
+def zk_files(data_dir):
+    """ZooKeeper-format files under data_dir: [(kind 'snapshot'|'log', zxid, path)]."""
+    out = []
     for root, _dirs, files in os.walk(data_dir):
         for f in files:
-            p = os.path.join(root, f)
-            if f.startswith("snapshot."):
-                snaps.append(p)
-            elif f.startswith("log."):
-                logs.append(p)
+            kind, _, suffix = f.partition(".")
+            if kind in ("snapshot", "log"):
+                try:
+                    out.append((kind, int(suffix.split(".")[0], 16), os.path.join(root, f)))
+                except ValueError:
+                    pass
+    return out
+
+
+def purge_keep(files, retain):
+    """The files ZooKeeper's PurgeTxnLog (`-n retain`, autopurge.snapRetainCount) keeps: the
+    newest `retain` snapshots, the logs after the oldest of them and the newest log before it
+    (it holds the txns that follow that snapshot). Everything when there is no snapshot."""
+    def nonempty(p):
+        try:
+            return os.path.getsize(p) > 0
+        except OSError:  # deleted meanwhile
+            return False
+    snaps = sorted((z, p) for k, z, p in files if k == "snapshot" and nonempty(p))
+    if not snaps:
+        return [p for _k, _z, p in files]
+    least = snaps[-retain:][0][0]
+    logs = sorted((z, p) for k, z, p in files if k == "log")
+    older = [p for z, p in logs if z <= least]
+    keep = [p for z, p in snaps if z >= least] + [p for z, p in logs if z > least]
+    return keep + older[-1:]
+
+
+def purge_old_files(data_dir, retain=3):
+    """Delete what PurgeTxnLog -n `retain` would (ZooKeeper runs it next to a live server, as
+    zkCleanup.sh); returns the bytes freed (allocated)."""
+    files = zk_files(data_dir)
+    keep = set(purge_keep(files, retain))
+    freed = 0
+    for _k, _z, p in files:
+        if p not in keep:
+            try:
+                freed += os.lstat(p).st_blocks * 512
+                os.unlink(p)
+            except OSError:
+                pass
+    return freed
+
+
+def du_of(paths):
+    total = 0
+    for p in paths:
+        try:
+            total += os.lstat(p).st_blocks * 512
+        except OSError:
+            pass
+    return total
+
+
+def snapshot_info(data_dir):
+    files = zk_files(data_dir)
+    snaps = [p for k, _z, p in files if k == "snapshot"]
+    logs = [p for k, _z, p in files if k == "log"]
     newest = max(snaps, key=os.path.getmtime) if snaps else None
-    return {
+    out = {
         "snapshot_files": len(snaps),
         "newest_snapshot": os.path.relpath(newest, data_dir) if newest else None,
         "newest_snapshot_bytes": os.path.getsize(newest) if newest else None,
         "txn_log_files": len(logs),
         "txn_log_bytes": sum(os.path.getsize(p) for p in logs),
         "data_dir_bytes": benchlib.dir_size(data_dir),
+        # allocated bytes (du): ZooKeeper's preallocated txn logs are sparse
+        "data_dir_du_bytes": benchlib.du_bytes(data_dir),
     }
+    if files:  # ZooKeeper formats: what remains with autopurge, and what a restart reads
+        other = out["data_dir_du_bytes"] - du_of(p for _k, _z, p in files)
+        out["data_dir_du_bytes_retain3"] = other + du_of(purge_keep(files, 3))
+        out["data_dir_du_bytes_retain1"] = other + du_of(purge_keep(files, 1))
+    return out
+
+
+def load_user_bytes(znodes, parents, value_size, root=ROOT):
+    """Bytes a client hands over to create the load's znodes: path + value of each key and
+    parent (what "user bytes" means for write amplification)."""
+    def digits_below(n):  # total decimal digits of 0 .. n-1
+        total, lo, d = 0, 0, 1
+        while lo < n:
+            hi = min(n, 10 ** d)
+            total += (hi - lo) * d
+            lo, d = hi, d + 1
+        return total
+    pre = len(root) + len("/k")
+    if parents:
+        pre += len("/p")
+        parent_digits = (znodes // parents) * digits_below(parents) + digits_below(znodes % parents)
+        parent_bytes = parents * (len(root) + len("/p")) + digits_below(parents)
+    else:
+        parent_digits = parent_bytes = 0
+    return znodes * (pre + value_size) + digits_below(znodes) + parent_digits + parent_bytes
+
+
+ROCKSDB_WRITES = ("rocksdb_wal_bytes", "rocksdb_flush_write_bytes",
+                  "rocksdb_compaction_write_bytes", "rocksdb_bytes_written")
+
+
+def io_reading(srv):
+    """What the server wrote so far: /proc/PID/io and, for storage.rocksdb, RocksDB's own
+    counters from mntr (zk_rocksdb_*)."""
+    m = benchlib.mntr(srv.port)
+    return {"io": benchlib.proc_io(srv.pid),
+            "rocksdb": {k: m.get("zk_" + k) for k in ROCKSDB_WRITES if "zk_" + k in m} or None,
+            "t": time.monotonic()}
+
+
+def write_amp(before, after, user_bytes):
+    """Disk bytes written between two io_reading()s, per user byte."""
+    out = {"user_bytes": user_bytes, "seconds": after["t"] - before["t"]}
+    if before["io"] and after["io"]:
+        for k in ("write_bytes", "cancelled_write_bytes", "wchar"):
+            out[k] = after["io"].get(k, 0) - before["io"].get(k, 0)
+        out["wa_proc"] = out["write_bytes"] / user_bytes if user_bytes else None
+    if before["rocksdb"] and after["rocksdb"]:
+        d = {k: after["rocksdb"].get(k, 0) - before["rocksdb"].get(k, 0) for k in ROCKSDB_WRITES}
+        out["rocksdb"] = d
+        disk = d["rocksdb_wal_bytes"] + d["rocksdb_flush_write_bytes"] + \
+            d["rocksdb_compaction_write_bytes"]
+        out["rocksdb_disk_bytes"] = disk
+        out["wa_rocksdb"] = disk / user_bytes if user_bytes else None
+        out["wa_rocksdb_internal"] = disk / d["rocksdb_bytes_written"] \
+            if d["rocksdb_bytes_written"] else None
+    return out
 
 
 def jvm_gc(pid):
@@ -64,56 +178,107 @@ def jvm_gc(pid):
         return False
 
 
-def run_one(impl, a, corral_bin, bench_bin, log):
-    r = {"impl": impl}
-    srv = benchlib.Server(impl, corral_bin, base_dir=a.tmp_base,
-                               corral_settings=benchlib.parse_settings(a.corral_setting))
+def run_one(impl, a, corral_bin, bench_bin, log, label=None, corral_settings=None, heap="2g",
+            restarts=1, around_load=None, settle_timeout=None):
+    """One server: empty start, load, stop, restart(s). `impl` is a server label of
+    benchlib.server_spec (zookeeper, corral, corral-<storage>); `corral_settings` defaults to
+    --corral-setting. `around_load(srv)` returns a context manager wrapped around the load
+    (rocksdb_bench.py's purger of old snapshots at 10M znodes). Also measured: what the server
+    wrote to disk from before the load to the reading of its RSS after it, or with
+    `settle_timeout` until it is quiet (at most that many seconds; background snapshots,
+    flushes and compactions included; the stop and restarts then come after them), the
+    dataDir in allocated bytes and the WARN/ERROR lines of its log."""
+    label = label or impl
+    if corral_settings is None:
+        corral_settings = benchlib.parse_settings(a.corral_setting)
+    kind, corral_settings = benchlib.server_spec(impl, corral_settings)
+    r = {"impl": kind, "label": label, "corral_settings": corral_settings if kind == "corral" else {},
+         "heap": heap if kind == "zookeeper" else None}
+    srv = benchlib.Server(kind, corral_bin, base_dir=a.tmp_base, heap=heap,
+                          settings={"4lw.commands.whitelist": "*"},
+                          corral_settings=corral_settings)
     try:
         r["empty_start_ms"] = srv.start(ready_path="/", timeout=120)[0] * 1000
-        log(f"{impl}: empty start to first answer {r['empty_start_ms']:.1f} ms (pid {srv.pid})")
+        log(f"{label}: empty start to first answer {r['empty_start_ms']:.1f} ms (pid {srv.pid})")
         time.sleep(1.0)
         r["rss_kb_empty"] = benchlib.proc_rss_kb(srv.pid)
+        io0 = io_reading(srv)
         t0 = time.monotonic()
-        load = benchlib.run_bench(bench_bin, [
-            "--hosts", srv.hosts, "--op", "load", "--keys", a.znodes, "--parents", a.parents,
-            "--value-size", a.value_size, "--sessions", a.sessions, "--inflight", a.inflight,
-            "--server-pid", srv.pid, "--setup-timeout", a.load_timeout],
-            timeout=a.load_timeout + 120)
-        r["load"] = load
-        if "error" in load or load.get("setup_errors"):
-            raise RuntimeError(f"load failed: {load}")
-        r["load_s"] = time.monotonic() - t0
-        r["load_creates_per_s"] = load.get("load_creates_per_s")
-        time.sleep(1.0)
-        r["rss_kb_loaded"] = benchlib.proc_rss_kb(srv.pid)
-        n = a.znodes + a.parents
-        r["rss_growth_bytes_per_znode"] = (r["rss_kb_loaded"] - r["rss_kb_empty"]) * 1024 / n
-        if impl == "zookeeper" and jvm_gc(srv.pid):
-            r["rss_kb_loaded_after_full_gc"] = benchlib.proc_rss_kb(srv.pid)
-            r["rss_growth_bytes_per_znode_after_full_gc"] = (
-                (r["rss_kb_loaded_after_full_gc"] - r["rss_kb_empty"]) * 1024 / n)
-        log(f"{impl}: loaded {a.znodes} znodes in {r['load_s']:.1f} s "
-            f"({r['load_creates_per_s']} creates/s); RSS {r['rss_kb_empty']} -> "
-            f"{r['rss_kb_loaded']} kB = {r['rss_growth_bytes_per_znode']:.0f} B/znode")
+        with (around_load(srv) if around_load else contextlib.nullcontext()) as during:
+            with benchlib.RssSampler(srv.pid, interval=0.2) as sampler:
+                load = benchlib.run_bench(bench_bin, [
+                    "--hosts", srv.hosts, "--op", "load", "--keys", a.znodes, "--parents",
+                    a.parents, "--value-size", a.value_size, "--sessions", a.sessions,
+                    "--inflight", a.inflight, "--server-pid", srv.pid, "--setup-timeout",
+                    a.load_timeout], timeout=a.load_timeout + 120)
+            r["load"] = load
+            if "error" in load or load.get("setup_errors"):
+                raise RuntimeError(f"load failed: {load}")
+            r["load_s"] = time.monotonic() - t0
+            r["load_creates_per_s"] = load.get("load_creates_per_s")
+            r["rss_kb_peak_load"] = sampler.peak_kb
+            time.sleep(1.0)
+            r["rss_kb_loaded"] = benchlib.proc_rss_kb(srv.pid)
+            n = a.znodes + a.parents
+            r["rss_growth_bytes_per_znode"] = (r["rss_kb_loaded"] - r["rss_kb_empty"]) * 1024 / n
+            if kind == "zookeeper" and jvm_gc(srv.pid):
+                r["rss_kb_loaded_after_full_gc"] = benchlib.proc_rss_kb(srv.pid)
+                r["rss_growth_bytes_per_znode_after_full_gc"] = (
+                    (r["rss_kb_loaded_after_full_gc"] - r["rss_kb_empty"]) * 1024 / n)
+            log(f"{label}: loaded {a.znodes} znodes in {r['load_s']:.1f} s "
+                f"({r['load_creates_per_s']} creates/s); RSS {r['rss_kb_empty']} -> "
+                f"{r['rss_kb_loaded']} kB = {r['rss_growth_bytes_per_znode']:.0f} B/znode")
+            # background snapshots, RocksDB flushes and compactions belong to the load's writes
+            r["settle_s"] = benchlib.wait_quiet(srv.pid, timeout=settle_timeout) \
+                if settle_timeout else None
+            r["load_writes"] = write_amp(io0, io_reading(srv),
+                                         load_user_bytes(a.znodes, a.parents, a.value_size))
+            if during is not None and hasattr(during, "report"):
+                r["during_load"] = during.report()
+        r["mntr_loaded"] = {k: v for k, v in benchlib.mntr(srv.port).items()
+                            if k.startswith("zk_rocksdb_") or k in ("zk_znode_count",
+                                                                     "zk_approximate_data_size")}
+        w = r["load_writes"]
+        r["load_write_bytes"], r["load_wa_proc"] = w.get("write_bytes"), w.get("wa_proc")
+        log(f"{label}: load wrote {w.get('write_bytes', 0):,} B (/proc io) for "
+            f"{w['user_bytes']:,} user bytes = {w.get('wa_proc') or 0:.2f}x"
+            + (f"; RocksDB wal+flush+compaction {w['rocksdb_disk_bytes']:,} B = "
+               f"{w['wa_rocksdb']:.2f}x" if "rocksdb_disk_bytes" in w else "")
+            + ("" if not settle_timeout else f" (quiet after {r['settle_s']:.1f} s)"
+               if r["settle_s"] is not None else f" (not quiet after {settle_timeout:g} s)"))
         t0 = time.monotonic()
         srv.stop(timeout=120)
         r["stop_s"] = time.monotonic() - t0
         r.update(snapshot_info(srv.data_dir))
+        r["du_bytes_per_znode"] = r["data_dir_du_bytes"] / n
         last = key_path(a.znodes - 1, a.parents)
-        t, err = srv.start(ready_path=last, timeout=a.load_timeout)
-        r["restart_ms"] = t * 1000  # the first answer comes once the data is loaded
-        r["restart_get_err"] = err
-        r["restored"] = err == 0
-        if err != 0:
-            log(f"{impl}: after restart get({last}) answered err {err}: data NOT restored")
-        time.sleep(0.5)
-        r["rss_kb_restarted"] = benchlib.proc_rss_kb(srv.pid)
-        log(f"{impl}: snapshot {r['newest_snapshot_bytes']} B, restart to get({last}) "
-            f"{r['restart_ms']:.0f} ms, RSS after restart {r['rss_kb_restarted']} kB")
+        r["restarts_ms"] = []
+        for i in range(max(1, restarts)):
+            if i:
+                srv.stop(timeout=120)
+            t, err = srv.start(ready_path=last, timeout=a.load_timeout)
+            r["restarts_ms"].append(t * 1000)  # the first answer comes once the data is loaded
+            if i == 0:
+                r["restart_ms"] = t * 1000
+                r["restart_get_err"] = err
+                r["restored"] = err == 0
+                if err != 0:
+                    log(f"{label}: after restart get({last}) answered err {err}: data NOT restored")
+                time.sleep(0.5)
+                r["rss_kb_restarted"] = benchlib.proc_rss_kb(srv.pid)
+        r["restart_ms_max"] = max(r["restarts_ms"])
+        log(f"{label}: snapshot {r['newest_snapshot_bytes']} B, dataDir du "
+            f"{r['data_dir_du_bytes']:,} B ({r['du_bytes_per_znode']:.0f} B/znode), restart to "
+            f"get({last}) {', '.join(f'{x:.0f}' for x in r['restarts_ms'])} ms, RSS after "
+            f"restart {r['rss_kb_restarted']} kB")
     except Exception as e:  # noqa: BLE001
         r["error"] = str(e)
-        log(f"{impl}: FAILED: {e}")
+        log(f"{label}: FAILED: {e}\n{srv.log_tail()}")
     finally:
+        srv.stop(timeout=120)
+        r["log_problems"] = benchlib.log_problems(
+            srv.log_path, pattern=benchlib.ZK_PROBLEM_LINES if kind == "zookeeper"
+            else benchlib.PROBLEM_LINES)
         srv.cleanup(keep=a.keep_dirs)
     return r
 
@@ -193,6 +358,10 @@ def main():
         ("newest snapshot file, bytes", "newest_snapshot_bytes", 0, ""),
         ("txn log files, bytes", "txn_log_bytes", 0, ""),
         ("dataDir total, bytes", "data_dir_bytes", 0, ""),
+        ("dataDir allocated (du), bytes", "data_dir_du_bytes", 0, ""),
+        ("written to disk from the load to 1 s after it (/proc/PID/io write_bytes), bytes",
+         "load_write_bytes", 0, ""),
+        ("… per user byte (path + value of the creates)", "load_wa_proc", 2, ""),
         ("stop (SIGTERM → exit), s", "stop_s", 2, ""),
         ("restart → first answered get of the last key, ms", "restart_ms", 0, "ratio ≤ 0.1"),
         ("last key found after restart", "restored", 0, ""),

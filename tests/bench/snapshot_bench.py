@@ -20,7 +20,6 @@ import json
 import os
 import sys
 import tempfile
-import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -31,42 +30,6 @@ CASES = {
     "corral-nosnap": ("corral", {"snapCount": 2147483647, "snapSizeLimitInKb": -1}),
     "zookeeper": ("zookeeper", {}),
 }
-
-
-class RssSampler:
-    """Peak VmRSS of a process, sampled every `interval` s on a thread."""
-
-    def __init__(self, pid, interval=0.05):
-        self.pid, self.interval = pid, interval
-        self.peak_kb, self.samples = 0, 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self):
-        while not self._stop.is_set():
-            rss = benchlib.proc_rss_kb(self.pid) or 0
-            self.peak_kb = max(self.peak_kb, rss)
-            self.samples += 1
-            self._stop.wait(self.interval)
-
-    def __enter__(self):
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._stop.set()
-        self._thread.join()
-
-
-def wait_idle(pid, quiet_s=1.5, timeout=180):
-    """Until the process used < 2% of a core for `quiet_s` (background snapshots finished)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        c0 = benchlib.proc_cpu_s(pid)
-        time.sleep(quiet_s)
-        if benchlib.proc_cpu_s(pid) - c0 < 0.02 * quiet_s:
-            return True
-    return False
 
 
 def run_case(name, a, corral_bin, bench_bin, log):
@@ -85,13 +48,13 @@ def run_case(name, a, corral_bin, bench_bin, log):
         if "error" in load or load.get("setup_errors"):
             raise RuntimeError(f"load failed: {load}")
         r["load_creates_per_s"] = load.get("load_creates_per_s")
-        r["idle_after_load"] = wait_idle(srv.pid)
+        r["idle_after_load"] = benchlib.wait_idle(srv.pid)
         r["rss_kb_steady"] = benchlib.proc_rss_kb(srv.pid)
         r["rss_growth_bytes_per_znode"] = (r["rss_kb_steady"] - r["rss_kb_empty"]) * 1024 / (a.znodes + a.parents)
         log(f"{name}: {a.znodes} znodes loaded ({r['load_creates_per_s']} creates/s), steady RSS "
             f"{r['rss_kb_steady']} kB, growth {r['rss_growth_bytes_per_znode']:.0f} B/znode")
         for op in ("set", "create"):
-            with RssSampler(srv.pid) as sampler:
+            with benchlib.RssSampler(srv.pid) as sampler:
                 res = benchlib.run_bench(bench_bin, common + [
                     "--op", op, "--keys", a.znodes, "--sessions", 32, "--inflight", 8,
                     "--warmup", 0, "--duration", a.duration, "--setup-timeout", a.load_timeout],
@@ -105,7 +68,7 @@ def run_case(name, a, corral_bin, bench_bin, log):
             log(f"{name}: {op} 32x8 {res['ops_per_s']:.0f} ops/s, p99.9 {lat.get('p99_9')} us, "
                 f"max {lat.get('max')} us, server CPU {res.get('server_cpu_us_per_op')} us/op, "
                 f"RSS peak {sampler.peak_kb} kB ({res['rss_peak_over_steady']:.2f}x steady)")
-            wait_idle(srv.pid)
+            benchlib.wait_idle(srv.pid)
         r["snapshot_files"] = sum(1 for _, _, fs in os.walk(srv.data_dir) for f in fs if f.startswith("snapshot."))
         srv.stop(timeout=120)
     except Exception as e:  # noqa: BLE001
