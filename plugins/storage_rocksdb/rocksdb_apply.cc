@@ -1,6 +1,7 @@
 #include <chrono>
 #include <thread>
 
+#include <fmt/format.h>
 #include <rocksdb/write_batch.h>
 
 #include "corral/formats/txn_apply.h"
@@ -67,11 +68,13 @@ class RocksMutations final : public formats::TreeMutations {
 
 Status RocksdbStorage::commitStaged(StagedWrites& staged, sdk::Zxid zxid, const TreeCounters& before,
                                     const TreeCounters& after, bool with_undo) {
-  rocksdb::WriteBatch batch;
-  UndoRecord undo;
-  undo.counters = before;
-  if (auto status = staged.build(batch, undo); !status.isOk()) return status;
-  if (with_undo) {
+  // The batch goes to the database from the apply writer's thread, with other txns' (and the
+  // applied zxid of the newest); until then the changes are read from its overlay.
+  auto fill = [&](rocksdb::WriteBatch& batch, std::vector<ApplyWriter::Change>& changes) -> Status {
+    UndoRecord undo;
+    undo.counters = before;
+    if (auto status = staged.build(batch, undo, &changes); !status.isOk()) return status;
+    if (!with_undo) return Status::ok();
     if (auto st = batch.Put(store_->cf(Cf::kUndo), be64Key(static_cast<uint64_t>(zxid)), encodeUndo(undo)); !st.ok()) {
       return toStatus(st, "batch");
     }
@@ -79,38 +82,36 @@ Status RocksdbStorage::commitStaged(StagedWrites& staged, sdk::Zxid zxid, const 
     if ((undo_entries_.load() + 1) % 256 == 0) {
       (void)batch.Put(store_->cf(Cf::kMeta), kMetaUndoCount, be64Key(static_cast<uint64_t>(undo_entries_.load() + 1)));
     }
-  }
-  if (auto st = batch.Put(store_->cf(Cf::kMeta), kMetaApplied, encodeApplied(zxid, after)); !st.ok()) {
-    return toStatus(st, "batch");
-  }
-  // Without the WAL: the txn is already durable in the log. Column families are flushed
-  // together (atomic_flush), so the files always hold the state of one applied zxid, and after
-  // a crash the log tail past it is applied again (rocksdb_recovery.cc).
-  auto status = writeApplied(batch);
-  if (!status.ok()) {
+    return Status::ok();
+  };
+  if (auto status = apply_writer_->add(fill, encodeApplied(zxid, after)); !status.isOk()) {
     acls_.dropStaged();
-    return toStatus(status, "applying txn " + std::to_string(zxid));
+    return Status(status.code(), fmt::format("applying txn {:#x}: {}", zxid, status.message()));
   }
   acls_.commitStaged();
   staged.publish();
-  if (with_undo) {
-    ++undo_entries_;
-    // Bounds what a crash loses from the memtables, and so the log tail replayed at start.
-    if (++since_flush_ >= kFlushEveryTxns) {
-      since_flush_ = 0;
-      rocksdb::FlushOptions flush;
-      flush.wait = false;
-      flush.allow_write_stall = true;
-      std::vector<rocksdb::ColumnFamilyHandle*> all;
-      for (size_t i = 0; i < static_cast<size_t>(Cf::kCount); ++i) all.push_back(store_->cf(static_cast<Cf>(i)));
-      (void)store_->db().Flush(flush, all);
-    }
-    if (++since_undo_trim_ >= std::max<int64_t>(100, settings_.undo_retain_txns / 20)) {
-      since_undo_trim_ = 0;
-      trimUndo();
-    }
-  }
+  if (with_undo) ++undo_entries_;
   return Status::ok();
+}
+
+// The apply writer's thread, after each batch: bounds what a crash loses from the memtables
+// (and so the log tail replayed at start), and the undo records kept.
+void RocksdbStorage::afterAppliedWrite(int64_t txns) {
+  since_flush_ += txns;
+  if (since_flush_ >= kFlushEveryTxns) {
+    since_flush_ = 0;
+    rocksdb::FlushOptions flush;
+    flush.wait = false;
+    flush.allow_write_stall = true;
+    std::vector<rocksdb::ColumnFamilyHandle*> all;
+    for (size_t i = 0; i < static_cast<size_t>(Cf::kCount); ++i) all.push_back(store_->cf(static_cast<Cf>(i)));
+    (void)store_->db().Flush(flush, all);
+  }
+  since_undo_trim_ += txns;
+  if (since_undo_trim_ >= std::max<int64_t>(100, settings_.undo_retain_txns / 20)) {
+    since_undo_trim_ = 0;
+    trimUndo();
+  }
 }
 
 rocksdb::Status RocksdbStorage::writeApplied(rocksdb::WriteBatch& batch) {
@@ -122,7 +123,8 @@ rocksdb::Status RocksdbStorage::writeApplied(rocksdb::WriteBatch& batch) {
     if (status.ok() || !no_space) return status;
     // The txn is durable in the log and clients were answered from it: failing here would stop
     // the server. Wait for space instead (the guard keeps this rare).
-    if (attempt == 0) host_.logger().error("applying a txn: {}; waiting for disk space", status.ToString());
+    if (stopping_.load()) return status;  // the log replays these txns at the next start
+    if (attempt == 0) host_.logger().error("writing applied txns: {}; waiting for disk space", status.ToString());
     disk_->markFull(status.ToString());
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
     disk_->check();
@@ -132,7 +134,7 @@ rocksdb::Status RocksdbStorage::writeApplied(rocksdb::WriteBatch& batch) {
 
 Status RocksdbStorage::applyLocked(const sdk::TxnEntry& txn, sdk::ApplyMode mode, std::vector<sdk::OpOutcome>& outcomes) {
   const auto& header = txn.header;
-  StagedWrites staged(*store_, &node_cache_);
+  StagedWrites staged(*store_, &node_cache_, apply_writer_.get());
   TreeCounters counters = counters_;
   TreeOps ops(staged, acls_, counters);
   RocksMutations mutations(ops, staged, [this](sdk::SessionId session) { return ephemeralsOf(session); });
@@ -175,7 +177,7 @@ Status RocksdbStorage::setConfigNode(std::string_view text, sdk::Zxid version) n
     if (!store_) return Status(Code::kIoError, "storage.rocksdb is not started");
     const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
                          std::chrono::system_clock::now().time_since_epoch()).count();
-    StagedWrites staged(*store_, &node_cache_);
+    StagedWrites staged(*store_, &node_cache_, apply_writer_.get());
     TreeCounters counters = counters_;
     TreeOps ops(staged, acls_, counters);
     auto stat = ops.setData(sdk::kConfigPath, text, -1, version, now);

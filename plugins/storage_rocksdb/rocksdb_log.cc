@@ -138,9 +138,11 @@ Status RocksdbStorage::writeBatch(std::vector<Pending>& batch, bool& no_space) {
   }
   if (count == 0) return Status::ok();
   (void)write.Put(store_->cf(Cf::kMeta), kMetaLogCount, be64Key(static_cast<uint64_t>(log_entries_.load() + count)));
-  rocksdb::WriteOptions options;
-  options.sync = settings_.force_sync;
-  auto status = store_->db().Write(options, &write);
+  // Written unsynced, then synced apart: a sync inside Write() holds RocksDB's write queue,
+  // and every apply batch queued behind it (the apply strand) would wait out the fsync too.
+  // Nothing reads these entries before they are synced: readLog stops at last_logged_.
+  auto status = store_->db().Write(rocksdb::WriteOptions(), &write);
+  if (status.ok() && settings_.force_sync) status = store_->db().SyncWAL();
   if (!status.ok()) {
     no_space = status.IsNoSpace() || status.ToString().find("No space left") != std::string::npos;
     return toStatus(status, "writing the txn log");
@@ -168,6 +170,7 @@ sdk::Result<sdk::Zxid> RocksdbStorage::persistedApplied() {
   options.read_tier = rocksdb::kPersistedTier;  // the files (and WAL), not the memtables
   std::string bytes;
   auto status = store_->db().Get(options, store_->cf(Cf::kMeta), kMetaApplied, &bytes);
+  if (status.IsNotFound()) return sdk::Zxid{0};  // nothing flushed yet
   if (!status.ok()) return toStatus(status, "reading the persisted applied zxid");
   sdk::Zxid zxid = 0;
   TreeCounters counters;
@@ -306,6 +309,7 @@ Status RocksdbStorage::truncateLog(sdk::Zxid zxid) noexcept {
     if (zxid > last_logged_.load()) return Status(Code::kNotFound, fmt::format("the log ends before {:#x}", zxid));
     if (auto status = holdsLogEntry(zxid, held); !status.isOk()) return status;
     if (!held) return Status(Code::kNotFound, fmt::format("the log does not hold {:#x}", zxid));
+    if (auto drained = drainApplied(); !drained.isOk()) return drained;
 
     // The undo records restore the keys later txns touched; every other key must already be in
     // the files as of now, or a crash after the TRUNC would mix states: flush first.

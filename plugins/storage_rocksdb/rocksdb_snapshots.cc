@@ -33,6 +33,8 @@ sdk::Result<sdk::Zxid> RocksdbStorage::writeSnapshot(const sdk::SnapshotSink& si
     if (!store_) return Status(Code::kIoError, "storage.rocksdb is not started");
     auto& db = store_->db();
     const auto started = std::chrono::steady_clock::now();
+    // The stream covers at least every txn applied before the call.
+    if (auto drained = drainApplied(); !drained.isOk()) return drained;
     ScopedSnapshot snapshot(db);
     auto streamed = streamState(*store_, snapshot.get(), sink);
     if (!streamed.isOk()) return streamed.status();
@@ -51,6 +53,7 @@ sdk::Result<sdk::Zxid> RocksdbStorage::writeSnapshot(const sdk::SnapshotSink& si
 // ---- in: a leader's SNAP ------------------------------------------------------------------------
 
 Status RocksdbStorage::wipeState() {
+  if (auto drained = drainApplied(); !drained.isOk()) return drained;
   rocksdb::WriteBatch batch;
   for (size_t i = 0; i < static_cast<size_t>(Cf::kCount); ++i) {
     const auto cf = static_cast<Cf>(i);

@@ -12,7 +12,7 @@ using sdk::Status;
 // ---- life cycle -----------------------------------------------------------------------------
 
 RocksdbStorage::RocksdbStorage(sdk::Host& host, RocksSettings settings)
-    : host_(host), settings_(std::move(settings)), metrics_(host.metrics()), node_cache_(settings_.nodeCacheBytes()) {}
+    : host_(host), settings_(std::move(settings)), node_cache_(settings_.nodeCacheBytes()), metrics_(host.metrics()) {}
 
 RocksdbStorage::~RocksdbStorage() { stop(); }
 
@@ -36,6 +36,14 @@ Status RocksdbStorage::start() noexcept {
       writer_stopping_ = false;
     }
     writer_ = std::thread([this] { writerLoop(); });
+    stopping_ = false;
+    apply_writer_ = std::make_unique<ApplyWriter>(
+        [this](rocksdb::WriteBatch& batch) { return writeApplied(batch); },
+        [this](int64_t txns) { afterAppliedWrite(txns); },
+        [this](rocksdb::WriteBatch& batch, const std::string& record) {
+          (void)batch.Put(store_->cf(Cf::kMeta), kMetaApplied, record);
+        });
+    apply_writer_->start();
     return Status::ok();
   } catch (const std::exception& error) {
     return Status(Code::kInternal, error.what());
@@ -49,6 +57,8 @@ void RocksdbStorage::stop() noexcept {
   }
   queue_cv_.notify_all();
   if (writer_.joinable()) writer_.join();
+  stopping_ = true;
+  if (apply_writer_) apply_writer_->stop();
   metrics_.attach(nullptr);
   if (store_) {
     // Memtables to SST files: the next start opens them instead of reading the WAL back.
@@ -67,6 +77,10 @@ Code RocksdbStorage::read(std::string_view path, uint32_t fields, sdk::NodeRead&
   try {
     if (!store_) return Code::kSystemError;
     auto& db = store_->db();
+    // A listing scans the database: the txns applied so far must be in it.
+    if (fields & sdk::NodeRead::kChildren) {
+      if (auto drained = drainApplied(); !drained.isOk()) return drained.code();
+    }
     rocksdb::ReadOptions options;
     // The node and its children from one point in time: never a count that the list disagrees with.
     std::optional<ScopedSnapshot> snapshot;
@@ -77,6 +91,13 @@ Code RocksdbStorage::read(std::string_view path, uint32_t fields, sdk::NodeRead&
     // A listing comes from the snapshot with its node; other reads may come from the cache.
     if (!snapshot) cached = node_cache_.find(key, miss);
     rocksdb::PinnableSlice bytes;
+    if (!cached && !snapshot && apply_writer_) {
+      // Applied, not yet written by the apply writer.
+      if (auto pending = apply_writer_->pending(Cf::kNodes, key)) {
+        if (!*pending) return Code::kNoNode;
+        cached = std::make_shared<const std::string>(std::move(**pending));
+      }
+    }
     if (!cached) {
       auto status = db.Get(options, store_->cf(Cf::kNodes), key, &bytes);
       if (status.IsNotFound()) return Code::kNoNode;
@@ -130,6 +151,7 @@ int64_t RocksdbStorage::countDescendants(std::string_view path) const noexcept {
     if (path == "/") return node_count_.load() - 1;
     if (path.empty()) return node_count_.load();
     if (node.stat.num_children == 0) return 0;
+    if (!drainApplied().isOk()) return -1;
     // Descendants live one key range per depth below the node: walk the depths until one is empty.
     auto& db = store_->db();
     rocksdb::ReadOptions options;
@@ -161,6 +183,10 @@ int64_t RocksdbStorage::countDescendants(std::string_view path) const noexcept {
 std::vector<std::string> RocksdbStorage::ephemeralsOf(sdk::SessionId session) const {
   std::vector<std::string> paths;
   if (!store_) return paths;
+  if (auto drained = drainApplied(); !drained.isOk()) {
+    host_.logger().error("listing the ephemerals of session {:#x}: {}", session, drained.toString());
+    return paths;
+  }
   const std::string prefix = be64Key(static_cast<uint64_t>(session));
   std::unique_ptr<rocksdb::Iterator> it(store_->db().NewIterator(rocksdb::ReadOptions(), store_->cf(Cf::kEphemerals)));
   for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
@@ -172,6 +198,7 @@ std::vector<std::string> RocksdbStorage::ephemeralsOf(sdk::SessionId session) co
 std::vector<sdk::ReapCandidate> RocksdbStorage::reapCandidates() const {
   std::vector<sdk::ReapCandidate> candidates;
   if (!store_) return candidates;
+  if (!drainApplied().isOk()) return candidates;
   std::unique_ptr<rocksdb::Iterator> it(store_->db().NewIterator(rocksdb::ReadOptions(), store_->cf(Cf::kEphemerals)));
   auto visit = [&](const std::string& from, auto keep) {
     for (it->Seek(from); it->Valid(); it->Next()) {
@@ -186,6 +213,10 @@ std::vector<sdk::ReapCandidate> RocksdbStorage::reapCandidates() const {
   visit(be64Key(static_cast<uint64_t>(sdk::owner::kContainer)), [](int64_t owner) { return sdk::owner::isContainer(owner); });
   visit(be64Key(static_cast<uint64_t>(sdk::owner::kTtlMask)), [](int64_t owner) { return sdk::owner::isTtl(owner); });
   return candidates;
+}
+
+Status RocksdbStorage::drainApplied() const {
+  return apply_writer_ ? apply_writer_->drain() : Status::ok();
 }
 
 sdk::TreeStats RocksdbStorage::stats() const noexcept {

@@ -5,8 +5,8 @@
 //
 // One job per source file:
 // - rocksdb_storage.cc: life cycle, reads and stats.
-// - rocksdb_apply.cc: committed txns into one atomic write batch each (ZooKeeper's processTxn
-//   rules through TreeOps), with the txn's undo record and the applied zxid.
+// - rocksdb_apply.cc: committed txns into write batches (ZooKeeper's processTxn rules through
+//   TreeOps), each with the txn's undo record, handed to the apply writer (apply_writer.h).
 // - rocksdb_log.cc: group commit of the txn log (the `log` column family, one WAL sync per
 //   batch), readLog, truncateLog (undo records), log and undo retention.
 // - rocksdb_snapshots.cc: snapshot streams out (a RocksDB snapshot: consistent, no tree copy)
@@ -25,6 +25,7 @@
 #include <thread>
 
 #include "acl_table.h"
+#include "apply_writer.h"
 #include "disk_guard.h"
 #include "corral/host.h"
 #include "corral/storage.h"
@@ -88,8 +89,12 @@ class RocksdbStorage final : public sdk::Storage {
   sdk::Status writeBatch(std::vector<Pending>& batch, bool& no_space);
   // Waits for space and RocksDB's recovery, then writes `batch`; false when stopping first.
   bool writeWhenSpaceReturns(std::vector<Pending>& batch, sdk::Status& status);
-  // Writes an apply batch; a full disk is waited out (rocksdb.minFreeDiskMb makes it rare).
+  // Writes a batch of applied txns (the apply writer's thread); a full disk is waited out
+  // (rocksdb.minFreeDiskMb makes it rare) unless the server stops.
   rocksdb::Status writeApplied(rocksdb::WriteBatch& batch);
+  void afterAppliedWrite(int64_t txns);
+  // Everything applied is in the database (before a scan of key ranges, a TRUNC, a load).
+  sdk::Status drainApplied() const;
   void trimLog();
   // snapshots
   sdk::Status loadSnapshotLocked(sdk::Zxid zxid, const sdk::SnapshotSource& source);
@@ -134,8 +139,10 @@ class RocksdbStorage final : public sdk::Storage {
   std::atomic<int64_t> log_entries_{0};
   std::atomic<int64_t> undo_entries_{0};
   int64_t since_log_trim_ = 0;   // writer thread
-  int64_t since_undo_trim_ = 0;  // apply strand
-  int64_t since_flush_ = 0;      // apply strand
+  int64_t since_undo_trim_ = 0;  // apply writer thread
+  int64_t since_flush_ = 0;      // apply writer thread
+  std::unique_ptr<ApplyWriter> apply_writer_;
+  std::atomic<bool> stopping_{false};
   static constexpr int64_t kFlushEveryTxns = 20000;
   // The applied zxid of the state in the database's files (what a crash would leave).
   sdk::Result<sdk::Zxid> persistedApplied();

@@ -16,6 +16,13 @@ sdk::Result<StagedWrites::Slot*> StagedWrites::slot(Cf cf, std::string_view key)
       return &slots_.emplace(std::make_pair(cf, std::string(key)), std::move(fresh)).first->second;
     }
   }
+  if (pending_ != nullptr) {
+    if (auto value = pending_->pending(cf, key)) {
+      fresh.original = *value;
+      fresh.current = std::move(*value);
+      return &slots_.emplace(std::make_pair(cf, std::string(key)), std::move(fresh)).first->second;
+    }
+  }
   std::string value;
   auto status = store_.db().Get(rocksdb::ReadOptions(), store_.cf(cf), rocksdb::Slice(key.data(), key.size()), &value);
   if (status.ok()) {
@@ -75,7 +82,7 @@ void StagedWrites::publish() {
   }
 }
 
-Status StagedWrites::build(rocksdb::WriteBatch& batch, UndoRecord& undo) {
+Status StagedWrites::build(rocksdb::WriteBatch& batch, UndoRecord& undo, std::vector<ApplyWriter::Change>* changes) {
   for (auto& [id, slot] : slots_) {
     if (slot.current == slot.original) continue;
     const auto& [cf, key] = id;
@@ -87,6 +94,7 @@ Status StagedWrites::build(rocksdb::WriteBatch& batch, UndoRecord& undo) {
     }
     if (!status.ok()) return toStatus(status, "batch");
     undo.entries.push_back(UndoEntry{cf, key, slot.original});
+    if (changes != nullptr) changes->push_back(ApplyWriter::Change{cf, key, slot.current});
   }
   return Status::ok();
 }

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <map>
+#include <vector>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -13,6 +14,7 @@
 #include <rocksdb/write_batch.h>
 
 #include "corral/status.h"
+#include "apply_writer.h"
 #include "encoding.h"
 #include "node_cache.h"
 #include "rocks_store.h"
@@ -21,8 +23,10 @@ namespace corral::plugins::rocks {
 
 class StagedWrites {
  public:
-  // `cache` (may be null) serves node reads and learns the written nodes in publish().
-  explicit StagedWrites(RocksStore& store, NodeCache* cache = nullptr) : store_(store), cache_(cache) {}
+  // `cache` (may be null) serves node reads and learns the written nodes in publish();
+  // `pending` (may be null) holds earlier txns' changes not yet in the database.
+  explicit StagedWrites(RocksStore& store, NodeCache* cache = nullptr, const ApplyWriter* pending = nullptr)
+      : store_(store), cache_(cache), pending_(pending) {}
 
   // What the key holds as the txn sees it (nullopt: absent); kIoError/kCorruptData when the
   // database cannot be read.
@@ -32,8 +36,9 @@ class StagedWrites {
   // `known_present`: the caller knows the key exists with an empty value (index entries).
   void erase(Cf cf, std::string_view key, bool known_present = false);
 
-  // Adds every change to `batch` and their old values to `undo`; false when nothing changed.
-  sdk::Status build(rocksdb::WriteBatch& batch, UndoRecord& undo);
+  // Adds every change to `batch` and their old values to `undo` (and, when given, the new
+  // values to `changes`).
+  sdk::Status build(rocksdb::WriteBatch& batch, UndoRecord& undo, std::vector<ApplyWriter::Change>* changes = nullptr);
   void clear() { slots_.clear(); }
   // After the batch is in the database: the node cache takes the new records.
   void publish();
@@ -46,6 +51,7 @@ class StagedWrites {
   sdk::Result<Slot*> slot(Cf cf, std::string_view key);
   RocksStore& store_;
   NodeCache* cache_;
+  const ApplyWriter* pending_;
   std::map<std::pair<Cf, std::string>, Slot, std::less<>> slots_;
 };
 
