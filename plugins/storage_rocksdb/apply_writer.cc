@@ -41,7 +41,7 @@ void ApplyWriter::stop() {
   written_cv_.notify_all();
 }
 
-Status ApplyWriter::add(const FillFn& fill, std::string applied_record) {
+Status ApplyWriter::add(const FillFn& fill, sdk::Zxid zxid, std::string applied_record) {
   std::unique_lock lock(mutex_);
   written_cv_.wait(lock, [&] {
     return !failed_.isOk() || !running_ ||
@@ -59,6 +59,7 @@ Status ApplyWriter::add(const FillFn& fill, std::string applied_record) {
   const uint64_t seq = ++added_seq_;
   ++open_txns_;
   open_applied_ = std::move(applied_record);
+  open_zxid_ = zxid;
   {
     std::lock_guard overlay(overlay_mutex_);
     for (auto& change : changes) {
@@ -98,6 +99,7 @@ void ApplyWriter::loop() {
   for (;;) {
     uint64_t seq = 0;
     int64_t txns = 0;
+    sdk::Zxid zxid = 0;
     {
       std::unique_lock lock(mutex_);
       work_cv_.wait(lock, [&] { return stopping_ || open_txns_ > 0; });
@@ -106,6 +108,7 @@ void ApplyWriter::loop() {
       std::swap(keys, open_keys_);
       applied_record_(writing, open_applied_);
       seq = added_seq_;
+      zxid = open_zxid_;
       txns = open_txns_;
       open_txns_ = 0;
     }
@@ -129,6 +132,7 @@ void ApplyWriter::loop() {
           if (it != overlay_.end() && it->second.seq <= seq) overlay_.erase(it);
         }
         written_seq_ = seq;
+        written_zxid_ = zxid;
       }
     }
     written_cv_.notify_all();

@@ -11,6 +11,7 @@
 // log replays anyway: the applied zxid in the database moves with each written batch.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -25,6 +26,7 @@
 #include <rocksdb/write_batch.h>
 
 #include "corral/status.h"
+#include "corral/storage.h"
 #include "encoding.h"
 
 namespace corral::plugins::rocks {
@@ -57,7 +59,7 @@ class ApplyWriter {
   // record. Waits while too much is pending. Fails once a write failed (the state on disk fell
   // behind what clients were told).
   using FillFn = std::function<sdk::Status(rocksdb::WriteBatch&, std::vector<Change>& changes)>;
-  sdk::Status add(const FillFn& fill, std::string applied_record);
+  sdk::Status add(const FillFn& fill, sdk::Zxid zxid, std::string applied_record);
   // What pending txns left in (cf, key): nullopt when nothing is pending for it; otherwise the
   // value, itself nullopt when the key was deleted.
   std::optional<std::optional<std::string>> pending(Cf cf, std::string_view key) const;
@@ -65,6 +67,8 @@ class ApplyWriter {
   sdk::Status drain() const;
   // Txns handed over and not yet written.
   int64_t pendingTxns() const;
+  // The zxid of the newest txn in the database.
+  sdk::Zxid writtenZxid() const { return written_zxid_.load(); }
 
  private:
   void loop();
@@ -80,6 +84,8 @@ class ApplyWriter {
   rocksdb::WriteBatch open_;
   std::vector<std::string> open_keys_;  // overlay keys of the open batch
   std::string open_applied_;
+  sdk::Zxid open_zxid_ = 0;
+  std::atomic<sdk::Zxid> written_zxid_{0};
   int64_t open_txns_ = 0;
   uint64_t added_seq_ = 0;    // txns handed over, ever
   uint64_t written_seq_ = 0;  // txns in the database

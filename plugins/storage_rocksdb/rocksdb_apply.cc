@@ -84,13 +84,16 @@ Status RocksdbStorage::commitStaged(StagedWrites& staged, sdk::Zxid zxid, const 
     }
     return Status::ok();
   };
-  if (auto status = apply_writer_->add(fill, encodeApplied(zxid, after)); !status.isOk()) {
+  if (auto status = apply_writer_->add(fill, zxid, encodeApplied(zxid, after)); !status.isOk()) {
     acls_.dropStaged();
     return Status(status.code(), fmt::format("applying txn {:#x}: {}", zxid, status.message()));
   }
   acls_.commitStaged();
   staged.publish();
-  if (with_undo) ++undo_entries_;
+  if (with_undo) {
+    ++undo_entries_;
+    undo_zxids_.push(zxid);
+  }
   return Status::ok();
 }
 

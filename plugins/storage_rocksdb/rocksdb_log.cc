@@ -158,6 +158,9 @@ Status RocksdbStorage::writeBatch(std::vector<Pending>& batch, bool& no_space) {
   }
   metrics_.batch_size.add(count);
   metrics_.queue_and_flush_time.add(ms);
+  for (const auto& pending : batch) {
+    for (const auto& record : pending.records) log_zxids_.push(record.first);
+  }
   log_entries_ += count;
   last_logged_ = last;
   return Status::ok();
@@ -188,24 +191,24 @@ sdk::Result<sdk::Zxid> RocksdbStorage::trimColumn(Cf cf, int64_t retain, std::at
     if (!persisted.isOk()) return persisted.status();
     limit = *persisted;
   }
-  // Start past what earlier trims dropped: their range tombstones would be walked again.
-  const sdk::Zxid floor = cf == Cf::kLog ? log_base_.load() : undo_floor_.load();
-  const std::string lower = be64Key(static_cast<uint64_t>(floor) + 1);
-  rocksdb::Slice lower_slice(lower);
-  rocksdb::ReadOptions options;
-  options.fill_cache = false;
-  options.iterate_lower_bound = &lower_slice;
-  std::unique_ptr<rocksdb::Iterator> it(store_->db().NewIterator(options, store_->cf(cf)));
+  // Undo records are dropped only once their batch is in the database (a range delete must
+  // not precede the write it covers).
+  if (cf == Cf::kUndo) limit = apply_writer_ ? apply_writer_->writtenZxid() : limit;
+  auto& index = cf == Cf::kLog ? log_zxids_ : undo_zxids_;
   sdk::Zxid last_dropped = 0;
   int64_t skipped = 0;
-  for (it->Seek(lower); it->Valid() && skipped < excess; it->Next(), ++skipped) {
-    const auto zxid = static_cast<sdk::Zxid>(getBe64(it->key().data()));
-    if (zxid > limit) break;
-    last_dropped = zxid;
+  if (auto cut = index.plan(excess, entries.load(), limit)) {
+    last_dropped = cut->last_dropped;
+    skipped = cut->count;
+  } else if (auto scanned = scanForCut(cf, excess, limit); !scanned.isOk()) {
+    return scanned.status();
+  } else {
+    last_dropped = scanned->last_dropped;
+    skipped = scanned->count;
   }
-  if (!it->status().ok()) return toStatus(it->status(), fmt::format("scanning the {} column family", cfName(cf)));
   if (skipped == 0) return sdk::Zxid{0};
   rocksdb::WriteBatch batch;
+
   (void)batch.DeleteRange(store_->cf(cf), std::string(8, '\0'), be64Key(static_cast<uint64_t>(last_dropped) + 1));
   (void)batch.Put(store_->cf(Cf::kMeta), cf == Cf::kLog ? kMetaLogBase : kMetaUndoFloor,
                   be64Key(static_cast<uint64_t>(last_dropped)));
@@ -215,7 +218,28 @@ sdk::Result<sdk::Zxid> RocksdbStorage::trimColumn(Cf cf, int64_t retain, std::at
     return toStatus(status, fmt::format("trimming the {} column family", cfName(cf)));
   }
   entries -= skipped;
+  index.droppedThrough(last_dropped);
   return last_dropped;
+}
+
+sdk::Result<RecentZxids::Cut> RocksdbStorage::scanForCut(Cf cf, int64_t excess, sdk::Zxid limit) {
+  // Start past what earlier trims dropped: their range tombstones would be walked again.
+  const sdk::Zxid floor = cf == Cf::kLog ? log_base_.load() : undo_floor_.load();
+  const std::string lower = be64Key(static_cast<uint64_t>(floor) + 1);
+  rocksdb::Slice lower_slice(lower);
+  rocksdb::ReadOptions options;
+  options.fill_cache = false;
+  options.iterate_lower_bound = &lower_slice;
+  std::unique_ptr<rocksdb::Iterator> it(store_->db().NewIterator(options, store_->cf(cf)));
+  RecentZxids::Cut cut;
+  for (it->Seek(lower); it->Valid() && cut.count < excess; it->Next()) {
+    const auto zxid = static_cast<sdk::Zxid>(getBe64(it->key().data()));
+    if (zxid > limit) break;
+    cut.last_dropped = zxid;
+    ++cut.count;
+  }
+  if (!it->status().ok()) return toStatus(it->status(), fmt::format("scanning the {} column family", cfName(cf)));
+  return cut;
 }
 
 void RocksdbStorage::trimLog() {
@@ -361,6 +385,8 @@ Status RocksdbStorage::truncateLog(sdk::Zxid zxid) noexcept {
     options.sync = true;
     if (auto status = db.Write(options, &batch); !status.ok()) return toStatus(status, "truncating the log");
     node_cache_.clear();
+    log_zxids_.droppedAfter(zxid);
+    undo_zxids_.droppedAfter(zxid);
     host_.logger().info("truncated the log to {:#x} (applied was {:#x})", zxid, applied);
     last_logged_ = zxid;
     return reloadAfterRewind();

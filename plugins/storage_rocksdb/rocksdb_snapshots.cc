@@ -78,6 +78,8 @@ Status RocksdbStorage::wipeState() {
   counters_ = {};
   node_count_ = ephemeral_count_ = data_size_ = 0;
   log_entries_ = undo_entries_ = 0;
+  log_zxids_.clear();
+  undo_zxids_.clear();
   return Status::ok();
 }
 

@@ -31,6 +31,7 @@
 #include "corral/storage.h"
 #include "encoding.h"
 #include "node_cache.h"
+#include "recent_zxids.h"
 #include "rocks_metrics.h"
 #include "rocks_store.h"
 #include "settings.h"
@@ -138,6 +139,7 @@ class RocksdbStorage final : public sdk::Storage {
   // meta keys: the log's by the writer thread, the undo records' by the apply strand.
   std::atomic<int64_t> log_entries_{0};
   std::atomic<int64_t> undo_entries_{0};
+  RecentZxids log_zxids_, undo_zxids_;  // where retention cuts, without a scan
   int64_t since_log_trim_ = 0;   // writer thread
   int64_t since_undo_trim_ = 0;  // apply writer thread
   int64_t since_flush_ = 0;      // apply writer thread
@@ -150,6 +152,8 @@ class RocksdbStorage final : public sdk::Storage {
   // last dropped one, or 0.
   sdk::Result<sdk::Zxid> trimColumn(Cf cf, int64_t retain, std::atomic<int64_t>& entries);
   void trimUndo();
+  // The cut of a trim found by walking the column family (when RecentZxids cannot tell).
+  sdk::Result<RecentZxids::Cut> scanForCut(Cf cf, int64_t excess, sdk::Zxid limit);
   sdk::Status readCounts();
   sdk::Status reloadAfterRewind();
 };

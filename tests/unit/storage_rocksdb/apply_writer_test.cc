@@ -9,6 +9,7 @@
 #include <mutex>
 
 #include "apply_writer.h"
+#include "recent_zxids.h"
 
 namespace corral::plugins::rocks {
 namespace {
@@ -60,6 +61,7 @@ struct Fixture {
   Gate gate;
   std::atomic<int64_t> after_txns{0};
   std::string last_applied;
+  sdk::Zxid zxid = 0;
   ApplyWriter writer{[this](rocksdb::WriteBatch& batch) { return gate.write(batch); },
                      [this](int64_t txns) { after_txns += txns; },
                      [this](rocksdb::WriteBatch& batch, const std::string& record) {
@@ -76,7 +78,7 @@ struct Fixture {
           changes.push_back({Cf::kNodes, key, value});
           return sdk::Status::ok();
         },
-        applied);
+        ++zxid, applied);
   }
 };
 
@@ -103,6 +105,7 @@ TEST(ApplyWriter, ChangesAreReadableBeforeTheirBatchLandsAndGoneFromTheOverlayAf
   EXPECT_EQ(f.gate.batches(), 2) << "the two txns added while the first write was held went as one batch";
   EXPECT_EQ(f.gate.entries(), 3 + 2) << "each batch also carries the newest applied record";
   EXPECT_EQ(f.last_applied, "z3");
+  EXPECT_EQ(f.writer.writtenZxid(), 3);
 }
 
 TEST(ApplyWriter, AFailedTxnFillLeavesNothingInTheBatch) {
@@ -112,7 +115,7 @@ TEST(ApplyWriter, AFailedTxnFillLeavesNothingInTheBatch) {
         (void)batch.Put("/half", "written");
         return sdk::Status(sdk::Code::kIoError, "read failed midway");
       },
-      "z1");
+      1, "z1");
   EXPECT_FALSE(failed.isOk());
   ASSERT_TRUE(f.put("/whole", "1", "z2").isOk());
   f.gate.open();
@@ -142,6 +145,25 @@ TEST(ApplyWriter, StopWritesEverythingHandedOver) {
   EXPECT_EQ(f.writer.pendingTxns(), 0);
   EXPECT_FALSE(f.writer.pending(Cf::kNodes, "/k3"));
   EXPECT_FALSE(f.put("/late", "1", "z").isOk()) << "nothing is accepted once stopped";
+}
+
+TEST(RecentZxids, CutsWithinExcessAndLimitAndDeclinesWhenItDoesNotHoldEveryEntry) {
+  RecentZxids index;
+  for (sdk::Zxid z : {0x100000001, 0x100000002, 0x100000003, 0x200000001, 0x200000002}) index.push(z);
+  EXPECT_FALSE(index.plan(2, 7, ~0ULL >> 1)) << "two older entries (from before a restart) are not indexed";
+  auto cut = index.plan(3, 5, ~0ULL >> 1);
+  ASSERT_TRUE(cut);
+  EXPECT_EQ(cut->count, 3);
+  EXPECT_EQ(cut->last_dropped, 0x100000003) << "counts entries, not zxids: epochs jump";
+  cut = index.plan(5, 5, 0x100000002);
+  ASSERT_TRUE(cut);
+  EXPECT_EQ(cut->count, 2) << "never past the limit";
+  index.droppedThrough(0x100000002);
+  index.droppedAfter(0x200000001);
+  cut = index.plan(10, 2, ~0ULL >> 1);
+  ASSERT_TRUE(cut);
+  EXPECT_EQ(cut->count, 2);
+  EXPECT_EQ(cut->last_dropped, 0x200000001);
 }
 
 }  // namespace
