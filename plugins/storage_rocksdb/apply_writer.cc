@@ -68,8 +68,11 @@ Status ApplyWriter::add(const FillFn& fill, sdk::Zxid zxid, std::string applied_
       overlay_[std::move(key)] = Pending{std::move(change.value), seq};
     }
   }
+  // Nobody waits for these writes (clients were answered from the overlay): let them gather
+  // into larger batches instead of waking the writer for every txn.
+  const bool wake = open_txns_ >= kWakeAfterTxns;
   lock.unlock();
-  work_cv_.notify_one();
+  if (wake) work_cv_.notify_one();
   return Status::ok();
 }
 
@@ -84,8 +87,35 @@ std::optional<std::optional<std::string>> ApplyWriter::pending(Cf cf, std::strin
 Status ApplyWriter::drain() const {
   std::unique_lock lock(mutex_);
   const uint64_t target = added_seq_;
+  if (written_seq_ >= target) return failed_;
+  ++drain_waiters_;
+  work_cv_.notify_one();
   written_cv_.wait(lock, [&] { return written_seq_ >= target || !failed_.isOk() || !running_; });
+  --drain_waiters_;
   return failed_;
+}
+
+bool ApplyWriter::drainFor(std::chrono::milliseconds limit) const {
+  std::unique_lock lock(mutex_);
+  const uint64_t target = added_seq_;
+  if (written_seq_ >= target) return true;
+  ++drain_waiters_;
+  work_cv_.notify_one();
+  const bool done = written_cv_.wait_for(lock, limit, [&] { return written_seq_ >= target || !running_; });
+  --drain_waiters_;
+  return done && written_seq_ >= target;
+}
+
+void ApplyWriter::visitPending(
+    Cf cf, std::string_view prefix,
+    const std::function<void(std::string_view key, const std::optional<std::string>& value)>& visit) const {
+  const std::string wanted = overlayKey(cf, prefix);
+  std::lock_guard lock(overlay_mutex_);
+  for (const auto& [key, pending] : overlay_) {
+    if (key.size() >= wanted.size() && key.compare(0, wanted.size(), wanted) == 0) {
+      visit(std::string_view(key).substr(1), pending.value);
+    }
+  }
 }
 
 int64_t ApplyWriter::pendingTxns() const {
@@ -102,8 +132,14 @@ void ApplyWriter::loop() {
     sdk::Zxid zxid = 0;
     {
       std::unique_lock lock(mutex_);
-      work_cv_.wait(lock, [&] { return stopping_ || open_txns_ > 0; });
-      if (open_txns_ == 0) return;  // stopping, everything written
+      // A batch goes when it is large enough, when someone drains, or after kGatherFor.
+      work_cv_.wait_for(lock, kGatherFor, [&] {
+        return stopping_ || drain_waiters_ > 0 || open_txns_ >= kWakeAfterTxns;
+      });
+      if (open_txns_ == 0) {
+        if (stopping_) return;  // everything written
+        continue;
+      }
       std::swap(writing, open_);
       std::swap(keys, open_keys_);
       applied_record_(writing, open_applied_);

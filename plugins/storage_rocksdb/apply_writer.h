@@ -12,6 +12,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -65,6 +66,12 @@ class ApplyWriter {
   std::optional<std::optional<std::string>> pending(Cf cf, std::string_view key) const;
   // Returns once everything added before the call is in the database (or a write failed).
   sdk::Status drain() const;
+  // drain() for at most `limit`: false when the writer is still behind (e.g. a full disk holds
+  // its writes), and the caller reads the database and the overlay together instead.
+  bool drainFor(std::chrono::milliseconds limit) const;
+  // Every pending change of a key in `cf` that starts with `prefix`.
+  void visitPending(Cf cf, std::string_view prefix,
+                    const std::function<void(std::string_view key, const std::optional<std::string>& value)>& visit) const;
   // Txns handed over and not yet written.
   int64_t pendingTxns() const;
   // The zxid of the newest txn in the database.
@@ -101,8 +108,12 @@ class ApplyWriter {
   mutable std::mutex overlay_mutex_;
   std::unordered_map<std::string, Pending> overlay_;
 
+  mutable int drain_waiters_ = 0;  // drain() calls waiting: the writer goes at once
   // Bounds what waits for the writer (memory, and the work a crash replays from the log).
   static constexpr int64_t kMaxPendingTxns = 4096;
+  // The writer wakes for this many txns, or after kGatherFor, whichever comes first.
+  static constexpr int64_t kWakeAfterTxns = 256;
+  static constexpr std::chrono::milliseconds kGatherFor{2};
   static constexpr size_t kMaxPendingBytes = 16u << 20;
 };
 

@@ -23,10 +23,16 @@ class DiskGuard {
 
   // Reads the free space again (statvfs) unless it did within the last 100 ms.
   void check();
-  // A write failed for lack of space: refused until check() sees the reserve free again.
+  // A write failed for lack of space (or RocksDB will not write yet): refused until
+  // writeSucceeded(), whatever statvfs says meanwhile (RocksDB may need more room than the
+  // reserve to recover, e.g. a compaction's headroom).
   void markFull(const std::string& why);
+  void writeSucceeded();
   sdk::Status writable() const;
   bool full() const { return full_.load(std::memory_order_acquire); }
+  // Below half the reserve: what was already accepted has had its room (a follower's leader
+  // keeps sending txns); further log writes wait rather than meet ENOSPC inside RocksDB.
+  bool critical() const { return critical_.load(std::memory_order_acquire); }
 
  private:
   void set(bool full, const std::string& why);
@@ -34,6 +40,8 @@ class DiskGuard {
   int64_t reserve_bytes_;
   sdk::Logger& logger_;
   std::atomic<bool> full_{false};
+  std::atomic<bool> critical_{false};
+  std::atomic<bool> failed_write_{false};
   mutable std::mutex mutex_;
   std::string reason_;
   std::chrono::steady_clock::time_point checked_{};

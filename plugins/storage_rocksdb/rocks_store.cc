@@ -43,7 +43,8 @@ RocksStore::~RocksStore() {
   (void)db_->Close();
 }
 
-sdk::Result<std::unique_ptr<RocksStore>> RocksStore::open(const RocksSettings& settings, bool& created, Mode mode) {
+sdk::Result<std::unique_ptr<RocksStore>> RocksStore::open(const RocksSettings& settings, bool& created, Mode mode,
+                                                          std::shared_ptr<rocksdb::Logger> info_log) {
   std::unique_ptr<RocksStore> store(new RocksStore());
   const auto dir = settings.dbDir();
   const bool has_files = folderHasFiles(dir);
@@ -85,6 +86,7 @@ sdk::Result<std::unique_ptr<RocksStore>> RocksStore::open(const RocksSettings& s
   db_options.wal_recovery_mode = rocksdb::WALRecoveryMode::kPointInTimeRecovery;
   db_options.max_total_wal_size = static_cast<uint64_t>(settings.write_buffer_mb) * 4 << 20;
   db_options.keep_log_file_num = 4;
+  if (info_log) db_options.info_log = std::move(info_log);
   db_options.max_log_file_size = 16 << 20;
   if (!wal.empty()) db_options.wal_dir = wal.string();
   // Memtables count against the block cache: one budget for both (rocksdb.cacheSizeMb).

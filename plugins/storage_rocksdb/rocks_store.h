@@ -44,8 +44,10 @@ class RocksStore {
   // existing folder without a database is an error, never a silently new empty tree.
   // kReadOnly (tools): never creates, takes no lock, so it also opens a database a running
   // server holds (as of the moment it opens).
+  // `info_log`: where RocksDB's own messages go (null: its LOG file in the folder).
   static sdk::Result<std::unique_ptr<RocksStore>> open(const RocksSettings& settings, bool& created,
-                                                       Mode mode = Mode::kReadWrite);
+                                                       Mode mode = Mode::kReadWrite,
+                                                       std::shared_ptr<rocksdb::Logger> info_log = nullptr);
 
   rocksdb::DB& db() { return *db_; }
   rocksdb::ColumnFamilyHandle* cf(Cf which) const { return handles_[static_cast<size_t>(which)]; }

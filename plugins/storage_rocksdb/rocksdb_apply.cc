@@ -121,8 +121,9 @@ rocksdb::Status RocksdbStorage::writeApplied(rocksdb::WriteBatch& batch) {
   for (int attempt = 0;; ++attempt) {
     rocksdb::WriteOptions options;
     options.disableWAL = true;
-    auto status = store_->db().Write(options, &batch);
+    auto status = writeWaitingOutStalls(options, batch);
     const bool no_space = status.IsNoSpace() || status.ToString().find("No space left") != std::string::npos;
+    if (status.ok() && attempt > 0) disk_->writeSucceeded();
     if (status.ok() || !no_space) return status;
     // The txn is durable in the log and clients were answered from it: failing here would stop
     // the server. Wait for space instead (the guard keeps this rare).
@@ -130,8 +131,7 @@ rocksdb::Status RocksdbStorage::writeApplied(rocksdb::WriteBatch& batch) {
     if (attempt == 0) host_.logger().error("writing applied txns: {}; waiting for disk space", status.ToString());
     disk_->markFull(status.ToString());
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    disk_->check();
-    (void)store_->db().Resume();
+    disk_->check();  // RocksDB recovers by itself once there is room (see writeWhenSpaceReturns)
   }
 }
 

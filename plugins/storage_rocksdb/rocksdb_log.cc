@@ -1,5 +1,6 @@
 #include <chrono>
 #include <limits>
+#include <thread>
 
 #include <fmt/format.h>
 #include <rocksdb/iterator.h>
@@ -72,8 +73,12 @@ void RocksdbStorage::writerLoop() {
       }
     }
     disk_->check();
-    bool no_space = false;
-    Status status = writeBatch(batch, no_space);
+    // Clients' writes are refused below the reserve; what was accepted before is written into
+    // it. A follower cannot refuse its leader's txns, so below half the reserve the batch waits
+    // for space instead of meeting ENOSPC inside RocksDB (a failed WAL append leaves that WAL
+    // unusable, and Debian's librocksdb asserts on its next use).
+    bool no_space = disk_->critical();
+    Status status = no_space ? Status(Code::kIoError, "the disk is full") : writeBatch(batch, no_space);
     if (no_space && !writeWhenSpaceReturns(batch, status)) {
       status = Status(Code::kIoError, "stopped while the disk was full");
     }
@@ -106,15 +111,17 @@ bool RocksdbStorage::writeWhenSpaceReturns(std::vector<Pending>& batch, Status& 
       if (queue_cv_.wait_for(lock, std::chrono::milliseconds(500), [&] { return writer_stopping_; })) return false;
     }
     disk_->check();
-    if (disk_->full()) continue;
-    // RocksDB stops writing after an error until told to resume.
-    if (auto resumed = store_->db().Resume(); !resumed.ok()) {
-      disk_->markFull(resumed.ToString());
-      continue;
-    }
+    // Held batches were accepted before the disk filled: they may use the reserve's upper half
+    // (clients' new writes stay refused until the whole reserve is free).
+    if (disk_->critical()) continue;
+    // After a write or flush failed for lack of space RocksDB refuses writes until its own
+    // recovery (SstFileManager, once the room it needs is free) clears the error; a write
+    // meanwhile returns at once. DB::Resume() is not called: it waits for the background work,
+    // which keeps retrying while the disk is full, and stop() could then never end.
     bool no_space = false;
     status = writeBatch(batch, no_space);
     if (!no_space) {
+      disk_->writeSucceeded();
       if (status.isOk()) host_.logger().info("the txn log is written again after the disk was full");
       return true;
     }
@@ -141,7 +148,7 @@ Status RocksdbStorage::writeBatch(std::vector<Pending>& batch, bool& no_space) {
   // Written unsynced, then synced apart: a sync inside Write() holds RocksDB's write queue,
   // and every apply batch queued behind it (the apply strand) would wait out the fsync too.
   // Nothing reads these entries before they are synced: readLog stops at last_logged_.
-  auto status = store_->db().Write(rocksdb::WriteOptions(), &write);
+  auto status = writeWaitingOutStalls(rocksdb::WriteOptions(), write);
   if (status.ok() && settings_.force_sync) status = store_->db().SyncWAL();
   if (!status.ok()) {
     no_space = status.IsNoSpace() || status.ToString().find("No space left") != std::string::npos;
@@ -164,6 +171,17 @@ Status RocksdbStorage::writeBatch(std::vector<Pending>& batch, bool& no_space) {
   log_entries_ += count;
   last_logged_ = last;
   return Status::ok();
+}
+
+rocksdb::Status RocksdbStorage::writeWaitingOutStalls(rocksdb::WriteOptions options, rocksdb::WriteBatch& batch) {
+  // RocksDB would block a stalled write inside Write() until memtables are flushed; when the
+  // flush cannot run (a full disk) that is forever, and stop() could not end the thread.
+  options.no_slowdown = true;
+  for (;;) {
+    auto status = store_->db().Write(options, &batch);
+    if (!status.IsIncomplete() || stopping_.load()) return status;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
 }
 
 // ---- retention ------------------------------------------------------------------------------

@@ -1,8 +1,12 @@
 #include "rocksdb_storage.h"
 
+#include <set>
+
 #include <fmt/format.h>
 
 #include <rocksdb/iterator.h>
+
+#include "rocks_logger.h"
 
 namespace corral::plugins::rocks {
 
@@ -23,7 +27,8 @@ Status RocksdbStorage::start() noexcept {
       return Status(Code::kIoError, fmt::format("data directory {} does not exist and datadir.autocreate is false",
                                                 settings_.data_dir.string()));
     }
-    auto store = RocksStore::open(settings_, created_);
+    auto store = RocksStore::open(settings_, created_, RocksStore::Mode::kReadWrite,
+                                  std::make_shared<RocksLogger>(host_.logger()));
     if (!store.isOk()) return store.status();
     store_ = std::move(*store);
     metrics_.attach(store_.get());
@@ -55,9 +60,9 @@ void RocksdbStorage::stop() noexcept {
     std::lock_guard lock(queue_mutex_);
     writer_stopping_ = true;
   }
+  stopping_ = true;  // writes stalled by RocksDB (a flush that cannot run) give up
   queue_cv_.notify_all();
   if (writer_.joinable()) writer_.join();
-  stopping_ = true;
   if (apply_writer_) apply_writer_->stop();
   metrics_.attach(nullptr);
   if (store_) {
@@ -77,14 +82,14 @@ Code RocksdbStorage::read(std::string_view path, uint32_t fields, sdk::NodeRead&
   try {
     if (!store_) return Code::kSystemError;
     auto& db = store_->db();
-    // A listing scans the database: the txns applied so far must be in it.
-    if (fields & sdk::NodeRead::kChildren) {
-      if (auto drained = drainApplied(); !drained.isOk()) return drained.code();
-    }
+    // A listing scans the database: the txns applied so far must be in it. When the apply
+    // writer is held up (a full disk), the listing merges its pending changes instead.
+    const bool listing = (fields & sdk::NodeRead::kChildren) != 0;
+    const bool merge_pending = listing && apply_writer_ && !apply_writer_->drainFor(kListingDrainWait);
     rocksdb::ReadOptions options;
     // The node and its children from one point in time: never a count that the list disagrees with.
     std::optional<ScopedSnapshot> snapshot;
-    if (fields & sdk::NodeRead::kChildren) options.snapshot = snapshot.emplace(db).get();
+    if (listing && !merge_pending) options.snapshot = snapshot.emplace(db).get();
     const std::string key = nodeKey(path);
     NodeCache::Value cached;
     NodeCache::Miss miss;
@@ -135,6 +140,7 @@ Code RocksdbStorage::read(std::string_view path, uint32_t fields, sdk::NodeRead&
         out.children.emplace_back(key.data() + prefix.size(), key.size() - prefix.size());
       }
       if (!it->status().ok()) return it->status().IsCorruption() ? Code::kCorruptData : Code::kIoError;
+      if (merge_pending) mergePendingChildren(prefix, out.children);
     }
     return Code::kOk;
   } catch (...) {
@@ -213,6 +219,16 @@ std::vector<sdk::ReapCandidate> RocksdbStorage::reapCandidates() const {
   visit(be64Key(static_cast<uint64_t>(sdk::owner::kContainer)), [](int64_t owner) { return sdk::owner::isContainer(owner); });
   visit(be64Key(static_cast<uint64_t>(sdk::owner::kTtlMask)), [](int64_t owner) { return sdk::owner::isTtl(owner); });
   return candidates;
+}
+
+void RocksdbStorage::mergePendingChildren(const std::string& prefix, std::vector<std::string>& children) const {
+  std::set<std::string> names(children.begin(), children.end());
+  apply_writer_->visitPending(Cf::kNodes, prefix, [&](std::string_view key, const std::optional<std::string>& value) {
+    std::string name(key.substr(prefix.size()));
+    if (value) names.insert(std::move(name));
+    else names.erase(name);
+  });
+  children.assign(names.begin(), names.end());
 }
 
 Status RocksdbStorage::drainApplied() const {

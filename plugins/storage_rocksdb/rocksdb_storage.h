@@ -94,8 +94,14 @@ class RocksdbStorage final : public sdk::Storage {
   // (rocksdb.minFreeDiskMb makes it rare) unless the server stops.
   rocksdb::Status writeApplied(rocksdb::WriteBatch& batch);
   void afterAppliedWrite(int64_t txns);
+  // DB::Write that waits out write stalls in small steps and gives up once the server stops.
+  rocksdb::Status writeWaitingOutStalls(rocksdb::WriteOptions options, rocksdb::WriteBatch& batch);
   // Everything applied is in the database (before a scan of key ranges, a TRUNC, a load).
   sdk::Status drainApplied() const;
+  // A listing read while the apply writer is behind: its pending creates and deletes of the
+  // children under `prefix` (the listing's key prefix) applied to `children`.
+  void mergePendingChildren(const std::string& prefix, std::vector<std::string>& children) const;
+  static constexpr std::chrono::milliseconds kListingDrainWait{200};
   void trimLog();
   // snapshots
   sdk::Status loadSnapshotLocked(sdk::Zxid zxid, const sdk::SnapshotSource& source);
@@ -145,7 +151,7 @@ class RocksdbStorage final : public sdk::Storage {
   int64_t since_flush_ = 0;      // apply writer thread
   std::unique_ptr<ApplyWriter> apply_writer_;
   std::atomic<bool> stopping_{false};
-  static constexpr int64_t kFlushEveryTxns = 20000;
+  static constexpr int64_t kFlushEveryTxns = 100000;
   // The applied zxid of the state in the database's files (what a crash would leave).
   sdk::Result<sdk::Zxid> persistedApplied();
   // Drops the oldest entries of `cf` beyond `retain` (with its count in meta); the zxid of the

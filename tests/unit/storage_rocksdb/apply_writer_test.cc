@@ -6,6 +6,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <future>
+#include <map>
 #include <mutex>
 
 #include "apply_writer.h"
@@ -106,6 +107,22 @@ TEST(ApplyWriter, ChangesAreReadableBeforeTheirBatchLandsAndGoneFromTheOverlayAf
   EXPECT_EQ(f.gate.entries(), 3 + 2) << "each batch also carries the newest applied record";
   EXPECT_EQ(f.last_applied, "z3");
   EXPECT_EQ(f.writer.writtenZxid(), 3);
+}
+
+TEST(ApplyWriter, AHeldWriterLetsListingsMergeItsPendingChangesInsteadOfWaiting) {
+  Fixture f;
+  ASSERT_TRUE(f.put("/p/x", "1", "z1").isOk());
+  f.gate.waitEntered(1);  // held, as a full disk holds it
+  ASSERT_TRUE(f.put("/p/y", std::nullopt, "z2").isOk());
+  ASSERT_TRUE(f.put("/q/z", "3", "z3").isOk());
+  EXPECT_FALSE(f.writer.drainFor(50ms)) << "a bounded wait, not a hang";
+  std::map<std::string, std::optional<std::string>> seen;
+  f.writer.visitPending(Cf::kNodes, "/p/", [&](std::string_view key, const std::optional<std::string>& value) {
+    seen.emplace(std::string(key), value);
+  });
+  EXPECT_EQ(seen, (std::map<std::string, std::optional<std::string>>{{"/p/x", "1"}, {"/p/y", std::nullopt}}));
+  f.gate.open();
+  EXPECT_TRUE(f.writer.drainFor(5000ms));
 }
 
 TEST(ApplyWriter, AFailedTxnFillLeavesNothingInTheBatch) {
