@@ -179,6 +179,9 @@ void Follower::follow() {
   stopObserverMaster();
   socket_.shutdown();
   if (sender_) sender_->stop();
+  // Stop serving clients before waiting for our appends: they may wait long (a full disk
+  // holds them until space returns), and a member without a leader must not answer meanwhile.
+  if (!peer_.stopping()) peer_.setRole(sdk::Role::kLooking, peer_.epoch());
   waitAppendsDone();
 }
 

@@ -117,8 +117,9 @@ def test_full_disk_follower_refuses_writes_keeps_reading_and_catches_up(mixed, i
 
     While full: every write through the ZooKeeper leader succeeds; through the follower,
     create / set / delete are answered NotReadOnly and reads go on; its log writes wait for
-    space (so the leader drops it, as any follower that cannot ACK) and its process stays up
-    (Apache ZooKeeper's exits). Space back: the follower
+    space, so the leader drops it (as any follower that cannot ACK within syncLimit), and it
+    then stops serving clients; its process stays up (Apache ZooKeeper's exits). Space back:
+    the follower rejoins,
     reads every write acknowledged meanwhile, a sync then read sees the latest value, writes
     through it are accepted again; in the end all three members hold every acknowledged write
     with its final value, and the same tree."""
@@ -171,6 +172,17 @@ def test_full_disk_follower_refuses_writes_keeps_reading_and_catches_up(mixed, i
             write("/full/counter", str(i + 1).encode(), create=False)
             if i % 16 == 15:
                 assert_running(rocks)
+        assert_running(rocks)
+        # Its leader drops it (no ACK within syncLimit): it stops answering clients instead of
+        # serving reads from a state it can no longer keep up to date, and keeps running.
+        deadline_writes = [0]
+
+        def stopped_serving():
+            deadline_writes[0] += 1
+            write("/full/counter", f"wait-{deadline_writes[0]}".encode(), create=False)
+            return rocks.mode(timeout=1.0) is None
+        wait_until(stopped_serving, 40, interval=0.2,
+                   message=f"the follower kept serving after its leader dropped it\n{rocks.log_tail(20)}")
         assert_running(rocks)
 
         # 4. Space returns: the follower catches up and accepts writes again.
