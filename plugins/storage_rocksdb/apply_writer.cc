@@ -69,8 +69,9 @@ Status ApplyWriter::add(const FillFn& fill, sdk::Zxid zxid, std::string applied_
     }
   }
   // Nobody waits for these writes (clients were answered from the overlay): let them gather
-  // into larger batches instead of waking the writer for every txn.
-  const bool wake = open_txns_ >= kWakeAfterTxns;
+  // into larger batches instead of waking the writer for every txn. The first txn of a batch
+  // starts the writer's gathering time.
+  const bool wake = open_txns_ == 1 || open_txns_ >= kWakeAfterTxns;
   lock.unlock();
   if (wake) work_cv_.notify_one();
   return Status::ok();
@@ -132,14 +133,12 @@ void ApplyWriter::loop() {
     sdk::Zxid zxid = 0;
     {
       std::unique_lock lock(mutex_);
+      work_cv_.wait(lock, [&] { return stopping_ || open_txns_ > 0; });  // idle: no wake-ups
+      if (open_txns_ == 0) return;  // stopping, everything written
       // A batch goes when it is large enough, when someone drains, or after kGatherFor.
       work_cv_.wait_for(lock, kGatherFor, [&] {
         return stopping_ || drain_waiters_ > 0 || open_txns_ >= kWakeAfterTxns;
       });
-      if (open_txns_ == 0) {
-        if (stopping_) return;  // everything written
-        continue;
-      }
       std::swap(writing, open_);
       std::swap(keys, open_keys_);
       applied_record_(writing, open_applied_);
