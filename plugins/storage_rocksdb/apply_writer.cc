@@ -85,26 +85,27 @@ std::optional<std::optional<std::string>> ApplyWriter::pending(Cf cf, std::strin
   return it->second.value;
 }
 
+bool ApplyWriter::waitWritten(std::unique_lock<std::mutex>& lock, std::chrono::milliseconds limit) const {
+  const uint64_t target = added_seq_;
+  if (written_seq_ >= target) return true;
+  ++drain_waiters_;  // the writer goes at once instead of gathering
+  work_cv_.notify_one();
+  auto done = [&] { return written_seq_ >= target || !failed_.isOk() || !running_; };
+  if (limit == kNoLimit) written_cv_.wait(lock, done);
+  else written_cv_.wait_for(lock, limit, done);
+  --drain_waiters_;
+  return written_seq_ >= target;
+}
+
 Status ApplyWriter::drain() const {
   std::unique_lock lock(mutex_);
-  const uint64_t target = added_seq_;
-  if (written_seq_ >= target) return failed_;
-  ++drain_waiters_;
-  work_cv_.notify_one();
-  written_cv_.wait(lock, [&] { return written_seq_ >= target || !failed_.isOk() || !running_; });
-  --drain_waiters_;
+  (void)waitWritten(lock, kNoLimit);
   return failed_;
 }
 
 bool ApplyWriter::drainFor(std::chrono::milliseconds limit) const {
   std::unique_lock lock(mutex_);
-  const uint64_t target = added_seq_;
-  if (written_seq_ >= target) return true;
-  ++drain_waiters_;
-  work_cv_.notify_one();
-  const bool done = written_cv_.wait_for(lock, limit, [&] { return written_seq_ >= target || !running_; });
-  --drain_waiters_;
-  return done && written_seq_ >= target;
+  return waitWritten(lock, limit);
 }
 
 void ApplyWriter::visitPending(

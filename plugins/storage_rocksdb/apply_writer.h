@@ -80,6 +80,10 @@ class ApplyWriter {
  private:
   void loop();
   static std::string overlayKey(Cf cf, std::string_view key);
+  // Waits (with mutex_ held by `lock`) until everything added so far is written, a write
+  // failed, the writer stopped, or `limit` passed; true when everything is written.
+  static constexpr std::chrono::milliseconds kNoLimit{-1};
+  bool waitWritten(std::unique_lock<std::mutex>& lock, std::chrono::milliseconds limit) const;
 
   WriteFn write_;
   AfterWriteFn after_write_;

@@ -17,6 +17,10 @@ Status toStatus(const rocksdb::Status& status, std::string_view what) {
   return Status(code, fmt::format("{}: {}", what, status.ToString()));
 }
 
+bool isNoSpace(const rocksdb::Status& status) {
+  return status.IsNoSpace() || status.ToString().find("No space left") != std::string::npos;
+}
+
 namespace {
 
 rocksdb::CompressionType compressionOf(const std::string& name) {

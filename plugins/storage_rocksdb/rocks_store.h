@@ -21,6 +21,8 @@ namespace corral::plugins::rocks {
 // kCorruptData for corruption, kIoError otherwise; the message keeps RocksDB's (it names the
 // file) behind `what`.
 sdk::Status toStatus(const rocksdb::Status& status, std::string_view what);
+// The write failed for lack of disk space (RocksDB reports some as plain IO errors).
+bool isNoSpace(const rocksdb::Status& status);
 
 // A RocksDB snapshot released when the scope ends.
 class ScopedSnapshot {

@@ -122,7 +122,7 @@ rocksdb::Status RocksdbStorage::writeApplied(rocksdb::WriteBatch& batch) {
     rocksdb::WriteOptions options;
     options.disableWAL = true;
     auto status = writeWaitingOutStalls(options, batch);
-    const bool no_space = status.IsNoSpace() || status.ToString().find("No space left") != std::string::npos;
+    const bool no_space = isNoSpace(status);
     if (status.ok() && attempt > 0) disk_->writeSucceeded();
     if (status.ok() || !no_space) return status;
     // The txn is durable in the log and clients were answered from it: failing here would stop

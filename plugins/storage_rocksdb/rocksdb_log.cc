@@ -121,8 +121,10 @@ bool RocksdbStorage::writeWhenSpaceReturns(std::vector<Pending>& batch, Status& 
     bool no_space = false;
     status = writeBatch(batch, no_space);
     if (!no_space) {
-      disk_->writeSucceeded();
-      if (status.isOk()) host_.logger().info("the txn log is written again after the disk was full");
+      if (status.isOk()) {
+        disk_->writeSucceeded();
+        host_.logger().info("the txn log is written again after the disk was full");
+      }
       return true;
     }
     disk_->markFull(status.message());
@@ -151,7 +153,7 @@ Status RocksdbStorage::writeBatch(std::vector<Pending>& batch, bool& no_space) {
   auto status = writeWaitingOutStalls(rocksdb::WriteOptions(), write);
   if (status.ok() && settings_.force_sync) status = store_->db().SyncWAL();
   if (!status.ok()) {
-    no_space = status.IsNoSpace() || status.ToString().find("No space left") != std::string::npos;
+    no_space = isNoSpace(status);
     return toStatus(status, "writing the txn log");
   }
   const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count();

@@ -175,11 +175,11 @@ def test_full_disk_follower_refuses_writes_keeps_reading_and_catches_up(mixed, i
         assert_running(rocks)
         # Its leader drops it (no ACK within syncLimit): it stops answering clients instead of
         # serving reads from a state it can no longer keep up to date, and keeps running.
-        deadline_writes = [0]
+        waited = [0]  # writes made while waiting, each a new counter value
 
         def stopped_serving():
-            deadline_writes[0] += 1
-            write("/full/counter", f"wait-{deadline_writes[0]}".encode(), create=False)
+            waited[0] += 1
+            write("/full/counter", f"wait-{waited[0]}".encode(), create=False)
             return rocks.mode(timeout=1.0) is None
         wait_until(stopped_serving, 40, interval=0.2,
                    message=f"the follower kept serving after its leader dropped it\n{rocks.log_tail(20)}")
