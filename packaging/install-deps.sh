@@ -6,13 +6,14 @@ set -euo pipefail
 build_packages=(
   build-essential cmake ninja-build pkg-config
   libboost1.74-dev libspdlog-dev libfmt-dev libjemalloc-dev nlohmann-json3-dev zlib1g-dev libssl-dev libsnappy-dev libdeflate-dev librocksdb-dev
+  libthrift-dev thrift-compiler
   googletest libgtest-dev libgmock-dev
 )
 # The reference server and real clients the tests compare against (the JDK compiles the
 # stand-in metrics provider of tests/integration/java for the reference server).
 test_packages=(
   zookeeper zookeeper-bin libzookeeper-mt-dev openjdk-17-jdk-headless
-  python3 python3-kazoo python3-pytest
+  python3 python3-kazoo python3-pytest python3-thrift
   python3-matplotlib openssl
 )
 

@@ -8,29 +8,15 @@
 namespace corral::plugins::jute {
 namespace {
 
-// `key` if set, else `zookeeper.<key>` (the system-property spelling).
 std::string settingKey(const sdk::PluginConfig& config, std::string_view key) {
-  if (config.get(key)) return std::string(key);
-  std::string property = fmt::format("zookeeper.{}", key);
-  if (config.get(property)) return property;
-  return std::string(key);
-}
-
-sdk::Status outOfRange(const sdk::PluginConfig& config, std::string_view key, int64_t value,
-                       std::string_view range) {
-  return sdk::Status(sdk::Code::kInvalidConfig,
-                     fmt::format("{}: {}={} is out of range ({})", config.where(key), key, value,
-                                 range));
+  return config.propertyKey(key);
 }
 
 // An integer setting within [low, high]; `fallback` when unset.
 sdk::Result<int64_t> intSetting(const sdk::PluginConfig& config, std::string_view key,
                                 int64_t fallback, int64_t low, int64_t high,
                                 std::string_view range) {
-  auto value = config.getInt(key, fallback);
-  if (!value) return value.status();
-  if (*value < low || *value > high) return outOfRange(config, key, *value, range);
-  return value;
+  return config.getIntIn(key, fallback, low, high, range);
 }
 
 sdk::Status invalid(const sdk::PluginConfig& config, std::string_view key, std::string_view what) {

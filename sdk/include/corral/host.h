@@ -74,6 +74,18 @@ class PluginConfig {
   // Integer setting; a bad number is an InvalidConfig status naming file:line and key.
   Result<int64_t> getInt(std::string_view key, int64_t fallback) const;
   Result<bool> getBool(std::string_view key, bool fallback) const;
+  // Integer setting within [low, high]; out of range is an InvalidConfig status naming
+  // file:line, key, value and `range` (e.g. "1..65535").
+  Result<int64_t> getIntIn(std::string_view key, int64_t fallback, int64_t low, int64_t high,
+                           std::string_view range) const;
+  // `key` when set, else `zookeeper.<key>` when that is set (ZooKeeper turns an unknown
+  // zoo.cfg key K into the JVM property zookeeper.K, so both spellings are accepted), else `key`.
+  std::string propertyKey(std::string_view key) const {
+    if (get(key)) return std::string(key);
+    std::string property = "zookeeper." + std::string(key);
+    if (get(property)) return property;
+    return std::string(key);
+  }
 };
 
 class CommandRegistry;  // corral/admin.h
@@ -113,6 +125,17 @@ inline Result<int64_t> PluginConfig::getInt(std::string_view key, int64_t fallba
   }
   return Status(Code::kInvalidConfig,
                 fmt::format("{}: {}={} is not an integer", where(key), key, *value));
+}
+
+inline Result<int64_t> PluginConfig::getIntIn(std::string_view key, int64_t fallback, int64_t low,
+                                              int64_t high, std::string_view range) const {
+  auto value = getInt(key, fallback);
+  if (!value) return value;
+  if (*value < low || *value > high) {
+    return Status(Code::kInvalidConfig,
+                  fmt::format("{}: {}={} is out of range ({})", where(key), key, *value, range));
+  }
+  return value;
 }
 
 inline Result<bool> PluginConfig::getBool(std::string_view key, bool fallback) const {

@@ -1,7 +1,6 @@
-// The write side of StreamConnection (see stream_connection.h): replies and events into the
-// bounded OutputBuffer, batches onto the socket, the output limits (soft: stop reading; hard:
-// close; no progress for the session timeout: close), and closing. Included only by
-// jute_connection.cc.
+// The write side of FramedConnection (see framed_connection.h): frames into the bounded
+// OutputBuffer, batches onto the socket, the output limits (soft: stop reading; hard: close; no
+// progress for the session timeout: close), and closing.
 #pragma once
 
 #include <openssl/ssl.h>
@@ -15,17 +14,16 @@
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/post.hpp>
 
-#include "reply_encoder.h"
-#include "stream_connection.h"
+#include "corral/net/framed_connection.h"
 
-namespace corral::plugins::jute {
+namespace corral::sdk::net {
 
 // ---------------------------------------------------------------------------------------------
 // Queueing (any thread)
 
-template <typename Stream>
+template <typename Stream, typename Derived>
 template <typename Encode>
-int64_t StreamConnection<Stream>::queueFrame(Encode&& encode, bool close_after) noexcept {
+int64_t FramedConnection<Stream, Derived>::queueFrame(Encode&& encode, bool close_after) noexcept {
   const OutputBuffer::Appended appended = output_.append(std::forward<Encode>(encode), close_after);
   if (appended.over_hard_limit) {
     closeForOutputOverflow();
@@ -47,8 +45,8 @@ int64_t StreamConnection<Stream>::queueFrame(Encode&& encode, bool close_after) 
   return appended.frame_bytes;
 }
 
-template <typename Stream>
-void StreamConnection<Stream>::scheduleFlush() {
+template <typename Stream, typename Derived>
+void FramedConnection<Stream, Derived>::scheduleFlush() {
   try {
     asio::post(strand_, [self = this->shared_from_this()] { self->startWrite(); });
   } catch (...) {
@@ -56,39 +54,13 @@ void StreamConnection<Stream>::scheduleFlush() {
   }
 }
 
-template <typename Stream>
-void StreamConnection<Stream>::sendResponse(sdk::ClientResponse response) noexcept {
-  if (response.silent) {
-    if (response.xid > 0) releaseOutstanding();
-    return;
-  }
-  int64_t size = queueFrame([&response](std::string& out) { appendResponseFrame(out, response); },
-                            response.close_after);
-  if (size >= 0) {
-    context_->metrics.packets_sent.add();
-    context_->metrics.recordResponseSize(size);
-  }
-  if (response.xid > 0) releaseOutstanding();
-}
-
-template <typename Stream>
-void StreamConnection<Stream>::sendEvent(const sdk::WatcherEvent& event) noexcept {
-  // Events count against the same limits as replies: a client that never reads cannot make
-  // the server keep its watch notifications without bound either.
-  int64_t size = queueFrame([&event](std::string& out) { appendEventFrame(out, event); }, false);
-  if (size >= 0) {
-    context_->metrics.packets_sent.add();
-    context_->metrics.watch_bytes.add(size);
-  }
-}
-
-template <typename Stream>
-void StreamConnection<Stream>::close() noexcept {
+template <typename Stream, typename Derived>
+void FramedConnection<Stream, Derived>::close() noexcept {
   if (output_.requestClose()) scheduleFlush();
 }
 
-template <typename Stream>
-void StreamConnection<Stream>::releaseOutstanding() noexcept {
+template <typename Stream, typename Derived>
+void FramedConnection<Stream, Derived>::releaseOutstanding() noexcept {
   int64_t own = outstanding_.load();
   while (own > 0 && !outstanding_.compare_exchange_weak(own, own - 1)) {
   }
@@ -105,8 +77,8 @@ void StreamConnection<Stream>::releaseOutstanding() noexcept {
 // ---------------------------------------------------------------------------------------------
 // Writing (strand)
 
-template <typename Stream>
-void StreamConnection<Stream>::startWrite() {
+template <typename Stream, typename Derived>
+void FramedConnection<Stream, Derived>::startWrite() {
   for (;;) {
     if (phase_ == Phase::kClosed || write_in_flight_) return;
     switch (output_.take(writing_)) {
@@ -141,8 +113,8 @@ void StreamConnection<Stream>::startWrite() {
 
 // Writes what is left of the batch, one write_some at a time, so each step that moves bytes
 // counts as progress for the stall timer.
-template <typename Stream>
-void StreamConnection<Stream>::writeRest() {
+template <typename Stream, typename Derived>
+void FramedConnection<Stream, Derived>::writeRest() {
   write_in_flight_ = true;
   last_progress_ = std::chrono::steady_clock::now();
   armStallTimer();
@@ -155,8 +127,8 @@ void StreamConnection<Stream>::writeRest() {
       }));
 }
 
-template <typename Stream>
-void StreamConnection<Stream>::onWritten(const boost::system::error_code& error, size_t bytes) {
+template <typename Stream, typename Derived>
+void FramedConnection<Stream, Derived>::onWritten(const boost::system::error_code& error, size_t bytes) {
   --pending_ops_;
   write_in_flight_ = false;
   if (phase_ == Phase::kClosed) {
@@ -175,15 +147,15 @@ void StreamConnection<Stream>::onWritten(const boost::system::error_code& error,
   resumeReadingIfDrained();
 }
 
-template <typename Stream>
-void StreamConnection<Stream>::releaseBatch() {
+template <typename Stream, typename Derived>
+void FramedConnection<Stream, Derived>::releaseBatch() {
   writing_.clear();
   written_ = 0;
   if (writing_.capacity() > connection_detail::kKeepCapacity) std::string().swap(writing_);
 }
 
-template <typename Stream>
-void StreamConnection<Stream>::postResumeCheck() {
+template <typename Stream, typename Derived>
+void FramedConnection<Stream, Derived>::postResumeCheck() {
   try {
     asio::post(strand_, [self = this->shared_from_this()] { self->resumeReadingIfDrained(); });
   } catch (...) {
@@ -191,8 +163,8 @@ void StreamConnection<Stream>::postResumeCheck() {
   }
 }
 
-template <typename Stream>
-void StreamConnection<Stream>::resumeReadingIfDrained() {
+template <typename Stream, typename Derived>
+void FramedConnection<Stream, Derived>::resumeReadingIfDrained() {
   if (!paused_for_output_ || !output_.canResumeReading() || phase_ != Phase::kEstablished) return;
   paused_for_output_ = false;
   processThenRead();
@@ -203,8 +175,8 @@ void StreamConnection<Stream>::resumeReadingIfDrained() {
 
 // One timer per connection, armed while a write is pending: it looks at the time of the last
 // progress rather than being re-armed on every completed write.
-template <typename Stream>
-void StreamConnection<Stream>::armStallTimer() {
+template <typename Stream, typename Derived>
+void FramedConnection<Stream, Derived>::armStallTimer() {
   if (stall_timer_armed_) return;
   stall_timer_armed_ = true;
   ++pending_ops_;
@@ -215,8 +187,8 @@ void StreamConnection<Stream>::armStallTimer() {
       }));
 }
 
-template <typename Stream>
-void StreamConnection<Stream>::onStallTimer(const boost::system::error_code& error) {
+template <typename Stream, typename Derived>
+void FramedConnection<Stream, Derived>::onStallTimer(const boost::system::error_code& error) {
   --pending_ops_;
   stall_timer_armed_ = false;
   if (phase_ == Phase::kClosed) return maybeFinish();
@@ -231,8 +203,8 @@ void StreamConnection<Stream>::onStallTimer(const boost::system::error_code& err
 
 // Any thread: the frame that went past the hard limit was dropped with everything queued, and
 // the output refuses every later frame; the strand closes the socket at once.
-template <typename Stream>
-void StreamConnection<Stream>::closeForOutputOverflow() noexcept {
+template <typename Stream, typename Derived>
+void FramedConnection<Stream, Derived>::closeForOutputOverflow() noexcept {
   try {
     context_->logger.warn("closing {}:{}: more than {} bytes of replies and events unsent "
                           "(clientOutput.hardLimitBytes)",
@@ -246,8 +218,8 @@ void StreamConnection<Stream>::closeForOutputOverflow() noexcept {
 // ---------------------------------------------------------------------------------------------
 // Closing (strand)
 
-template <typename Stream>
-void StreamConnection<Stream>::closeGracefully() {
+template <typename Stream, typename Derived>
+void FramedConnection<Stream, Derived>::closeGracefully() {
   if constexpr (kTls) {
     if (tls_ready_ && phase_ != Phase::kClosed) {
       // Everything queued is written: send close_notify, without waiting for the client's
@@ -270,8 +242,8 @@ void StreamConnection<Stream>::closeGracefully() {
   closeNow();
 }
 
-template <typename Stream>
-void StreamConnection<Stream>::closeNow() {
+template <typename Stream, typename Derived>
+void FramedConnection<Stream, Derived>::closeNow() {
   if (phase_ == Phase::kClosed) return maybeFinish();
   phase_ = Phase::kClosed;
   output_.shutDown();
@@ -291,14 +263,15 @@ void StreamConnection<Stream>::closeNow() {
   socket.close(ignored);
   handshake_timer_.cancel();
   stall_timer_.cancel();
+  derived().onClose();
   std::vector<char>().swap(in_);
   in_begin_ = in_end_ = 0;
   if (!write_in_flight_) releaseBatch();  // else the pending write still points into it
   maybeFinish();
 }
 
-template <typename Stream>
-void StreamConnection<Stream>::maybeFinish() {
+template <typename Stream, typename Derived>
+void FramedConnection<Stream, Derived>::maybeFinish() {
   if (phase_ != Phase::kClosed || pending_ops_ > 0 || finished_) return;
   finished_ = true;
   context_->metrics.alive_connections.add(-1);
@@ -309,4 +282,4 @@ void StreamConnection<Stream>::maybeFinish() {
   context_->untrack(this);  // may drop the context's reference; handlers still hold one
 }
 
-}  // namespace corral::plugins::jute
+}  // namespace corral::sdk::net

@@ -1,8 +1,9 @@
-// The read side of StreamConnection (see stream_connection.h): the socket's input, the TLS and
-// session handshakes, four-letter words, request frames, and the globalOutstandingLimit and
-// output-limit pauses. Included only by jute_connection.cc.
+// The read side of FramedConnection (see framed_connection.h): the socket's input, the TLS and
+// session handshakes, framing, submitting requests, and the globalOutstandingLimit and
+// output-limit pauses.
 #pragma once
 
+#include <cstring>
 #include <exception>
 #include <string>
 #include <string_view>
@@ -11,19 +12,13 @@
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/thread_pool.hpp>
 
-#include "corral/client_records.h"
-#include "corral/jute.h"
-#include "four_letter_whitelist.h"
-#include "reply_encoder.h"
-#include "request_decoder.h"
-#include "stream_connection.h"
+#include "corral/net/framed_connection.h"
 
-namespace corral::plugins::jute {
+namespace corral::sdk::net {
 
-template <typename Stream>
-void StreamConnection<Stream>::start() {
+template <typename Stream, typename Derived>
+void FramedConnection<Stream, Derived>::start() {
   asio::post(strand_, [self = this->shared_from_this()] {
     self->in_.resize(connection_detail::kInitialInput);
     self->startTimer();
@@ -44,10 +39,10 @@ void StreamConnection<Stream>::start() {
   });
 }
 
-template <typename Stream>
-void StreamConnection<Stream>::startTimer() {
+template <typename Stream, typename Derived>
+void FramedConnection<Stream, Derived>::startTimer() {
   // nio.sessionlessCnxnTimeout bounds the TLS handshake and the first frame together.
-  handshake_timer_.expires_after(std::chrono::milliseconds(context_->settings.handshake_timeout_ms));
+  handshake_timer_.expires_after(std::chrono::milliseconds(context_->limits.handshake_timeout_ms));
   ++pending_ops_;
   handshake_timer_.async_wait(
       asio::bind_executor(strand_, [self = this->shared_from_this()](const boost::system::error_code& ec) {
@@ -64,8 +59,8 @@ void StreamConnection<Stream>::startTimer() {
       }));
 }
 
-template <typename Stream>
-void StreamConnection<Stream>::onTlsHandshake(const boost::system::error_code& error) {
+template <typename Stream, typename Derived>
+void FramedConnection<Stream, Derived>::onTlsHandshake(const boost::system::error_code& error) {
   --pending_ops_;
   context_->metrics.outstanding_tls_handshake.add(-1);
   if (phase_ == Phase::kClosed) return maybeFinish();
@@ -89,16 +84,16 @@ void StreamConnection<Stream>::onTlsHandshake(const boost::system::error_code& e
   }
 }
 
-template <typename Stream>
-void StreamConnection<Stream>::abort() {
+template <typename Stream, typename Derived>
+void FramedConnection<Stream, Derived>::abort() {
   asio::post(strand_, [self = this->shared_from_this()] { self->closeNow(); });
 }
 
 // ---------------------------------------------------------------------------------------------
 // Read side (strand)
 
-template <typename Stream>
-void StreamConnection<Stream>::readMore() {
+template <typename Stream, typename Derived>
+void FramedConnection<Stream, Derived>::readMore() {
   if (!tls_ready_ || reading_ || (phase_ != Phase::kHandshake && phase_ != Phase::kEstablished)) {
     return;
   }
@@ -114,8 +109,8 @@ void StreamConnection<Stream>::readMore() {
       }));
 }
 
-template <typename Stream>
-void StreamConnection<Stream>::onRead(const boost::system::error_code& error, size_t bytes) {
+template <typename Stream, typename Derived>
+void FramedConnection<Stream, Derived>::onRead(const boost::system::error_code& error, size_t bytes) {
   reading_ = false;
   --pending_ops_;
   if (phase_ == Phase::kClosed) return maybeFinish();
@@ -129,8 +124,8 @@ void StreamConnection<Stream>::onRead(const boost::system::error_code& error, si
 }
 
 // Decodes what is buffered, then reads more; a failure closes this connection only.
-template <typename Stream>
-void StreamConnection<Stream>::processThenRead() {
+template <typename Stream, typename Derived>
+void FramedConnection<Stream, Derived>::processThenRead() {
   try {
     processing_input_ = true;
     processInput();
@@ -150,9 +145,9 @@ void StreamConnection<Stream>::processThenRead() {
   }
 }
 
-template <typename Stream>
-void StreamConnection<Stream>::processInput() {
-  const int32_t max_buffer = context_->settings.max_buffer;
+template <typename Stream, typename Derived>
+void FramedConnection<Stream, Derived>::processInput() {
+  const int32_t max_frame = context_->limits.max_frame;
   while (phase_ == Phase::kHandshake || phase_ == Phase::kEstablished) {
     if (phase_ == Phase::kEstablished) {
       if (paused_.load() || output_.closeRequested()) break;
@@ -167,11 +162,15 @@ void StreamConnection<Stream>::processInput() {
     }
     const size_t available = in_end_ - in_begin_;
     if (available < 4) break;
-    if (phase_ == Phase::kHandshake && tryFourLetterWord()) break;
-    const int32_t length = static_cast<int32_t>(sdk::jute_detail::loadBe32(in_.data() + in_begin_));
-    // §1: negative or > jute.maxbuffer closes without a reply; so does an empty request after
-    // the handshake (it cannot hold a RequestHeader).
-    if (length < 0 || length > max_buffer || (length == 0 && phase_ == Phase::kEstablished)) {
+    if (phase_ == Phase::kHandshake &&
+        derived().onHandshakeBytes(std::string_view(in_.data() + in_begin_, available))) {
+      in_begin_ = in_end_;
+      break;
+    }
+    const int32_t length = static_cast<int32_t>(connection_detail::loadBe32(in_.data() + in_begin_));
+    // Negative or over the limit closes without a reply; so does an empty request after the
+    // handshake (it cannot hold a request).
+    if (length < 0 || length > max_frame || (length == 0 && phase_ == Phase::kEstablished)) {
       context_->logger.debug("closing {}:{}: bad frame length {}", info_.remote_address,
                              info_.remote_port, length);
       return closeNow();
@@ -186,17 +185,13 @@ void StreamConnection<Stream>::processInput() {
     }
     const std::string_view payload(in_.data() + in_begin_ + 4, static_cast<size_t>(length));
     in_begin_ += frame;
-    if (phase_ == Phase::kHandshake) {
-      handleConnectRequest(payload);
-    } else {
-      handleRequest(payload);
-    }
+    derived().onFrame(payload);
   }
   compactInput();
 }
 
-template <typename Stream>
-void StreamConnection<Stream>::compactInput() {
+template <typename Stream, typename Derived>
+void FramedConnection<Stream, Derived>::compactInput() {
   if (in_begin_ == in_end_) {
     in_begin_ = in_end_ = 0;
     if (in_.size() > connection_detail::kKeepCapacity) {
@@ -210,90 +205,23 @@ void StreamConnection<Stream>::compactInput() {
   in_begin_ = 0;
 }
 
-template <typename Stream>
-bool StreamConnection<Stream>::tryFourLetterWord() {
-  const char* first = in_.data() + in_begin_;
-  const uint32_t value = sdk::jute_detail::loadBe32(first);
-  std::string word;
-  const sdk::Command* command = nullptr;
-  if (value == connection_detail::kTelnetCloseWord) {
-    word = "telnet close";
-  } else {
-    if (!connection_detail::isWordByte(first[0]) || !connection_detail::isWordByte(first[1]) || !connection_detail::isWordByte(first[2]) ||
-        !connection_detail::isWordByte(first[3])) {
-      return false;
-    }
-    word.assign(first, 4);
-    command = context_->commands.find(word);
-    // Only words the admin commands serve on the client port; anything else is a length.
-    if (command == nullptr || !command->four_letter) return false;
-  }
-  // Bytes after the word are the command's argument (stmk's 8-byte mask); the rest is ignored.
-  std::string body(first + 4, in_end_ - in_begin_ - 4);
-  in_begin_ = in_end_;
-  phase_ = Phase::kDraining;
-  if (!context_->settings.whitelist.allows(word)) {
-    const std::string text = notWhitelistedText(word);
-    queueFrame([&text](std::string& out) { out += text; }, true);
-    return true;
-  }
-  if (command == nullptr) {  // telnet close: no output
-    close();
-    return true;
-  }
-  runCommand(command, std::move(word), std::move(body));
-  return true;
-}
-
-template <typename Stream>
-void StreamConnection<Stream>::runCommand(const sdk::Command* command, std::string word, std::string body) {
-  // Commands read server state (and dirs walks the disk): keep them off the event loop.
-  ++pending_ops_;
-  asio::post(context_->blocking_pool, [self = this->shared_from_this(), command, word = std::move(word),
-                                       body = std::move(body)]() mutable {
-    std::string text;
-    try {
-      sdk::CommandArgs args;
-      args.body = std::move(body);
-      args.remote_address = self->info_.remote_address;
-      args.remote_port = self->info_.remote_port;
-      text = command->run(args).text;
-    } catch (const std::exception& e) {
-      self->context_->logger.warn("four-letter word {} failed: {}", word, e.what());
-    } catch (...) {
-      self->context_->logger.warn("four-letter word {} failed", word);
-    }
-    asio::post(self->strand_, [self, text = std::move(text)] {
-      --self->pending_ops_;
-      self->queueFrame([&text](std::string& out) { out += text; }, true);
-      self->maybeFinish();
-    });
-  });
-}
-
-template <typename Stream>
-void StreamConnection<Stream>::handleConnectRequest(std::string_view payload) {
-  sdk::ConnectRequest request;
-  sdk::JuteReader reader(payload, context_->settings.max_buffer);
-  sdk::ClientService* service = context_->service.load();
-  if (!decode(reader, request) || service == nullptr) {
-    context_->logger.debug("closing {}:{}: first frame is not a ConnectRequest",
-                           info_.remote_address, info_.remote_port);
-    return closeNow();
-  }
-  context_->metrics.packets_received.add();
+template <typename Stream, typename Derived>
+template <typename Reply>
+void FramedConnection<Stream, Derived>::connectSession(const ConnectRequest& request, Reply reply) {
+  ClientService* service = context_->service.load();
+  if (service == nullptr) return closeNow();
   context_->metrics.connection_request_count.add();
   context_->metrics.connection_token_deficit.add(0);  // no connection throttle: never short of tokens
-  // Frames pipelined behind the ConnectRequest (auth, setWatches) stay in in_ until the
-  // session exists, and the socket is not read meanwhile (as ZooKeeper does).
+  // Frames pipelined behind the handshake (auth, setWatches) stay in in_ until the session
+  // exists, and the socket is not read meanwhile (as ZooKeeper does).
   phase_ = Phase::kConnecting;
   ++pending_ops_;
-  service->connect(request, this->shared_from_this(), [self = this->shared_from_this()](sdk::ConnectOutcome outcome) {
+  service->connect(request, this->shared_from_this(),
+                   [self = this->shared_from_this(), reply = std::move(reply)](ConnectOutcome outcome) mutable {
     // Queue the reply here, not on the strand: the kernel may send this session's first watch
-    // events as soon as done() returns, and the ConnectResponse must go out before them.
+    // events as soon as done() returns, and the handshake's reply must go out before them.
     if (outcome.response) {
-      const sdk::ConnectResponse& response = *outcome.response;
-      self->queueFrame([&response](std::string& out) { appendConnectResponseFrame(out, response); },
+      self->queueFrame([&reply, &outcome](std::string& out) { reply(out, outcome); },
                        /*close_after=*/outcome.session == nullptr);
     }
     try {
@@ -306,8 +234,8 @@ void StreamConnection<Stream>::handleConnectRequest(std::string_view payload) {
   });
 }
 
-template <typename Stream>
-void StreamConnection<Stream>::onConnected(sdk::ConnectOutcome outcome) {
+template <typename Stream, typename Derived>
+void FramedConnection<Stream, Derived>::onConnected(ConnectOutcome outcome) {
   --pending_ops_;
   if (phase_ == Phase::kClosed) {
     // The socket went away while the kernel was connecting: tell it once, here.
@@ -330,15 +258,8 @@ void StreamConnection<Stream>::onConnected(sdk::ConnectOutcome outcome) {
   processThenRead();
 }
 
-template <typename Stream>
-void StreamConnection<Stream>::handleRequest(std::string_view payload) {
-  sdk::ClientRequest request;
-  if (!decodeRequestFrame(payload, context_->settings.max_buffer, request)) {
-    context_->logger.debug("closing {}:{}: request shorter than its header",
-                           info_.remote_address, info_.remote_port);
-    return closeNow();
-  }
-  context_->metrics.packets_received.add();
+template <typename Stream, typename Derived>
+void FramedConnection<Stream, Derived>::submitRequest(ClientRequest request) {
   if (request.xid > 0) {
     // Counted before submit: the reply may come back on another thread before submit returns.
     outstanding_.fetch_add(1);
@@ -352,16 +273,16 @@ void StreamConnection<Stream>::handleRequest(std::string_view payload) {
   }
 }
 
-template <typename Stream>
-bool StreamConnection<Stream>::shouldThrottle() const noexcept {
+template <typename Stream, typename Derived>
+bool FramedConnection<Stream, Derived>::shouldThrottle() const noexcept {
   return context_->admission.shouldThrottle(outstanding_.load());
 }
 
-template <typename Stream>
-void StreamConnection<Stream>::resumeReading() {
+template <typename Stream, typename Derived>
+void FramedConnection<Stream, Derived>::resumeReading() {
   if (!paused_.load() || shouldThrottle()) return;
   paused_.store(false);
   processThenRead();
 }
 
-}  // namespace corral::plugins::jute
+}  // namespace corral::sdk::net

@@ -1,5 +1,6 @@
-// The unsent output of one connection, bounded by the server's output limits
-// (sdk::OutputLimits, from Host::admission()).
+// The unsent output of one client connection, bounded by the server's output limits
+// (sdk::OutputLimits, from Host::admission()). Shared by every stream front end (jute,
+// thrift, a plugin author's own): part of the SDK's connection kit, corral/net/.
 //
 // Kernel threads encode replies and watch events straight into `pending_` under a mutex; the
 // connection's strand takes everything queued in one swap and writes it as one batch. The
@@ -21,7 +22,7 @@
 
 #include "corral/admission.h"
 
-namespace corral::plugins::jute {
+namespace corral::sdk::net {
 
 class OutputBuffer {
  public:
@@ -38,6 +39,14 @@ class OutputBuffer {
   // output is closed or a close was requested. `close_after`: nothing may follow this frame.
   template <typename Encode>
   Appended append(Encode&& encode, bool close_after) noexcept;
+
+  // Bytes held outside the buffer that will be written later (frontend.thrift's watch events,
+  // which wait for the next reply) count against the limits as queued frames do. False when
+  // this takes the count past the hard limit: the output is closed then, as by append(), and
+  // the caller closes the connection.
+  bool reserve(int64_t bytes) noexcept;
+  // Reserved bytes that are about to be appended (or dropped).
+  void unreserve(int64_t bytes) noexcept;
 
   // Asks for a graceful close: what is queued is written, then the connection closes. True
   // when the caller must schedule the flush that will do it; false when one already runs or
@@ -107,4 +116,59 @@ OutputBuffer::Appended OutputBuffer::append(Encode&& encode, bool close_after) n
   return result;
 }
 
-}  // namespace corral::plugins::jute
+inline bool OutputBuffer::requestClose() noexcept {
+  std::lock_guard lock(mutex_);
+  if (output_closed_ || close_requested_.load()) return false;
+  close_requested_.store(true);
+  const bool start = !flush_running_;
+  flush_running_ = true;
+  return start;
+}
+
+inline bool OutputBuffer::reserve(int64_t bytes) noexcept {
+  std::lock_guard lock(mutex_);
+  if (output_closed_) return false;
+  if (unsent_.fetch_add(bytes, std::memory_order_relaxed) + bytes <= limits_.hard_bytes) return true;
+  unsent_.store(0, std::memory_order_relaxed);
+  std::string().swap(pending_);
+  output_closed_ = true;
+  close_requested_.store(true);
+  return false;
+}
+
+inline void OutputBuffer::unreserve(int64_t bytes) noexcept {
+  std::lock_guard lock(mutex_);
+  if (!output_closed_) unsent_.fetch_sub(bytes, std::memory_order_relaxed);
+}
+
+inline OutputBuffer::Next OutputBuffer::take(std::string& batch) noexcept {
+  std::lock_guard lock(mutex_);
+  if (output_closed_) {
+    flush_running_ = true;
+    return Next::kAbort;
+  }
+  if (!pending_.empty()) {
+    batch.swap(pending_);
+    return Next::kWrite;
+  }
+  if (close_requested_.load()) {
+    flush_running_ = true;  // nothing else may start a flush: the connection is closing
+    return Next::kClose;
+  }
+  flush_running_ = false;
+  return Next::kIdle;
+}
+
+inline void OutputBuffer::written(int64_t bytes) noexcept {
+  unsent_.fetch_sub(bytes, std::memory_order_relaxed);
+}
+
+inline void OutputBuffer::shutDown() noexcept {
+  std::lock_guard lock(mutex_);
+  output_closed_ = true;
+  std::string().swap(pending_);
+  // Whatever a batch still held is dropped by the connection; nothing is unsent any more.
+  unsent_.store(0, std::memory_order_relaxed);
+}
+
+}  // namespace corral::sdk::net
