@@ -72,7 +72,7 @@ std::vector<api::OpResult> toOpResults(std::vector<sdk::MultiResult>& results) {
     } else if (auto* created = std::get_if<sdk::Create2Response>(&r.body)) {
       o.__isset.create = true;
       o.create.path = std::move(created->path);
-      o.create.stat = toStat(created->stat);
+      o.create.__set_stat(toStat(created->stat));
     } else if (auto* plain = std::get_if<sdk::CreateResponse>(&r.body)) {
       o.__isset.create = true;
       o.create.path = std::move(plain->path);

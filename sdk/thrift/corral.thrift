@@ -321,8 +321,10 @@ struct OpError {
 }
 
 struct CreateOpResult {
-  1: string path,
-  2: Stat stat,
+  1: string path,             // the created path (with its sequence number)
+  // Set for CONTAINER and TTL creates only: like ZooKeeper's multi, which answers a plain
+  // create inside a multi with its path alone. MultiResult.zxid is every op's czxid/mzxid.
+  2: optional Stat stat,
 }
 
 struct SetDataOpResult {

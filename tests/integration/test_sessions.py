@@ -65,6 +65,25 @@ def test_session_survives_connection_loss_and_reattach(server, make_raw, base):
     b.close_session()
 
 
+def test_reattach_with_wrong_password_cuts_the_connection_not_the_session(server, make_raw, base):
+    """A handshake naming a live session with a wrong password gets the invalid-session answer
+    (id 0, timeout 0), and, as ZooKeeper 3.8 does (it closes the session's current connection
+    before it checks the password), the owner's connection is closed too; the session lives
+    on and its owner re-attaches with the right password."""
+    owner = make_raw(timeout=10000)
+    assert owner.create(f"{base}/e", flags=CreateFlags.EPHEMERAL)[0] == 0
+    sid, pw = owner.session_id, owner.passwd
+    intruder = make_raw(handshake=False)
+    resp = intruder.handshake(session_id=sid, passwd=b"x" * 16, timeout=10000)
+    assert (resp.session_id, resp.timeout) == (0, 0)
+    assert intruder.is_closed(timeout=10)
+    assert owner.is_closed(timeout=10)
+    again = make_raw(handshake=False)
+    assert again.handshake(session_id=sid, passwd=pw, timeout=10000).session_id == sid
+    err, stat = again.exists(f"{base}/e")
+    assert err == 0 and stat.ephemeralOwner == sid
+
+
 def test_kazoo_client_id_reattach_keeps_ephemeral(server, make_zk, node):
     a = make_zk()
     a.create(node, b"x", ephemeral=True)

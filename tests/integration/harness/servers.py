@@ -62,6 +62,17 @@ def free_port(host="127.0.0.1"):
         return s.getsockname()[1]
 
 
+def tcp_accepts(host, port, timeout=2.0):
+    """True if a TCP connection to host:port succeeds (it is closed again at once)."""
+    if port is None:
+        return False
+    try:
+        with socket.create_connection((host, int(port)), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
 def _fmt(value):
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -207,8 +218,21 @@ class Server:
             raise
         return self
 
+    def serves_jute(self):
+        """False for a Corral server whose `frontends` lack jute (no ZooKeeper port)."""
+        if self.impl != "corral" or self.settings.get("frontends") is None:
+            return True
+        return "jute" in [f.strip() for f in str(self.settings["frontends"]).split(",")]
+
     def wait_ready(self, timeout=START_TIMEOUT):
-        """Poll until a real handshake (ConnectRequest -> ConnectResponse) succeeds."""
+        """Poll until a real handshake (ConnectRequest -> ConnectResponse) succeeds. A server
+        without the jute front end (frontends=thrift) is polled until thrift.port accepts a
+        TCP connection instead (the test then waits for a session through Thrift)."""
+        if self.serves_jute():
+            probe = lambda: raw.try_handshake(self.port, timeout=2.0)
+        else:
+            probe = lambda: tcp_accepts(self.settings.get("thrift.address") or self.host,
+                                        self.settings.get("thrift.port"))
         deadline = time.monotonic() + timeout
         delay = 0.02
         while True:
@@ -216,7 +240,7 @@ class Server:
                 raise ServerStartError(
                     f"{self.impl} server exited with {self.proc.returncode} during startup\n"
                     + self.log_tail())
-            if raw.try_handshake(self.port, timeout=2.0):
+            if probe():
                 return
             if time.monotonic() >= deadline:
                 raise ServerStartError(f"{self.impl} server not ready after {timeout}s\n"
