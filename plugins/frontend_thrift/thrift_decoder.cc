@@ -43,30 +43,32 @@ void setCreate(sdk::ClientRequest& request, std::string path, sdk::OptionalBytes
   request.body = sdk::CreateRequest{std::move(path), std::move(data), std::move(acl), false, mode};
 }
 
+// `path` keeps a copy of the op's path (the failing op's path goes into ZkError.path); the
+// request takes the decoded strings themselves.
 sdk::MultiOp toMultiOp(api::Op& op, std::string& path) {
   sdk::ClientRequest single;
   if (op.__isset.create) {
     auto& c = op.create;
     path = c.path;
-    setCreate(single, c.path, c.__isset.data ? sdk::OptionalBytes(std::move(c.data)) : std::nullopt,
+    setCreate(single, std::move(c.path), c.__isset.data ? sdk::OptionalBytes(std::move(c.data)) : std::nullopt,
               toAcl(c.acl), c.mode, c.ttl);
     if (auto* ttl = std::get_if<sdk::CreateTtlRequest>(&single.body)) return {single.op, std::move(*ttl)};
     return {single.op, std::move(std::get<sdk::CreateRequest>(single.body))};
   }
   if (op.__isset.remove) {
     path = op.remove.path;
-    return {OpCode::kDelete, sdk::DeleteRequest{op.remove.path, op.remove.version}};
+    return {OpCode::kDelete, sdk::DeleteRequest{std::move(op.remove.path), op.remove.version}};
   }
   if (op.__isset.setData) {
     auto& s = op.setData;
     path = s.path;
     return {OpCode::kSetData,
-            sdk::SetDataRequest{s.path, s.__isset.data ? sdk::OptionalBytes(std::move(s.data)) : std::nullopt,
+            sdk::SetDataRequest{std::move(s.path), s.__isset.data ? sdk::OptionalBytes(std::move(s.data)) : std::nullopt,
                                 s.version}};
   }
   if (op.__isset.check) {
     path = op.check.path;
-    return {OpCode::kCheck, sdk::CheckVersionRequest{op.check.path, op.check.version}};
+    return {OpCode::kCheck, sdk::CheckVersionRequest{std::move(op.check.path), op.check.version}};
   }
   throw std::invalid_argument("an Op with no member set");
 }

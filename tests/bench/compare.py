@@ -17,7 +17,8 @@ After the matrix it runs memory_restart.py (--memory-znodes), rocksdb_bench.py (
 restart, RSS with a tree larger than the cache, disk bytes per znode, write amplification,
 storage.rocksdb vs memlog vs ZooKeeper), ensemble_bench.py (--ensemble/--no-ensemble:
 3-member ensembles of each server) and observer_bench.py (--observers/--no-observers: 3 voters +
-observers), whose summaries go into RESULTS.md as well. `--cases none --no-c-check` skips the
+observers) and thrift_bench.py (--thrift/--no-thrift: the same load through frontend.jute and
+frontend.thrift of one Corral server), whose summaries go into RESULTS.md as well. `--cases none --no-c-check` skips the
 matrix (only those steps run).
 """
 import argparse
@@ -34,6 +35,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import benchlib  # noqa: E402
 import observer_bench  # noqa: E402
 import rocksdb_bench  # noqa: E402
+import thrift_bench  # noqa: E402
 
 # name, op, sessions, inflight, extra args
 MATRIX = [
@@ -288,6 +290,9 @@ def main():
                          "[on]; summary into RESULTS.md, details into RESULTS-observers.md")
     ap.add_argument("--observer-join-znodes", type=int, default=1_000_000,
                     help="znodes for the observer step's new observer [1000000; quick 100000]")
+    ap.add_argument("--thrift", action=argparse.BooleanOptionalAction, default=True,
+                    help="run the Thrift step (thrift_bench.py) after the observer step [on]; "
+                         "summary into RESULTS.md, details into RESULTS-thrift.md")
     a = ap.parse_args()
 
     reps = a.reps or (1 if a.quick else 3)
@@ -371,10 +376,11 @@ def main():
         if a.rocksdb_step and any(st == "rocksdb" for *_, st, _s in servers) else None
     ensemble = run_ensemble_step(a, impls, log) if a.ensemble else None
     observers = observer_bench.run_step(a, impls, log) if a.observers else None
+    thrift = thrift_bench.run_step(a, log) if a.thrift and "corral" in impls else None
     pngs = plots(a.out, cases, med) if set(impls) == set(benchlib.IMPLS) and cases else []
     write_results(a, os.path.join(a.out, "RESULTS.md"), cases, med, cchecks, machine, vers,
                   command, reps, warmup, duration, pngs, time.monotonic() - t_start, data_bytes,
-                  memory, ensemble, observers, storage, servers)
+                  memory, ensemble, observers, storage, servers, thrift)
     log(f"wrote {os.path.join(a.out, 'RESULTS.md')}")
     import shutil
     shutil.rmtree(tmp, ignore_errors=True)
@@ -525,7 +531,7 @@ def gap_note(label, met):
 
 def write_results(a, path, cases, med, cchecks, machine, vers, command, reps, warmup, duration,
                   pngs, elapsed, data_bytes=None, memory=None, ensemble=None, observers=None,
-                  storage=None, servers=None):
+                  storage=None, servers=None, thrift=None):
     z, c = med.get("zookeeper", {}), med.get("corral", {})
     storage_of = {label: st for label, _i, st, _s in servers or []}
     L = []
@@ -645,6 +651,8 @@ def write_results(a, path, cases, med, cchecks, machine, vers, command, reps, wa
         L.extend(ensemble_section(ensemble))
     if observers:
         L.extend(observer_bench.results_section(observers))
+    if thrift:
+        L.extend(thrift_bench.results_section(thrift))
     if os.path.exists(PROFILE_LOG):
         with open(PROFILE_LOG) as f:
             L.append(f.read().rstrip() + "\n")

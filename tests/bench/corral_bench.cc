@@ -38,7 +38,16 @@
 #include <thread>
 #include <vector>
 
+#include "bench_wire.h"
+
 namespace {
+
+using bench::Enc;
+using bench::Protocol;
+using bench::Reply;
+using bench::Request;
+using bench::rd32;
+using bench::rd64;
 
 // ------------------------------------------------------------------ time / proc helpers
 inline uint64_t nowNs() {
@@ -157,6 +166,7 @@ struct Options {
   double setupTimeout = 1800;
   double drainTimeout = 10;
   bool skipSetup = false;
+  Protocol protocol = Protocol::kJute;
 };
 
 [[noreturn]] void usage(int code) {
@@ -178,6 +188,8 @@ struct Options {
   --session-timeout MS   requested session timeout                      [40000]
   --server-pid PID       read server CPU (utime+stime) and RSS from /proc
   --skip-setup           do not create root/parents/keys
+  --protocol P           jute (ZooKeeper's, the --hosts client port) or thrift (Corral's
+                         frontend.thrift, framed binary; --hosts names thrift.port)  [jute]
   --setup-timeout S      bound on the setup phase                       [1800]
 Output: one JSON line (latencies in microseconds).
 )");
@@ -235,6 +247,12 @@ Options parseArgs(int argc, char** argv) {
     else if (a == "--session-timeout") o.sessionTimeoutMs = std::atoi(need(i).c_str());
     else if (a == "--server-pid") o.serverPid = std::atol(need(i).c_str());
     else if (a == "--skip-setup") o.skipSetup = true;
+    else if (a == "--protocol") {
+      std::string v = need(i);
+      if (v == "jute") o.protocol = Protocol::kJute;
+      else if (v == "thrift") o.protocol = Protocol::kThrift;
+      else usage(64);
+    }
     else if (a == "--setup-timeout") o.setupTimeout = std::atof(need(i).c_str());
     else {
       std::fprintf(stderr, "unknown option %s\n", a.c_str());
@@ -247,46 +265,6 @@ Options parseArgs(int argc, char** argv) {
   o.threads = std::min(o.threads, o.sessions);
   if (o.root.size() < 2 || o.root[0] != '/' || o.root.back() == '/') usage(64);
   return o;
-}
-
-// ------------------------------------------------------------------ jute encoding
-enum OpCode : int32_t {
-  kCreate = 1, kDelete = 2, kExists = 3, kGetData = 4, kSetData = 5, kGetChildren = 8,
-  kPing = 11, kMulti = 14, kCloseSession = -11
-};
-
-struct Enc {
-  std::string& b;
-  size_t start;
-  explicit Enc(std::string& buf) : b(buf), start(buf.size()) { b.append(4, '\0'); }
-  void i32(int32_t v) {
-    uint32_t u = __builtin_bswap32(uint32_t(v));
-    b.append(reinterpret_cast<const char*>(&u), 4);
-  }
-  void i64(int64_t v) {
-    uint64_t u = __builtin_bswap64(uint64_t(v));
-    b.append(reinterpret_cast<const char*>(&u), 8);
-  }
-  void boolean(bool v) { b.push_back(v ? 1 : 0); }
-  void str(std::string_view s) {
-    i32(int32_t(s.size()));
-    b.append(s);
-  }
-  void finish() {
-    uint32_t len = __builtin_bswap32(uint32_t(b.size() - start - 4));
-    std::memcpy(&b[start], &len, 4);
-  }
-};
-
-inline int32_t rd32(const char* p) {
-  uint32_t v;
-  std::memcpy(&v, p, 4);
-  return int32_t(__builtin_bswap32(v));
-}
-inline int64_t rd64(const char* p) {
-  uint64_t v;
-  std::memcpy(&v, p, 8);
-  return int64_t(__builtin_bswap64(v));
 }
 
 // ------------------------------------------------------------------ shared run state
@@ -308,6 +286,7 @@ enum Stage { kStageConnect, kStageRoot, kStageParents, kStageKeys, kStageProbe, 
 struct Pending {
   uint64_t sentNs;
   int32_t xid;
+  bool ping;  // a Thrift keep-alive ping (its reply is in order but not an op)
 };
 
 struct Session {
@@ -350,8 +329,9 @@ struct Worker {
   std::map<int, uint64_t> stageErrors;   // any stage other than timed (excluding tolerated)
   uint64_t connLost = 0, xidMismatch = 0;
   bool batchDone = false;
-  int probeResult = 0;  // kStageProbe: error code of exists(last key)
-  std::string scratch;
+  int probeResult = 0;  // kStageProbe: error code of getData(last key)
+  std::string scratch;                   // the path of the request being written
+  std::vector<std::string> multiPaths;   // the paths of the multi being written
 
   uint64_t rnd(Session& s) {  // xorshift64*
     s.rng ^= s.rng >> 12;
@@ -360,11 +340,10 @@ struct Worker {
     return s.rng * 0x2545F4914F6CDD1Dull;
   }
 
-  void beginReq(Session& s, Enc& e, int32_t type) {
+  // Counts a request as outstanding; returns its xid (jute) / seqid (Thrift).
+  int32_t track(Session& s, bool ping = false) {
     int32_t xid = ++s.xid;
     if (s.xid == INT32_MAX) s.xid = 0;
-    e.i32(xid);
-    e.i32(type);
     if (s.count == s.ring.size()) {  // grow ring
       std::vector<Pending> n(std::max<size_t>(16, s.ring.size() * 2));
       for (size_t i = 0; i < s.count; ++i) n[i] = s.ring[(s.head + i) % s.ring.size()];
@@ -372,138 +351,98 @@ struct Worker {
       s.head = 0;
     }
     uint64_t t = nowNs();
-    s.ring[(s.head + s.count) % s.ring.size()] = {t, xid};
+    s.ring[(s.head + s.count) % s.ring.size()] = {t, xid, ping};
     ++s.count;
     s.lastSendNs = t;
+    return xid;
   }
 
-  void acl(Enc& e) {  // OPEN_ACL_UNSAFE
-    e.i32(1);
-    e.i32(31);
-    e.str("world");
-    e.str("anyone");
-  }
+  void send(Session& s, const Request& r) { bench::writeRequest(sh->opt.protocol, s.out, track(s), r); }
 
   // Issue one request for the current stage. Returns false if there is nothing to issue.
   bool issue(Session& s) {
     const Options& o = sh->opt;
+    Request r;
     switch (sh->stage) {
       case kStageRoot: {
         long n = sh->counter.fetch_add(1);
         if (n >= sh->counterEnd) return false;
         static const char* subs[] = {"", "/c", "/d"};
-        n = sh->rootIdx;
-        Enc e(s.out);
-        beginReq(s, e, kCreate);
-        e.str(o.root + subs[n]);
-        e.i32(0);
-        acl(e);
-        e.i32(0);
-        e.finish();
+        scratch = o.root + subs[sh->rootIdx];
+        r.kind = Request::kCreate;
+        r.path = scratch;
+        send(s, r);
         return true;
       }
       case kStageParents: {
         long n = sh->counter.fetch_add(1);
         if (n >= sh->counterEnd) return false;
-        Enc e(s.out);
-        beginReq(s, e, kCreate);
-        e.str(o.root + "/p" + std::to_string(n));
-        e.i32(0);
-        acl(e);
-        e.i32(0);
-        e.finish();
+        scratch = o.root + "/p" + std::to_string(n);
+        r.kind = Request::kCreate;
+        r.path = scratch;
+        send(s, r);
         return true;
       }
       case kStageKeys: {
         long n = sh->counter.fetch_add(1);
         if (n >= sh->counterEnd) return false;
-        Enc e(s.out);
-        beginReq(s, e, kCreate);
-        if (o.op == Op::Delete) e.str(o.root + "/d/" + sh->runTag + "-" + std::to_string(n));
-        else e.str(keyPath(o, n));
-        e.str(sh->value);
-        acl(e);
-        e.i32(0);
-        e.finish();
+        scratch = o.op == Op::Delete ? o.root + "/d/" + sh->runTag + "-" + std::to_string(n) : keyPath(o, n);
+        r.kind = Request::kCreate;
+        r.path = scratch;
+        r.data = sh->value;
+        send(s, r);
         return true;
       }
       case kStageProbe: {
         long n = sh->counter.fetch_add(1);
         if (n >= sh->counterEnd) return false;
-        Enc e(s.out);
-        beginReq(s, e, kExists);
-        e.str(keyPath(o, o.keys - 1));
-        e.boolean(false);
-        e.finish();
+        scratch = keyPath(o, o.keys - 1);
+        // getData, not exists: Thrift's exists answers a missing node without an error.
+        r.kind = Request::kGetData;
+        r.path = scratch;
+        send(s, r);
         return true;
       }
       case kStageTimed: {
         if (sh->stop.load(std::memory_order_relaxed)) return false;
         Op op = o.op;
         if (op == Op::Mixed) op = (long(rnd(s) % 100) < o.readPct) ? Op::Get : Op::Set;
-        Enc e(s.out);
         switch (op) {
           case Op::Get:
-            beginReq(s, e, kGetData);
-            e.str(keyPath(o, long(rnd(s) % uint64_t(o.keys))));
-            e.boolean(false);
-            break;
           case Op::Exists:
-            beginReq(s, e, kExists);
-            e.str(keyPath(o, long(rnd(s) % uint64_t(o.keys))));
-            e.boolean(false);
-            break;
           case Op::Set:
-            beginReq(s, e, kSetData);
-            e.str(keyPath(o, long(rnd(s) % uint64_t(o.keys))));
-            e.str(sh->value);
-            e.i32(-1);
+            r.kind = op == Op::Get ? Request::kGetData : op == Op::Exists ? Request::kExists : Request::kSetData;
+            scratch = keyPath(o, long(rnd(s) % uint64_t(o.keys)));
+            r.data = sh->value;
             break;
-          case Op::Children: {
-            beginReq(s, e, kGetChildren);
-            if (o.parents > 0) e.str(o.root + "/p" + std::to_string(rnd(s) % uint64_t(o.parents)));
-            else e.str(o.root);
-            e.boolean(false);
+          case Op::Children:
+            r.kind = Request::kGetChildren;
+            scratch = o.parents > 0 ? o.root + "/p" + std::to_string(rnd(s) % uint64_t(o.parents)) : o.root;
             break;
-          }
           case Op::Create:
-            beginReq(s, e, kCreate);
-            e.str(o.root + "/c/" + sh->runTag + "-" + std::to_string(s.idx) + "-" +
-                  std::to_string(s.createSeq++));
-            e.str(sh->value);
-            acl(e);
-            e.i32(0);
+            r.kind = Request::kCreate;
+            scratch = o.root + "/c/" + sh->runTag + "-" + std::to_string(s.idx) + "-" + std::to_string(s.createSeq++);
+            r.data = sh->value;
             break;
           case Op::Delete: {
             long n = sh->counter.fetch_add(1);
-            if (n >= sh->counterEnd) {  // pool exhausted: undo the frame
-              s.out.resize(e.start);
-              return false;
-            }
-            beginReq(s, e, kDelete);
-            e.str(o.root + "/d/" + sh->runTag + "-" + std::to_string(n));
-            e.i32(-1);
+            if (n >= sh->counterEnd) return false;  // pool exhausted
+            r.kind = Request::kDelete;
+            scratch = o.root + "/d/" + sh->runTag + "-" + std::to_string(n);
             break;
           }
           case Op::Multi:
-            beginReq(s, e, kMulti);
-            for (int k = 0; k < o.multiOps; ++k) {
-              e.i32(kSetData);
-              e.boolean(false);
-              e.i32(-1);
-              e.str(keyPath(o, long(rnd(s) % uint64_t(o.keys))));
-              e.str(sh->value);
-              e.i32(-1);
-            }
-            e.i32(-1);
-            e.boolean(true);
-            e.i32(-1);
+            r.kind = Request::kMultiSetData;
+            multiPaths.resize(size_t(o.multiOps));
+            for (auto& path : multiPaths) path = keyPath(o, long(rnd(s) % uint64_t(o.keys)));
+            r.paths = multiPaths;
+            r.data = sh->value;
             break;
           default:
-            s.out.resize(e.start);
             return false;
         }
-        e.finish();
+        r.path = scratch;
+        send(s, r);
         return true;
       }
       default:
@@ -563,23 +502,23 @@ struct Worker {
   }
 
   void onFrame(Session& s, const char* p, size_t len) {
-    if (!s.connected) {  // ConnectResponse: protocolVersion, timeOut, sessionId, passwd[, ro]
-      if (len < 16 || rd64(p + 8) == 0) {
+    const Protocol protocol = sh->opt.protocol;
+    if (!s.connected) {  // the handshake's reply: a session or a refusal
+      if (protocol == Protocol::kThrift ? !bench::thrift::parseConnect(p, len)
+                                        : (s.sessionId = bench::jute::parseConnect(p, len)) == 0) {
         kill(s, "session refused");
         return;
       }
-      s.sessionId = rd64(p + 8);
       s.connected = true;
       return;
     }
-    if (len < 16) {
-      kill(s, "short reply");
+    Reply reply;
+    if (!bench::parseReply(protocol, p, len, reply)) {
+      kill(s, "unreadable reply");
       return;
     }
-    int32_t xid = rd32(p);
-    int32_t err = rd32(p + 12);
-    if (xid == -2 || xid == -1) return;  // ping reply / watch notification
-    if (sh->stage == kStageClose) {      // closeSession reply
+    if (reply.kind != Reply::kAnswer) return;  // jute: ping reply / watch notification
+    if (sh->stage == kStageClose) {            // closeSession reply
       s.closed = true;
       return;
     }
@@ -590,7 +529,9 @@ struct Worker {
     Pending pd = s.ring[s.head];
     s.head = (s.head + 1) % s.ring.size();
     --s.count;
-    if (pd.xid != xid) ++xidMismatch;
+    if (pd.xid != reply.id) ++xidMismatch;
+    if (pd.ping) return;
+    const int32_t err = reply.err;
     ++replies;
     switch (sh->stage) {
       case kStageTimed:
@@ -681,10 +622,9 @@ struct Worker {
     if (sh->stage == kStageClose) {
       for (auto* s : sessions) {
         if (s->dead || !s->connected) continue;
-        Enc e(s->out);
-        e.i32(++s->xid);
-        e.i32(kCloseSession);
-        e.finish();
+        Request close;
+        close.kind = Request::kCloseSession;
+        bench::writeRequest(sh->opt.protocol, s->out, ++s->xid, close);
         flush(*s);
       }
     } else if (sh->stage != kStageConnect) {
@@ -719,10 +659,11 @@ struct Worker {
         for (auto* s : sessions) {
           if (s->dead || !s->connected) continue;
           if (now - s->lastSendNs > uint64_t(sh->opt.sessionTimeoutMs) * 250'000ull) {
-            Enc e(s->out);
-            e.i32(-2);
-            e.i32(kPing);
-            e.finish();
+            Request ping;
+            ping.kind = Request::kPing;
+            // Thrift answers pings in order with the other calls: tracked, not counted.
+            const bool thrift = sh->opt.protocol == Protocol::kThrift;
+            bench::writeRequest(sh->opt.protocol, s->out, thrift ? track(*s, true) : -2, ping);
             s->lastSendNs = now;
             flush(*s);
           }
@@ -752,15 +693,7 @@ int connectSession(Session& s, int ep, const Options& o) {
     return -1;
   }
   s.fd = fd;
-  // ConnectRequest: protocolVersion, lastZxidSeen, timeOut, sessionId, passwd, readOnly
-  Enc e(s.out);
-  e.i32(0);
-  e.i64(0);
-  e.i32(o.sessionTimeoutMs);
-  e.i64(0);
-  e.str(std::string(16, '\0'));
-  e.boolean(false);
-  e.finish();
+  bench::writeConnect(o.protocol, s.out, o.sessionTimeoutMs);
   epoll_event ev{};
   ev.events = EPOLLIN | EPOLLOUT;
   ev.data.ptr = &s;

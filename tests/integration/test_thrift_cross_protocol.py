@@ -13,8 +13,8 @@ from kazoo.security import make_digest_acl
 
 from harness import raw
 from harness.raw import ACL, CreateFlags, Err, EventType, Perm
-from harness.thrift_client import (ADAPTERS, MultiFail, ZkFail, clients, ev, op_check,  # noqa: F401
-                                   op_create, start_server_for)
+from harness.thrift_client import (ADAPTERS, MultiFail, ZkFail, clients, ev, kind, op_check,  # noqa: F401
+                                   op_create, server_fixture, start_server_for)
 from harness.util import wait_until
 
 # The front ends' own tests: whatever the storage (skipped in the --storage rocksdb run).
@@ -24,16 +24,7 @@ FAST = {"tickTime": 200, "minSessionTimeout": 600, "maxSessionTimeout": 20000}
 ALICE = ("alice", "alice-secret")
 
 
-@pytest.fixture(scope="module")
-def srv(server_factory):
-    s = start_server_for(server_factory, FAST, name="thrift-cross")
-    yield s
-    server_factory.stop(s)
-
-
-@pytest.fixture(params=ADAPTERS)
-def kind(request):
-    return request.param
+srv = server_fixture(FAST, "thrift-cross")
 
 
 @pytest.fixture

@@ -11,9 +11,10 @@ import pytest
 
 from harness import raw
 from harness.raw import ACL, AddWatchMode, CreateFlags, Err, EventType, Perm, WatcherType
-from harness.thrift_client import (ADAPTERS, THRIFT_MARKS, MultiFail, ZkFail, clients,  # noqa: F401
+from harness.thrift_client import (ADAPTERS, THRIFT_MARKS, MultiFail, ZkFail, clients, kind,  # noqa: F401
                                    ev, make_thrift, op_check, op_create, op_delete, op_set,
-                                   read_children, read_data, start_server_for, thrift_settings,
+                                   read_children, read_data, server_fixture, start_server_for,
+                                   thrift_settings,
                                    wait_thrift_ready)
 from harness.util import wait_until
 
@@ -25,24 +26,9 @@ EXTENDED = {"zookeeper.extendedTypesEnabled": True, "znode.container.checkInterv
 REAP_TIMEOUT = 20.0
 
 
-@pytest.fixture(scope="module")
-def srv(server_factory):
-    s = start_server_for(server_factory, name="thrift-ops")
-    yield s
-    server_factory.stop(s)
-
-
-@pytest.fixture(scope="module")
-def ext_srv(server_factory):
-    """zookeeper.extendedTypesEnabled (TTL nodes), containers checked every second."""
-    s = start_server_for(server_factory, EXTENDED, name="thrift-ops-extended")
-    yield s
-    server_factory.stop(s)
-
-
-@pytest.fixture(params=ADAPTERS)
-def kind(request):
-    return request.param
+srv = server_fixture(name="thrift-ops")
+# zookeeper.extendedTypesEnabled (TTL nodes), containers checked every second.
+ext_srv = server_fixture(EXTENDED, "thrift-ops-extended")
 
 
 @pytest.fixture

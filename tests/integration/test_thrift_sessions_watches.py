@@ -12,8 +12,8 @@ import time
 import pytest
 
 from harness.raw import AddWatchMode, CreateFlags, Err, EventType
-from harness.thrift_client import (ADAPTERS, THRIFT_MARKS, ZkFail, clients, ev,  # noqa: F401
-                                   make_thrift, start_server_for)
+from harness.thrift_client import (ADAPTERS, THRIFT_MARKS, ZkFail, clients, ev, kind,  # noqa: F401
+                                   make_thrift, server_fixture, start_server_for)
 
 # The front ends' own tests: whatever the storage (skipped in the --storage rocksdb run).
 pytestmark = pytest.mark.frontend_only
@@ -25,16 +25,7 @@ SHORT_MS = 600
 THRIFT_ONLY = [pytest.param("thrift", marks=THRIFT_MARKS)]
 
 
-@pytest.fixture(scope="module")
-def srv(server_factory):
-    s = start_server_for(server_factory, FAST, name="thrift-sessions")
-    yield s
-    server_factory.stop(s)
-
-
-@pytest.fixture(params=ADAPTERS)
-def kind(request):
-    return request.param
+srv = server_fixture(FAST, "thrift-sessions")
 
 
 @pytest.fixture

@@ -107,6 +107,23 @@ def start_server_for(server_factory, settings=None, name=None, thrift=None):
     return srv
 
 
+def server_fixture(settings=None, name="thrift", thrift=None):
+    """A module-scoped `srv` fixture: start_server_for(settings, name, thrift), stopped after
+    the module. In a test module: srv = server_fixture(FAST, "thrift-sessions")."""
+    @pytest.fixture(scope="module")
+    def srv(server_factory):
+        s = start_server_for(server_factory, settings, name=name, thrift=thrift)
+        yield s
+        server_factory.stop(s)
+    return srv
+
+
+@pytest.fixture(params=ADAPTERS)
+def kind(request):
+    """The protocol a scenario runs through: "jute" (harness.raw, any --impl) or "thrift"."""
+    return request.param
+
+
 def wait_thrift_ready(srv, timeout=20.0):
     """Polls until a Thrift session can be opened (and closes it again)."""
     last = [None]

@@ -1,4 +1,5 @@
-// Every file of the frame decoder's fuzz corpus, run through the fuzz target.
+// Every file of a fuzz target's kept corpus (CORRAL_FUZZ_CORPUS), run through that target
+// (linked in); CORRAL_FUZZ_SUITE names the test suite, one per target.
 #include <gtest/gtest.h>
 
 #include <cstdint>
@@ -9,7 +10,11 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size);
 
-TEST(FuzzCorpusReplay, EveryInputDecodesWithoutCrashing) {
+#ifndef CORRAL_FUZZ_SUITE
+#define CORRAL_FUZZ_SUITE FuzzCorpusReplay
+#endif
+
+TEST(CORRAL_FUZZ_SUITE, EveryInputDecodesWithoutCrashing) {
   size_t files = 0;
   for (const auto& entry : std::filesystem::directory_iterator(CORRAL_FUZZ_CORPUS)) {
     if (!entry.is_regular_file()) continue;
