@@ -133,9 +133,14 @@ def test_client_that_never_reads_its_replies_and_events(srv):
 def test_max_connections_refuses_the_next_connection_until_one_closes(srv):
     clients = [new_client(srv) for _ in range(3)]
     try:
-        extra = connect(srv)
-        assert closed_by_server(extra), "a fourth Thrift connection was kept open"
-        extra.close()
+        # Refused with a reset: seen in connect() itself or on the first read.
+        try:
+            extra = connect(srv)
+        except ConnectionResetError:
+            pass
+        else:
+            assert closed_by_server(extra), "a fourth Thrift connection was kept open"
+            extra.close()
         # The jute port has limits of its own: it still serves.
         with raw.connect(srv.port) as jute:
             assert jute.exists("/")[0] == 0
