@@ -159,8 +159,9 @@ inline void writeRequest(std::string& out, int32_t xid, const Request& r) {
   e.finish();
 }
 
-// ConnectResponse: protocolVersion, timeOut, sessionId, passwd[, readOnly]. 0: refused.
-inline int64_t parseConnect(const char* p, size_t len) { return len < 16 ? 0 : rd64(p + 8); }
+// ConnectResponse: protocolVersion, timeOut, sessionId, passwd[, readOnly]; session id 0 is
+// a refusal. True when a session was granted.
+inline bool parseConnect(const char* p, size_t len) { return len >= 16 && rd64(p + 8) != 0; }
 
 // ReplyHeader: xid, zxid, err.
 inline bool parseReply(const char* p, size_t len, Reply& reply) {
@@ -341,6 +342,9 @@ inline void writeConnect(Protocol protocol, std::string& out, int32_t timeout_ms
 }
 inline void writeRequest(Protocol protocol, std::string& out, int32_t id, const Request& r) {
   protocol == Protocol::kThrift ? thrift::writeRequest(out, id, r) : jute::writeRequest(out, id, r);
+}
+inline bool parseConnect(Protocol protocol, const char* p, size_t len) {
+  return protocol == Protocol::kThrift ? thrift::parseConnect(p, len) : jute::parseConnect(p, len);
 }
 inline bool parseReply(Protocol protocol, const char* p, size_t len, Reply& reply) {
   return protocol == Protocol::kThrift ? thrift::parseReply(p, len, reply) : jute::parseReply(p, len, reply);

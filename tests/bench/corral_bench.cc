@@ -42,12 +42,10 @@
 
 namespace {
 
-using bench::Enc;
 using bench::Protocol;
 using bench::Reply;
 using bench::Request;
 using bench::rd32;
-using bench::rd64;
 
 // ------------------------------------------------------------------ time / proc helpers
 inline uint64_t nowNs() {
@@ -303,7 +301,6 @@ struct Session {
   uint64_t lastSendNs = 0;
   uint64_t rng = 0;
   long createSeq = 0;
-  int64_t sessionId = 0;
   std::pair<std::string, int> host;
 };
 
@@ -504,8 +501,7 @@ struct Worker {
   void onFrame(Session& s, const char* p, size_t len) {
     const Protocol protocol = sh->opt.protocol;
     if (!s.connected) {  // the handshake's reply: a session or a refusal
-      if (protocol == Protocol::kThrift ? !bench::thrift::parseConnect(p, len)
-                                        : (s.sessionId = bench::jute::parseConnect(p, len)) == 0) {
+      if (!bench::parseConnect(protocol, p, len)) {
         kill(s, "session refused");
         return;
       }

@@ -20,16 +20,14 @@ ZooKeeper: bounded only by its heap, -Xmx512m), other clients answered within a 
 on both, and the hostile connection closed by Corral within a few session timeouts but kept
 open (and read) by ZooKeeper.
 """
-import errno
-import select
 import struct
-import threading
 import time
 
 import pytest
 from kazoo.client import KazooClient
 
 from harness import raw
+from harness.hostile import NeverReadingSender, rss_bytes
 
 TICK_MS = 1000
 HOSTILE_TIMEOUT_MS = 2 * TICK_MS          # minSessionTimeout: the shortest the server grants
@@ -45,54 +43,19 @@ ZK_RSS_GROWTH_MAX = ZK_HEAP + 256 * 1024 * 1024
 OTHER_CLIENT_MAX_LATENCY_S = 5.0
 
 
-def rss_bytes(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024
-    raise AssertionError(f"no VmRSS for pid {pid}")
-
-
-class HostileClient:
-    """Sends pipelined requests from a thread until the server closes the connection or
-    stop() is called; never reads."""
+class HostileClient(NeverReadingSender):
+    """A session whose connection gets pipelined requests (xid 1 over and over) from a thread
+    until the server closes it or stop() is called; never reads."""
 
     def __init__(self, srv, op, body):
         self.conn = raw.RawConnection(srv.port, timeout=10)
         self.conn.handshake(timeout=HOSTILE_TIMEOUT_MS)
         assert self.conn.session_id != 0
-        frame = struct.pack(">iii", 8 + len(body), 1, op) + body  # xid 1 over and over
-        self.chunk = frame * max(1, 65536 // len(frame))
-        self.sent = 0
-        self.error = None
-        self.closed_by_server = threading.Event()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def start(self):
-        self._thread.start()
-
-    def _run(self):
-        sock = self.conn.sock
-        sock.setblocking(False)
-        view = memoryview(self.chunk)
-        offset = 0
-        while not self._stop.is_set():
-            try:
-                n = sock.send(view[offset:])
-            except BlockingIOError:
-                select.select([], [sock], [], 0.05)
-                continue
-            except OSError as e:  # reset or broken pipe: the server closed the connection
-                self.error = errno.errorcode.get(e.errno, str(e))
-                self.closed_by_server.set()
-                return
-            self.sent += n
-            offset = (offset + n) % len(self.chunk)
+        frame = struct.pack(">iii", 8 + len(body), 1, op) + body
+        super().__init__(self.conn.sock, frame * max(1, 65536 // len(frame)))
 
     def stop(self):
-        self._stop.set()
-        self._thread.join(10)
+        super().stop()
         self.conn.close()
 
 

@@ -32,30 +32,15 @@ def peer(kind, srv, clients):
     return clients(kind, srv)
 
 
-@pytest.fixture
-def make_kz(srv):
-    from kazoo.client import KazooClient
-    made = []
-
-    def _make(**kw):
-        kw.setdefault("timeout", 10.0)
-        c = KazooClient(hosts=srv.hosts, **kw)
-        c.start(timeout=15)
-        made.append(c)
-        return c
-
-    yield _make
-    for c in made:
-        try:
-            c.stop()
-            c.close()
-        except Exception:
-            pass
+@pytest.fixture(scope="module")
+def server(srv):
+    """conftest's make_zk connects kazoo clients to this module's server."""
+    return srv
 
 
 @pytest.fixture
-def kz(make_kz):
-    return make_kz()
+def kz(make_zk):
+    return make_zk()
 
 
 @pytest.fixture
@@ -102,8 +87,8 @@ def test_peer_ephemeral_seen_by_kazoo(kz, peer, base):
     assert kz.exists(f"{base}/p") is None
 
 
-def test_kazoo_session_close_removes_its_ephemerals_for_peer(make_kz, peer, base):
-    k = make_kz()
+def test_kazoo_session_close_removes_its_ephemerals_for_peer(make_zk, peer, base):
+    k = make_zk()
     k.create(f"{base}/k", ephemeral=True)
     assert peer.exists(f"{base}/k", watch=True) is not None
     k.stop()
@@ -172,8 +157,8 @@ def test_peer_writes_fire_kazoo_watches(kz, peer, base):
 
 # ---------------------------------------------------------------- ACLs and identities
 
-def test_kazoo_digest_acl_is_enforced_on_peer(make_kz, peer, base):
-    owner = make_kz(auth_data=[("digest", "%s:%s" % ALICE)])
+def test_kazoo_digest_acl_is_enforced_on_peer(make_zk, peer, base):
+    owner = make_zk(auth_data=[("digest", "%s:%s" % ALICE)])
     p = f"{base}/alice"
     owner.create(p, b"secret", acl=[make_digest_acl(*ALICE, all=True)])
     for call in (lambda: peer.get_data(p), lambda: peer.set_data(p, b"x"),
@@ -193,15 +178,15 @@ def test_kazoo_digest_acl_is_enforced_on_peer(make_kz, peer, base):
     assert owner.get(p)[0] == b"changed by peer"
 
 
-def test_peer_creator_acl_is_enforced_on_kazoo(make_kz, peer, base):
+def test_peer_creator_acl_is_enforced_on_kazoo(make_zk, peer, base):
     peer.add_auth("digest", "%s:%s" % ALICE)
     p = f"{base}/mine"
     peer.create(p, b"m", acl=raw.CREATOR_ALL_ACL)
     from kazoo.exceptions import NoAuthError
-    stranger = make_kz()
+    stranger = make_zk()
     with pytest.raises(NoAuthError):
         stranger.get(p)
-    alice = make_kz(auth_data=[("digest", "%s:%s" % ALICE)])
+    alice = make_zk(auth_data=[("digest", "%s:%s" % ALICE)])
     assert alice.get(p)[0] == b"m"
 
 

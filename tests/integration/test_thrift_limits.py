@@ -6,15 +6,13 @@ never-reading client (and what ZooKeeper 3.8 does with it) is test_slow_clients.
 same rule on the Thrift port, where watch events wait inside the server for the next reply and
 so count against the same output limits.
 """
-import errno
-import select
-import threading
 import time
 
 import pytest
 
 from harness import raw
-from harness.thrift_client import T, needs_thrift, new_client, start_server_for, thrift_port
+from harness.hostile import NeverReadingSender, rss_bytes
+from harness.thrift_client import T, needs_thrift, new_client, start_server_for
 from harness.thrift_wire import (closed_by_server, connect, frame, message, open_session,
                                  parse_reply, read_frame)
 from harness.util import wait_until
@@ -28,14 +26,6 @@ CORRAL_RSS_GROWTH_MAX = 48 * 1024 * 1024  # the 4 MiB soft limit, the batch in f
 OTHER_CLIENT_MAX_LATENCY_S = 5.0
 
 
-def rss_bytes(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024
-    raise AssertionError(f"no VmRSS for pid {pid}")
-
-
 def call(sock, name, args, seqid, result_cls):
     sock.sendall(frame(message(name, args, seqid)))
     _, _, _, value = parse_reply(read_frame(sock), result_cls)
@@ -43,40 +33,10 @@ def call(sock, name, args, seqid, result_cls):
     return value.success
 
 
-class PingFlooder:
-    """Sends pipelined pings from a thread until the server closes the connection; never
-    reads. Each ping's reply would carry the watch events queued for the session."""
-
-    def __init__(self, sock):
-        self.sock = sock
-        self.chunk = b"".join(frame(message("ping", T.Corral.ping_args(waitMs=0), q)) for q in range(1000))
-        self.sent = 0
-        self.error = None
-        self.closed_by_server = threading.Event()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-
-    def _run(self):
-        self.sock.setblocking(False)
-        view = memoryview(self.chunk)
-        offset = 0
-        while not self._stop.is_set():
-            try:
-                n = self.sock.send(view[offset:])
-            except BlockingIOError:
-                select.select([], [self.sock], [], 0.05)
-                continue
-            except OSError as e:  # reset or broken pipe: the server closed the connection
-                self.error = errno.errorcode.get(e.errno, str(e))
-                self.closed_by_server.set()
-                return
-            self.sent += n
-            offset = (offset + n) % len(self.chunk)
-
-    def stop(self):
-        self._stop.set()
-        self._thread.join(10)
+def ping_flooder(sock):
+    """Pipelined pings (each reply would carry the session's queued watch events), never read."""
+    chunk = b"".join(frame(message("ping", T.Corral.ping_args(waitMs=0), q)) for q in range(1000))
+    return NeverReadingSender(sock, chunk).start()
 
 
 @pytest.fixture
@@ -102,7 +62,7 @@ def test_client_that_never_reads_its_replies_and_events(srv):
     call(hostile, "addWatch", T.Corral.addWatch_args(path="/slow", mode=T.tt.AddWatchMode.PERSISTENT_RECURSIVE),
          3, T.Corral.addWatch_result)
     baseline = rss_bytes(srv.proc.pid)
-    flooder = PingFlooder(hostile)
+    flooder = ping_flooder(hostile)
     try:
         peak, slowest, writes = baseline, 0.0, 0
         deadline = time.monotonic() + WINDOW_S
