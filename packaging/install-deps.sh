@@ -5,7 +5,7 @@ set -euo pipefail
 
 build_packages=(
   build-essential cmake ninja-build pkg-config
-  libboost1.74-dev libspdlog-dev libfmt-dev libjemalloc-dev nlohmann-json3-dev zlib1g-dev libssl-dev libsnappy-dev libdeflate-dev librocksdb-dev
+  libboost1.74-dev libspdlog-dev libfmt-dev libjemalloc-dev nlohmann-json3-dev zlib1g-dev libssl-dev libsnappy-dev libdeflate-dev librocksdb-dev libsystemd-dev
   libthrift-dev thrift-compiler
   googletest libgtest-dev libgmock-dev
 )

@@ -2,9 +2,14 @@
 
 #include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/sinks/systemd_sink.h>
 #include <spdlog/spdlog.h>
 
+#include "kernel/runtime/journal_stream.h"
+
 #include <mutex>
+#include <tuple>
+#include <utility>
 
 namespace corral::kernel::runtime {
 namespace {
@@ -13,11 +18,31 @@ std::mutex sink_mutex;
 std::mutex registry_mutex;  // get-or-create of named loggers
 spdlog::sink_ptr shared_sink;
 spdlog::level::level_enum shared_level = spdlog::level::info;
+bool shared_sink_is_journal = false;
+
+// The journal stamps time, priority and process itself: a line there needs only its source.
+constexpr const char* kStreamPattern = "%Y-%m-%d %H:%M:%S.%e [%l] [%n] %v";
+constexpr const char* kJournalPattern = "[%n] %v";
+
+// Standard error, or the journal natively when standard error is the journal (a systemd
+// unit): each line then keeps its priority (journalctl -p warning) and the identifier
+// corral-server.
+std::pair<spdlog::sink_ptr, bool> consoleSink() {
+  if (stderrIsJournal()) {
+    return {std::make_shared<spdlog::sinks::systemd_sink_mt>("corral-server", true), true};
+  }
+  return {std::make_shared<spdlog::sinks::stderr_sink_mt>(), false};
+}
 
 spdlog::sink_ptr sink() {
   std::lock_guard lock(sink_mutex);
-  if (!shared_sink) shared_sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
+  if (!shared_sink) std::tie(shared_sink, shared_sink_is_journal) = consoleSink();
   return shared_sink;
+}
+
+const char* pattern() {
+  std::lock_guard lock(sink_mutex);
+  return shared_sink_is_journal ? kJournalPattern : kStreamPattern;
 }
 
 spdlog::level::level_enum toSpd(sdk::LogLevel level) {
@@ -41,8 +66,9 @@ sdk::Status configureLogging(const std::string& file, const std::string& level) 
             "log.level=" + level + ": expected trace, debug, info, warn or error"};
   }
   spdlog::sink_ptr new_sink;
+  bool journal = false;
   if (file.empty()) {
-    new_sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
+    std::tie(new_sink, journal) = consoleSink();
   } else {
     try {
       new_sink = std::make_shared<spdlog::sinks::basic_file_sink_mt>(file, false);
@@ -53,12 +79,15 @@ sdk::Status configureLogging(const std::string& file, const std::string& level) 
   {
     std::lock_guard lock(sink_mutex);
     shared_sink = new_sink;
+    shared_sink_is_journal = journal;
     shared_level = parsed;
   }
+  const char* line_pattern = journal ? kJournalPattern : kStreamPattern;
   // Loggers created before this point (the kernel's) move to the new sink.
   spdlog::apply_all([&](const std::shared_ptr<spdlog::logger>& logger) {
     logger->sinks().clear();
     logger->sinks().push_back(new_sink);
+    logger->set_pattern(line_pattern);
     logger->set_level(parsed);
   });
   return sdk::Status::ok();
@@ -68,7 +97,7 @@ std::shared_ptr<spdlog::logger> namedLog(const std::string& name) {
   std::lock_guard registry_lock(registry_mutex);
   if (auto existing = spdlog::get(name)) return existing;
   auto logger = std::make_shared<spdlog::logger>(name, sink());
-  logger->set_pattern("%Y-%m-%d %H:%M:%S.%e [%l] [%n] %v");
+  logger->set_pattern(pattern());
   {
     std::lock_guard lock(sink_mutex);
     logger->set_level(shared_level);

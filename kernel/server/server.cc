@@ -28,18 +28,32 @@
 #include "kernel/server/admin_plugins.h"
 #include "kernel/server/exit_codes.h"
 #include "kernel/server/plugin_set.h"
+#include "kernel/service/service_monitor.h"
+#include "kernel/service/systemd_notifier.h"
 
 namespace corral::kernel::server {
 namespace {
 
 constexpr const char* kUsage =
-    "usage: corral-server --config FILE [--check]\n"
-    "       corral-server FILE               (as zkServer.sh passes zoo.cfg)\n"
+    "usage: corral-server [--config] FILE [--check] [--plugin-dir DIR]\n"
     "       corral-server --list-plugins [--plugin-dir DIR]\n"
-    "       corral-server --version\n"
+    "       corral-server --version | --help\n"
     "\n"
-    "  --config FILE   zoo.cfg-syntax config (ZooKeeper keys plus Corral's plugin keys)\n"
-    "  --check         validate the config and every plugin's settings, then exit\n";
+    "Corral, a ZooKeeper-compatible coordination service. FILE is zoo.cfg syntax: ZooKeeper\n"
+    "3.8's keys plus Corral's plugin keys (man corral.cfg). Runs in the foreground; stops\n"
+    "cleanly on SIGTERM or SIGINT. Under systemd (Type=notify) it reports READY=1 once it\n"
+    "serves clients, its role and last zxid as STATUS=, and answers WatchdogSec=.\n"
+    "\n"
+    "  -c, --config FILE   the config file (the first bare argument also names it, as\n"
+    "                      zkServer.sh passes zoo.cfg)\n"
+    "  --check             validate the config and every plugin's settings, then exit\n"
+    "  --plugin-dir DIR    search DIR for plugins before the installed folder\n"
+    "  --list-plugins      list the plugins found, with versions, then exit\n"
+    "  --version           print the version and the plugin ABI version, then exit\n"
+    "  -h, --help          print this help, then exit\n"
+    "\n"
+    "Exit codes: 0 clean stop, 1 runtime error, 2 config error, 4 AdminServer start failed,\n"
+    "10-19 plugin failures, 64 usage error.\n";
 
 struct Options {
   std::string config_path;
@@ -321,6 +335,15 @@ int runServer(int argc, char** argv) {
     return static_cast<int>(loader::LoadFailure::kStartFailed);
   }
 
+  // The service manager (a Type=notify unit) hears of progress; outside systemd, nothing.
+  service::SystemdNotifier notifier;
+  service::ServiceMonitor service_monitor(context.io(), notifier, [&processor] {
+    return service::ServiceState{sdk::roleName(processor.role()), processor.serving(), processor.readOnly(),
+                                 static_cast<int64_t>(processor.lastProcessedZxid()),
+                                 processor.sessionCount()};
+  });
+  notifier.status(fmt::format("starting: loading data, {} plugins", components.components().size()));
+
   // 6. Start in dependency order (the pipeline once storage has started and recovered, before
   // the consensus and the front ends), serve, stop in reverse.
   context.startThreads();
@@ -364,10 +387,14 @@ int runServer(int argc, char** argv) {
                       std::chrono::steady_clock::now() - started_at).count();
   log.info("corral-server {} started in {} ms with {} plugins", CORRAL_VERSION, ready_ms,
            components.components().size());
+  // READY=1 once the role serves clients: at once when standalone, once a quorum formed in an
+  // ensemble.
+  service_monitor.start();
 
   int signal_number = 0;
   sigwait(&stop_signals, &signal_number);
   log.info("received {}, stopping", strsignal(signal_number));
+  service_monitor.stop();
   bool pipeline_stopped = false;
   components.stopAll([&](sdk::PluginKind kind) {
     // The pipeline stops once the front ends have closed their connections.
