@@ -10,11 +10,13 @@ build_packages=(
   googletest libgtest-dev libgmock-dev
 )
 # The reference server and real clients the tests compare against (the JDK compiles the
-# stand-in metrics provider of tests/integration/java for the reference server).
+# stand-in metrics provider of tests/integration/java for the reference server); systemd-analyze
+# and man check the service units.
 test_packages=(
   zookeeper zookeeper-bin libzookeeper-mt-dev openjdk-17-jdk-headless
   python3 python3-kazoo python3-pytest python3-thrift
   python3-matplotlib openssl
+  systemd man-db
 )
 
 missing=()

@@ -49,6 +49,9 @@ def pytest_configure(config):
     config.addinivalue_line("markers",
                             "frontend_only: tests a front end's own rules, whatever the storage; skipped with "
                             "--storage rocksdb (the memlog run covers it)")
+    config.addinivalue_line("markers",
+                            "storage_independent: tests the kernel's service surface (systemd units, "
+                            "sd_notify), whatever the storage; skipped with --storage rocksdb")
     servers.DEFAULT_STORAGE = config.getoption("--storage")
     config.addinivalue_line("markers",
                             "known_difference(impl, reason): expected failure on `impl` "
@@ -70,8 +73,9 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if item.get_closest_marker("memlog_files") and impl == "corral" and storage != "memlog":
             item.add_marker(pytest.mark.skip(reason="memlog_files: covered by the memlog run"))
-        if item.get_closest_marker("frontend_only") and impl == "corral" and storage != "memlog":
-            item.add_marker(pytest.mark.skip(reason="frontend_only: covered by the memlog run"))
+        if (item.get_closest_marker("frontend_only") or item.get_closest_marker("storage_independent")) \
+                and impl == "corral" and storage != "memlog":
+            item.add_marker(pytest.mark.skip(reason="covered by the memlog run"))
         if item.get_closest_marker("rocksdb_only") and (impl != "corral" or storage != "rocksdb"):
             item.add_marker(pytest.mark.skip(reason="rocksdb_only: runs with --impl corral --storage rocksdb"))
         if item.get_closest_marker("zookeeper_only") and impl != "zookeeper":

@@ -17,7 +17,7 @@ from kazoo.client import KazooClient
 from harness import raw
 from harness.servers import free_port
 
-pytestmark = pytest.mark.corral_only
+pytestmark = [pytest.mark.corral_only, pytest.mark.storage_independent]
 
 WAIT = 20.0
 

@@ -32,13 +32,15 @@ using nlohmann::json;
 
 namespace {
 
+constexpr const char* kUsage =
+    "usage:\n"
+    "  corral-logtool log FILE [--json] [--limit N]\n"
+    "  corral-logtool snapshot FILE [--json] [--data]\n"
+    "  corral-logtool purge DATADIR [DATALOGDIR] [-n N]\n"
+    "  corral-logtool --version | --help\n";
+
 int usage() {
-  std::fputs(
-      "usage:\n"
-      "  corral-logtool log FILE [--json] [--limit N]\n"
-      "  corral-logtool snapshot FILE [--json] [--data]\n"
-      "  corral-logtool purge DATADIR [DATALOGDIR] [-n N]\n",
-      stderr);
+  std::fputs(kUsage, stderr);
   return 2;
 }
 
@@ -345,6 +347,14 @@ int purge(const std::vector<std::string>& args) {
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   if (args.empty()) return usage();
+  if (args[0] == "--help" || args[0] == "-h") {
+    std::fputs(kUsage, stdout);
+    return 0;
+  }
+  if (args[0] == "--version") {
+    std::printf("%s %s\n", "corral-logtool", CORRAL_VERSION);
+    return 0;
+  }
   const std::string command = args[0];
   args.erase(args.begin());
   try {

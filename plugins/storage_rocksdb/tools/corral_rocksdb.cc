@@ -32,12 +32,14 @@ namespace sdk = corral::sdk;
 
 namespace {
 
+constexpr const char* kUsage =
+    "usage:\n"
+    "  corral-rocksdb export DATADIR OUTDIR [--data-log-dir DIR]\n"
+    "  corral-rocksdb stats DATADIR [--data-log-dir DIR]\n"
+    "  corral-rocksdb --version | --help\n";
+
 int usage() {
-  std::fputs(
-      "usage:\n"
-      "  corral-rocksdb export DATADIR OUTDIR [--data-log-dir DIR]\n"
-      "  corral-rocksdb stats DATADIR [--data-log-dir DIR]\n",
-      stderr);
+  std::fputs(kUsage, stderr);
   return 2;
 }
 
@@ -147,6 +149,14 @@ int stats(const std::string& data_dir, const std::string& log_dir) {
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   if (args.empty()) return usage();
+  if (args[0] == "--help" || args[0] == "-h") {
+    std::fputs(kUsage, stdout);
+    return 0;
+  }
+  if (args[0] == "--version") {
+    std::printf("%s %s\n", "corral-rocksdb", CORRAL_VERSION);
+    return 0;
+  }
   const std::string command = args[0];
   std::vector<std::string> positional;
   std::string log_dir;
