@@ -8,9 +8,10 @@ import re
 import signal
 import socket
 import subprocess
-import time
 
 import pytest
+
+from harness.process import ServerProcess, port_open
 
 pytestmark = pytest.mark.corral_only
 
@@ -37,12 +38,6 @@ def free_port():
         return s.getsockname()[1]
 
 
-def port_open(port):
-    with socket.socket() as s:
-        s.settimeout(0.5)
-        return s.connect_ex(("127.0.0.1", port)) == 0
-
-
 def write_config(tmp_path, lines, port=None):
     port = port or free_port()
     # The AdminServer is on by default (as in ZooKeeper) on 8080; these servers do not need
@@ -62,53 +57,12 @@ def run_to_exit(corral_bin, config, timeout=START_TIMEOUT):
     return proc.returncode, proc.stderr
 
 
-class Running:
-    def __init__(self, corral_bin, config, port):
-        self.port = port
-        self.log = open(config.parent / "server.log", "w+")
-        self.proc = subprocess.Popen([corral_bin, "--config", str(config)], stdout=self.log,
-                                     stderr=subprocess.STDOUT)
-
-    def wait_listening(self):
-        deadline = time.monotonic() + START_TIMEOUT
-        while time.monotonic() < deadline:
-            assert self.proc.poll() is None, f"server exited early:\n{self.output()}"
-            if port_open(self.port):
-                return
-            time.sleep(0.02)
-        raise AssertionError(f"server did not listen on {self.port}:\n{self.output()}")
-
-    def wait_log(self, text):
-        deadline = time.monotonic() + START_TIMEOUT
-        while time.monotonic() < deadline:
-            if text in self.output():
-                return
-            time.sleep(0.02)
-        raise AssertionError(f"{text!r} not logged:\n{self.output()}")
-
-    def stop(self, sig=signal.SIGTERM):
-        self.proc.send_signal(sig)
-        code = self.proc.wait(timeout=START_TIMEOUT)
-        return code
-
-    def output(self):
-        self.log.flush()
-        self.log.seek(0)
-        return self.log.read()
-
-    def kill(self):
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
-        self.log.close()
-
-
 @pytest.fixture
 def running(corral_bin):
     started = []
 
     def start(config, port):
-        server = Running(corral_bin, config, port)
+        server = ServerProcess(corral_bin, config, config.parent / "server.log", port)
         started.append(server)
         return server
 

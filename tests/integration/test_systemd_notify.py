@@ -7,7 +7,6 @@ package runs it from a SysV script), so these are Corral-only and skip in the re
 import os
 import signal
 import socket
-import subprocess
 import tempfile
 import time
 
@@ -15,6 +14,7 @@ import pytest
 from kazoo.client import KazooClient
 
 from harness import raw
+from harness.process import ServerProcess
 from harness.servers import free_port
 
 pytestmark = [pytest.mark.corral_only, pytest.mark.storage_independent]
@@ -69,34 +69,6 @@ def status_zxid(message):
     return int(status.split(marker, 1)[1].split(",")[0], 16)
 
 
-class Process:
-    def __init__(self, corral_bin, config, env_extra, directory):
-        env = dict(os.environ)
-        for key in ("NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID", "JOURNAL_STREAM"):
-            env.pop(key, None)
-        env.update(env_extra)
-        self.log = open(os.path.join(directory, f"server-{os.path.basename(config)}.log"), "w+")
-        self.proc = subprocess.Popen([corral_bin, "--config", config], stdout=self.log,
-                                     stderr=subprocess.STDOUT, env=env)
-
-    def output(self):
-        self.log.flush()
-        self.log.seek(0)
-        return self.log.read()
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            return self.proc.wait(WAIT)
-        return self.proc.returncode
-
-    def kill(self):
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
-        self.log.close()
-
-
 @pytest.fixture
 def workdir():
     with tempfile.TemporaryDirectory(prefix="corral-notify-") as directory:
@@ -116,7 +88,11 @@ def launch(request, workdir):
     started = []
 
     def _launch(config, env_extra):
-        process = Process(corral_bin, config, env_extra, workdir)
+        # Only the variables the test gives: none inherited from a test run under systemd.
+        env = {key: None for key in ("NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID", "JOURNAL_STREAM")}
+        env.update(env_extra)
+        log_path = os.path.join(workdir, f"server-{os.path.basename(config)}.log")
+        process = ServerProcess(corral_bin, config, log_path, env=env)
         started.append(process)
         return process
 

@@ -34,6 +34,8 @@ import sys
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
+from harness.util import wait_until  # noqa: E402
 ZKCLI = "/usr/share/zookeeper/bin/zkCli.sh"
 WAIT = 60.0
 
@@ -68,15 +70,8 @@ def run(log, argv, check=True, timeout=1800, env=None, input=None):
     return result
 
 
-def wait_for(predicate, what, timeout=WAIT, interval=0.2):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() >= deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(interval)
+def wait_for(predicate, what, timeout=WAIT):
+    return wait_until(predicate, timeout, interval=0.2, message=f"timed out after {timeout}s waiting for {what}")
 
 
 def deb_depends(debs):
