@@ -49,13 +49,16 @@ fi
 cleanup() { if [ "$keep_workdir" = 0 ]; then rm -rf "$workdir"; fi; }
 trap cleanup EXIT
 
-# Stage the sources: tracked and new files of the checkout, never build trees. tar keeps the
-# files' times, so a kept work folder rebuilds only what changed.
+# Stage the sources: the checkout's files as they are in the working tree (tracked and new,
+# not ignored, not deleted), never build trees. A kept work folder keeps only its build tree
+# (obj-*); tar keeps the files' times, so only what changed is compiled again.
 stage="$workdir/corral"
 mkdir -p "$stage"
+find "$stage" -mindepth 1 -maxdepth 1 ! -name 'obj-*' -exec rm -rf {} +
 if git -C "$root" rev-parse --is-inside-work-tree > /dev/null 2>&1; then
-  (cd "$root" && git ls-files -z --cached --others --exclude-standard | tar --null -T - -cf -) \
-    | tar -C "$stage" -xf -
+  (cd "$root" && git ls-files -z --cached --others --exclude-standard \
+     | while IFS= read -r -d '' file; do [ -e "$file" ] && printf '%s\0' "$file"; done \
+     | tar --null -T - -cf -) | tar -C "$stage" -xf -
 else
   (cd "$root" && tar --exclude='./build*' --exclude='./.git' -cf - .) | tar -C "$stage" -xf -
 fi

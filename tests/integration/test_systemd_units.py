@@ -41,7 +41,7 @@ def staged_units(tmp_path, request):
     """The units with ExecStart on the built binary (verify checks that it exists) and the man
     pages where `man` finds them (verify runs it for Documentation=)."""
     corral_bin = request.config.getoption("--corral-bin")
-    for name in ("corral.service", "corral@.service"):
+    for name in ("corral.service", "corral@.service", "corral.target"):
         with open(os.path.join(UNITS, name)) as f:
             text = f.read()
         (tmp_path / name).write_text(text.replace("/usr/bin/corral-server", corral_bin))
@@ -56,7 +56,7 @@ def staged_units(tmp_path, request):
     return tmp_path, env
 
 
-@pytest.mark.parametrize("unit", ["corral.service", "corral@test.service"])
+@pytest.mark.parametrize("unit", ["corral.service", "corral@test.service", "corral.target"])
 def test_unit_verifies(staged_units, unit):
     directory, env = staged_units
     result = subprocess.run(["systemd-analyze", "verify", str(directory / unit)],
@@ -98,6 +98,17 @@ def test_units_are_type_notify_with_watchdog_and_restart():
         assert settings["User"] == ["corral"], name
         # A config error (exit 2) is not restarted in a loop.
         assert "2" in settings["RestartPreventExitStatus"][0].split(), name
+
+
+def test_instances_follow_corral_target_on_upgrade_and_removal():
+    """debhelper restarts (upgrade) and stops (removal) the units the package ships, which a
+    template's instances are not; PartOf= carries both to every running corral@ instance."""
+    assert unit_settings("corral@.service")["PartOf"] == ["corral.target"]
+    assert unit_settings("corral.target")["WantedBy"] == ["multi-user.target"]
+    with open(os.path.join(ROOT, "packaging", "debian", "corral-server.install")) as f:
+        installed = f.read()
+    for name in ("corral.service", "corral@.service", "corral.target"):
+        assert f"packaging/systemd/{name} lib/systemd/system" in installed, name
 
 
 def test_units_match_the_packaged_config_and_data_dirs(request):
