@@ -70,7 +70,7 @@ if [ -n "${CORRAL_DEB_VERSION:-}" ]; then
   {
     echo "corral ($version) unstable; urgency=medium"
     echo
-    echo "  * Rebuilt as $version by packaging/build-deb.sh (CORRAL_DEB_VERSION)."
+    echo "  * Rebuilt by packaging/build-deb.sh with CORRAL_DEB_VERSION set."
     echo
     echo " -- $(dpkg-parsechangelog -l "$root/packaging/debian/changelog" -S Maintainer)  $(date -R)"
     echo

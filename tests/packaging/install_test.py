@@ -88,17 +88,21 @@ def deb_depends(debs):
 
 
 def mirror():
-    for path in ["/etc/apt/sources.list"] + glob.glob("/etc/apt/sources.list.d/*"):
+    """The host's Debian mirror (not its security or third-party sources)."""
+    paths = ["/etc/apt/sources.list"] + sorted(glob.glob("/etc/apt/sources.list.d/*.list")
+                                               + glob.glob("/etc/apt/sources.list.d/*.sources"))
+    for path in paths:
         try:
             with open(path) as f:
-                for line in f:
-                    parts = line.split()
-                    if parts[:1] == ["deb"] and "security" not in line:
-                        return next(p for p in parts[1:] if p.startswith("http"))
-                    if line.startswith("URIs:") and "security" not in line:
-                        return line.split()[1]
+                lines = f.read().splitlines()
         except OSError:
-            pass
+            continue
+        for line in lines:
+            words = line.split()
+            uris = words[1:] if words[:1] == ["URIs:"] else words[1:] if words[:1] == ["deb"] else []
+            for uri in uris:
+                if uri.startswith("http") and "/debian" in uri and "security" not in uri:
+                    return uri
     return "http://deb.debian.org/debian"
 
 
@@ -215,6 +219,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--workdir", default="/var/tmp/corral-install-test")
     parser.add_argument("--keep", action="store_true", help="keep the container's root folder")
+    parser.add_argument("--reuse-debs", action="store_true",
+                        help="install the packages a previous run built in WORKDIR (debs-1, debs-2)")
     args = parser.parse_args()
     if os.geteuid() != 0:
         sys.exit("install_test: run as root (debootstrap, systemd-nspawn, nsenter)")
@@ -231,17 +237,25 @@ def main():
     log.step("build the packages (packaging/build-deb.sh), then rebuild them as a newer version")
     first, second = os.path.join(workdir, "debs-1"), os.path.join(workdir, "debs-2")
     build_env = dict(os.environ, CORRAL_DEB_WORKDIR=os.path.join(workdir, "build"))
-    for outdir in (first, second):
-        for old in glob.glob(os.path.join(outdir, "*")):
-            os.remove(old)
-    run(log, ["bash", os.path.join(ROOT, "packaging", "build-deb.sh"), first], env=build_env,
-        timeout=3600)
+    if not args.reuse_debs:
+        for outdir in (first, second):
+            for old in glob.glob(os.path.join(outdir, "*")):
+                os.remove(old)
+        run(log, ["bash", os.path.join(ROOT, "packaging", "build-deb.sh"), first], env=build_env,
+            timeout=3600)
     version = subprocess.run(["dpkg-deb", "-f", glob.glob(f"{first}/corral-server_*.deb")[0],
                               "Version"], capture_output=True, text=True, check=True).stdout.strip()
-    upgrade_version = f"{version}+upgradetest{int(time.time())}"
-    run(log, ["bash", os.path.join(ROOT, "packaging", "build-deb.sh"), second],
-        env=dict(build_env, CORRAL_DEB_VERSION=upgrade_version), timeout=3600)
+    if not args.reuse_debs:
+        run(log, ["bash", os.path.join(ROOT, "packaging", "build-deb.sh"), second],
+            env=dict(build_env, CORRAL_DEB_VERSION=f"{version}+upgradetest{int(time.time())}"),
+            timeout=3600)
+    upgrade_version = subprocess.run(["dpkg-deb", "-f", glob.glob(f"{second}/corral-server_*.deb")[0],
+                                      "Version"], capture_output=True, text=True, check=True).stdout.strip()
     debs = sorted(glob.glob(f"{first}/*.deb"))
+    # libcorral-dev is built and linted but not installed in the container: its -dev
+    # dependencies are hundreds of MB, and tests/run-all.sh builds the SDK example plugin
+    # against an installed SDK in every run.
+    runtime_debs = [d for d in debs if "libcorral-dev" not in d and "dbgsym" not in d]
     for deb in debs:
         size = os.path.getsize(deb)
         depends = subprocess.run(["dpkg-deb", "-f", deb, "Installed-Size", "Depends"],
@@ -252,16 +266,22 @@ def main():
     assert not lintian, lintian
     log.ok("lintian: no errors, no warnings")
 
-    log.step("debootstrap Debian 12 with systemd and the runtime dependencies")
+    log.step("debootstrap Debian 12 with systemd, then the packages' runtime dependencies")
     rootfs = os.path.join(workdir, "rootfs")
     run(log, ["rm", "-rf", rootfs])
-    include = ["systemd", "systemd-sysv", "dbus", "ca-certificates", "procps", "man-db"] + deb_depends(debs)
-    run(log, ["debootstrap", "--variant=minbase", f"--include={','.join(include)}", "bookworm",
+    base = ["systemd", "systemd-sysv", "dbus", "ca-certificates", "procps", "man-db"]
+    run(log, ["debootstrap", "--variant=minbase", f"--include={','.join(base)}", "bookworm",
               rootfs, mirror()], timeout=1800)
-    # No network in the container: apt must not try to fetch anything.
+    # apt (not debootstrap) resolves the dependencies: some are virtual packages
+    # (libspdlog1.10-fmt9). The container is not booted yet and still on the host's network.
+    depends = deb_depends(runtime_debs)
+    run(log, ["systemd-nspawn", "--register=no", "--keep-unit", "-q", "-D", rootfs, "sh", "-c",
+              "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "
+              "--no-install-recommends " + " ".join(depends)], timeout=1800)
+    # Booted, the container has no network: apt must not try to fetch anything then.
     with open(os.path.join(rootfs, "etc", "apt", "sources.list"), "w") as f:
         f.write("")
-    log.ok(f"rootfs with {len(include)} packages named (dependencies resolved by debootstrap)")
+    log.ok(f"rootfs: Debian 12 minbase + systemd + {len(depends)} runtime dependencies")
 
     box = Container(log, rootfs, {"v1": first, "v2": second})
     try:
@@ -271,8 +291,7 @@ def main():
 
         log.step("install")
         box.sh("DEBIAN_FRONTEND=noninteractive apt-get install -y /debs/v1/corral-server_*.deb "
-               "/debs/v1/corral-storage-rocksdb_*.deb /debs/v1/corral-frontend-thrift_*.deb "
-               "/debs/v1/libcorral-dev_*.deb")
+               "/debs/v1/corral-storage-rocksdb_*.deb /debs/v1/corral-frontend-thrift_*.deb")
         assert box.show("corral", "ActiveState") == "active", box.sh("systemctl status corral", check=False).stdout
         status = box.show("corral", "StatusText")
         assert status.startswith("standalone, last zxid 0x"), status
@@ -385,7 +404,7 @@ def main():
         before_instance_pid = box.show("corral@b", "MainPID")
         box.sh("DEBIAN_FRONTEND=noninteractive apt-get install -y -o Dpkg::Options::=--force-confold "
                "/debs/v2/corral-server_*.deb /debs/v2/corral-storage-rocksdb_*.deb "
-               "/debs/v2/corral-frontend-thrift_*.deb /debs/v2/libcorral-dev_*.deb")
+               "/debs/v2/corral-frontend-thrift_*.deb")
         installed = box.sh("dpkg-query -W -f='${Version}' corral-server").stdout.strip()
         assert installed == upgrade_version, installed
         wait_for(lambda: box.show("corral", "ActiveState") == "active", "corral active after upgrade")
