@@ -34,15 +34,12 @@ std::pair<spdlog::sink_ptr, bool> consoleSink() {
   return {std::make_shared<spdlog::sinks::stderr_sink_mt>(), false};
 }
 
-spdlog::sink_ptr sink() {
+// The shared sink and the line pattern that goes with it, taken together: a logger made while
+// configureLogging() switches sinks gets a matching pair.
+std::pair<spdlog::sink_ptr, const char*> sinkAndPattern() {
   std::lock_guard lock(sink_mutex);
   if (!shared_sink) std::tie(shared_sink, shared_sink_is_journal) = consoleSink();
-  return shared_sink;
-}
-
-const char* pattern() {
-  std::lock_guard lock(sink_mutex);
-  return shared_sink_is_journal ? kJournalPattern : kStreamPattern;
+  return {shared_sink, shared_sink_is_journal ? kJournalPattern : kStreamPattern};
 }
 
 spdlog::level::level_enum toSpd(sdk::LogLevel level) {
@@ -96,8 +93,9 @@ sdk::Status configureLogging(const std::string& file, const std::string& level) 
 std::shared_ptr<spdlog::logger> namedLog(const std::string& name) {
   std::lock_guard registry_lock(registry_mutex);
   if (auto existing = spdlog::get(name)) return existing;
-  auto logger = std::make_shared<spdlog::logger>(name, sink());
-  logger->set_pattern(pattern());
+  auto [shared, line_pattern] = sinkAndPattern();
+  auto logger = std::make_shared<spdlog::logger>(name, shared);
+  logger->set_pattern(line_pattern);
   {
     std::lock_guard lock(sink_mutex);
     logger->set_level(shared_level);

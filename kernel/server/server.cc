@@ -160,6 +160,18 @@ int failConfig(const sdk::Status& status) {
   return static_cast<int>(ExitCode::kConfigError);
 }
 
+// A few words for an exit status (README "Exit codes"), for the service manager's status line.
+const char* exitMeaning(int code) {
+  switch (code) {
+    case static_cast<int>(ExitCode::kRuntimeError): return "runtime error";
+    case static_cast<int>(ExitCode::kConfigError): return "config error";
+    case static_cast<int>(ExitCode::kAdminServerFailed): return "AdminServer could not start";
+    case static_cast<int>(ExitCode::kUsage): return "usage error";
+    case static_cast<int>(loader::LoadFailure::kStartFailed): return "a plugin could not start";
+    default: return code >= 10 && code < 19 ? "plugin could not be loaded" : "error";
+  }
+}
+
 // Blocks SIGTERM and SIGINT in every thread (threads inherit the mask), so that the main
 // thread alone receives them through sigwait.
 sigset_t blockStopSignals() {
@@ -170,6 +182,9 @@ sigset_t blockStopSignals() {
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   return set;
 }
+
+// Everything after the command line: config, plugins, start, serve until a stop signal.
+int serve(const Options& options, service::SystemdNotifier& notifier);
 
 }  // namespace
 
@@ -190,6 +205,18 @@ int runServer(int argc, char** argv) {
   }
   if (options->list_plugins) return listPlugins(options->plugin_dir);
 
+  // The service manager (a Type=notify unit) hears of progress; outside systemd, nothing.
+  service::SystemdNotifier notifier;
+  const int code = serve(*options, notifier);
+  // systemctl status shows why a unit failed next to its exit code.
+  if (code != 0) notifier.status(fmt::format("failed: exit status {} ({}); see the log", code, exitMeaning(code)));
+  return code;
+}
+
+namespace {
+
+int serve(const Options& command_line, service::SystemdNotifier& notifier) {
+  const Options* options = &command_line;
   auto& log = runtime::kernelLog();
   auto started_at = std::chrono::steady_clock::now();
 
@@ -335,8 +362,6 @@ int runServer(int argc, char** argv) {
     return static_cast<int>(loader::LoadFailure::kStartFailed);
   }
 
-  // The service manager (a Type=notify unit) hears of progress; outside systemd, nothing.
-  service::SystemdNotifier notifier;
   service::ServiceMonitor service_monitor(context.io(), notifier, [&processor] {
     return service::ServiceState{sdk::roleName(processor.role()), processor.serving(), processor.readOnly(),
                                  static_cast<int64_t>(processor.lastProcessedZxid()),
@@ -409,5 +434,7 @@ int runServer(int argc, char** argv) {
   log.info("stopped cleanly");
   return 0;
 }
+
+}  // namespace
 
 }  // namespace corral::kernel::server

@@ -157,7 +157,7 @@ def test_watchdog_pings_at_half_the_timeout(workdir, manager, launch):
     manager.until(lambda m: m == "WATCHDOG=1" and len(pings) >= 4,
                   on_message=lambda m: pings.append(time.monotonic()) if m == "WATCHDOG=1" else None)
     elapsed = pings[-1] - pings[0]
-    # Four intervals at half of 1 s each: about 2 s, never slower than the timeout itself.
+    # Five pings, four gaps of half of 1 s each: about 2 s, never slower than the timeout.
     assert 1.2 < elapsed < 4 * 1.0, (elapsed, pings, start)
     gaps = [b - a for a, b in zip(pings, pings[1:])]
     assert max(gaps) < 1.0, gaps
@@ -180,6 +180,17 @@ def test_watchdog_pings_stop_when_the_server_stalls(workdir, manager, launch):
         os.kill(server.proc.pid, signal.SIGCONT)
     manager.until(lambda m: m == "WATCHDOG=1")
     assert server.stop() == 0
+
+
+def test_failed_start_reports_why_and_never_ready(workdir, manager, launch):
+    path = os.path.join(workdir, "broken.cfg")
+    with open(path, "w") as f:
+        f.write(f"dataDir={workdir}/data\nclientPort=notaport\n")
+    server = launch(path, {"NOTIFY_SOCKET": manager.path})
+    assert server.proc.wait(WAIT) == 2, server.output()
+    messages = manager.until(lambda m: fields(m).get("STATUS", "").startswith("failed"))
+    assert fields(messages[-1])["STATUS"] == "failed: exit status 2 (config error); see the log"
+    assert not any("READY=1" in m or "STOPPING=1" in m for m in messages), messages
 
 
 def ensemble_configs(workdir, members=3):

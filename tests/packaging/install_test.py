@@ -209,6 +209,13 @@ def four_letter(box, port, word):
     return box.host_in_netns(["/usr/bin/python3", "-c", script, str(port), word]).stdout
 
 
+def journal_entries(box, unit):
+    """The unit's journal records that corral-server wrote (SYSLOG_IDENTIFIER corral-server)."""
+    lines = box.sh(f"journalctl -u {unit} -o json --no-pager").stdout.splitlines()
+    entries = [json.loads(line) for line in lines if line.startswith("{")]
+    return [e for e in entries if e.get("SYSLOG_IDENTIFIER") == "corral-server"]
+
+
 def instance_config(name, client_port, admin_port, extra=""):
     return (f"tickTime=2000\ndataDir=/var/lib/corral/{name}\nclientPort={client_port}\n"
             f"clientPortAddress=127.0.0.1\nadmin.enableServer=true\nadmin.serverAddress=127.0.0.1\n"
@@ -338,18 +345,19 @@ def main():
                 assert fields[1].startswith("0100007F:") or fields[1].startswith("00000000000000000000000001000000:"), line
         log.ok("kazoo and zkCli.sh read each other's writes; ruok/srvr; AdminServer answers; "
                "every listening socket is on 127.0.0.1")
-        journal = box.sh("journalctl -u corral -o json --no-pager").stdout.splitlines()
-        entries = [json.loads(l) for l in journal if l.startswith("{")]
-        server_lines = [e for e in entries if e.get("SYSLOG_IDENTIFIER") == "corral-server"]
-        assert any("started in" in e.get("MESSAGE", "") for e in server_lines), entries[-5:]
-        assert all("PRIORITY" in e for e in server_lines)
-        log.ok(f"journal: {len(server_lines)} lines from corral-server with priorities "
-               "(journalctl -u corral -p warning works)")
+        server_lines = journal_entries(box, "corral")
+        # Native journal records (not stderr lines journald parsed), with their priorities.
+        assert server_lines and all(e.get("_TRANSPORT") == "journal" for e in server_lines), server_lines[:3]
+        started = [e for e in server_lines if "started in" in e.get("MESSAGE", "")]
+        assert started and started[0]["PRIORITY"] == "6", started
+        log.ok(f"journal: {len(server_lines)} native records from corral-server (_TRANSPORT=journal, "
+               "PRIORITY per level)")
 
         log.step("two corral@ instances side by side (rocksdb storage; Thrift front end)")
         box.sh("cat > /etc/corral/a.cfg <<'EOF'\n" + instance_config("a", 2281, 8181, "storage=rocksdb\n") + "EOF")
         box.sh("cat > /etc/corral/b.cfg <<'EOF'\n" + instance_config(
-            "b", 2282, 8182, "frontends=jute,thrift\nthrift.port=9191\nthrift.address=127.0.0.1\n") + "EOF")
+            "b", 2282, 8182, "frontends=jute,thrift\nthrift.port=9191\nthrift.address=127.0.0.1\n"
+            "localSessionsEnabled=false\n") + "EOF")
         box.sh("systemctl start corral@a corral@b")
         for name, port in (("a", 2281), ("b", 2282)):
             assert box.show(f"corral@{name}", "ActiveState") == "active"
@@ -360,6 +368,11 @@ def main():
         box.sh("test -d /var/lib/corral/a/rocksdb && test -d /var/lib/corral/b/version-2")
         box.host_in_netns(["/usr/bin/python3", "-c",
                            "import socket;socket.create_connection(('127.0.0.1',9191),5).close()"])
+        warnings = [e for e in journal_entries(box, "corral@b")
+                    if "localSessionsEnabled" in e.get("MESSAGE", "")]
+        assert warnings and warnings[0]["PRIORITY"] == "4", warnings
+        log.ok("corral@b's warning (a key accepted but not implemented) is at PRIORITY 4 "
+               "(journalctl -p warning shows it)")
         log.ok("corral@a (storage.rocksdb, 2281) and corral@b (jute+thrift, 2282/9191) serve "
                "separate trees next to corral.service, data in /var/lib/corral/a and /b")
 

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <optional>
@@ -25,6 +26,9 @@ class NotifySocket {
     fd_ = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     sockaddr_un address{};
     address.sun_family = AF_UNIX;
+    if (path_.string().size() >= sizeof(address.sun_path)) {
+      throw std::runtime_error("socket path too long for sun_path: " + path_.string());
+    }
     std::snprintf(address.sun_path, sizeof(address.sun_path), "%s", path_.c_str());
     if (fd_ < 0 || bind(fd_, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0) {
       throw std::runtime_error("cannot bind " + path_.string());

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/post.hpp>
 #include <mutex>
 #include <thread>
 
@@ -17,7 +18,7 @@ TEST(ServiceState, DescribesRoleZxidAndSessions) {
   EXPECT_EQ(describe({"looking", false, false, 0x200000000, 0}), "looking: waiting for a quorum, last zxid 0x200000000");
   EXPECT_EQ(describe({"leader", false, false, 0x100000000, 0}),
             "leader (not serving clients), last zxid 0x100000000, 0 sessions");
-  EXPECT_EQ(describe({"looking", true, true, 7, 1}), "read-only (no quorum), last zxid 0x7, 1 sessions");
+  EXPECT_EQ(describe({"looking", true, true, 7, 1}), "read-only (no quorum), last zxid 0x7, 1 session");
 }
 
 TEST(ServiceState, ReadyOnlyWhenServingWithAQuorum) {
@@ -69,18 +70,26 @@ TEST(ServiceMonitor, ReadyOnlyOnceAQuorumFormsThenStatusOnChange) {
   SharedState state;
   state.set({"looking", false, false, 0x100000004, 0});
   EventLoop loop;
-  ServiceMonitor monitor(loop.io(), notifier, [&] { return state.get(); });
+  constexpr auto kDetail = std::chrono::milliseconds(3000);
+  ServiceMonitor monitor(loop.io(), notifier, [&] { return state.get(); }, kDetail);
   monitor.start();
   EXPECT_EQ(manager.next(), "STATUS=looking: waiting for a quorum, last zxid 0x100000004");
   // Several ticks pass while looking: nothing new to say, and never READY.
   EXPECT_EQ(manager.next(ServiceMonitor::kUntilReadyPeriod * 5), std::nullopt);
   state.set({"follower", true, false, 0x200000000, 0});
   EXPECT_EQ(manager.next(), "READY=1\nSTATUS=follower, last zxid 0x200000000, 0 sessions");
+  auto ready_at = std::chrono::steady_clock::now();
+  // The same role with a new zxid: told, but not sooner than the detail period.
   state.set({"follower", true, false, 0x200000001, 1});
-  EXPECT_EQ(manager.next(), "STATUS=follower, last zxid 0x200000001, 1 sessions");
-  // Quorum lost: the status says so; READY is not repeated when it comes back.
+  EXPECT_EQ(manager.next(), "STATUS=follower, last zxid 0x200000001, 1 session");
+  EXPECT_GE(std::chrono::steady_clock::now() - ready_at, kDetail - std::chrono::milliseconds(50));
+  // Quorum lost: told at the next tick, whatever the detail period; READY is not repeated
+  // when it comes back.
+  auto changed_at = std::chrono::steady_clock::now();
   state.set({"looking", false, false, 0x200000001, 0});
   EXPECT_EQ(manager.next(), "STATUS=looking: waiting for a quorum, last zxid 0x200000001");
+  // Within a tick (1 s), not after the 3 s detail period.
+  EXPECT_LT(std::chrono::steady_clock::now() - changed_at, ServiceMonitor::kStatusPeriod + std::chrono::milliseconds(500));
   state.set({"leader", true, false, 0x300000000, 0});
   EXPECT_EQ(manager.next(), "STATUS=leader, last zxid 0x300000000, 0 sessions");
   monitor.stop();
@@ -108,6 +117,41 @@ TEST(ServiceMonitor, PingsTheWatchdogAtHalfItsTimeout) {
   // Five pings at 100 ms apart (the first with READY): not faster than the period allows.
   EXPECT_GE(std::chrono::steady_clock::now() - started, std::chrono::milliseconds(350));
   monitor.stop();
+}
+
+TEST(ServiceMonitor, WatchdogPingsStopWhileTheEventLoopIsBlocked) {
+  testing::NotifySocket manager;
+  setenv("WATCHDOG_USEC", "100000", 1);  // a ping every 50 ms
+  setenv("WATCHDOG_PID", std::to_string(getpid()).c_str(), 1);
+  SystemdNotifier notifier;
+  EventLoop loop;  // one thread, as the server's default
+  ServiceMonitor monitor(loop.io(), notifier, [] { return ServiceState{"standalone", true, false, 1, 0}; });
+  monitor.start();
+  ASSERT_EQ(manager.next(), "READY=1\nSTATUS=standalone, last zxid 0x1, 0 sessions");
+  ASSERT_EQ(manager.next(std::chrono::milliseconds(500)), "WATCHDOG=1");
+  // A handler that hogs the loop (a wedged request, a deadlock): the pings stop with it, as a
+  // ping thread of its own would not.
+  std::atomic<bool> release{false};
+  boost::asio::post(loop.io(), [&] {
+    while (!release.load()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  });
+  while (manager.next(std::chrono::milliseconds(100))) {
+  }  // what was sent before the handler ran
+  EXPECT_EQ(manager.next(std::chrono::milliseconds(400)), std::nullopt);
+  release = true;
+  EXPECT_EQ(manager.next(std::chrono::milliseconds(500)), "WATCHDOG=1");
+  monitor.stop();
+}
+
+TEST(ServiceMonitor, NoStoppingWithoutAStart) {
+  testing::NotifySocket manager;
+  SystemdNotifier notifier;
+  EventLoop loop;
+  {
+    ServiceMonitor monitor(loop.io(), notifier, [] { return ServiceState{}; });
+    monitor.stop();  // a server whose start failed reports the failure, not a stop
+  }
+  EXPECT_EQ(manager.next(std::chrono::milliseconds(300)), std::nullopt);
 }
 
 TEST(ServiceMonitor, DoesNothingOutsideAServiceManager) {
