@@ -348,8 +348,8 @@ def main():
         server_lines = journal_entries(box, "corral")
         # Native journal records (not stderr lines journald parsed), with their priorities.
         assert server_lines and all(e.get("_TRANSPORT") == "journal" for e in server_lines), server_lines[:3]
-        started = [e for e in server_lines if "started in" in e.get("MESSAGE", "")]
-        assert started and started[0]["PRIORITY"] == "6", started
+        started_lines = [e for e in server_lines if "started in" in e.get("MESSAGE", "")]
+        assert started_lines and started_lines[0]["PRIORITY"] == "6", started_lines
         log.ok(f"journal: {len(server_lines)} native records from corral-server (_TRANSPORT=journal, "
                "PRIORITY per level)")
 
