@@ -13,7 +13,8 @@ PID 1 (not part of CI: it builds the packages twice and boots a container; ~15 m
    corral.service started by the package (Type=notify: active means READY=1 was sent), the
    corral user and data dir, the sandbox score from systemd itself, kazoo and zkCli.sh
    (Apache ZooKeeper's CLI) against it, the AdminServer on 127.0.0.1 only, logs in the journal
-   with priorities; two corral@ instances side by side (one on storage.rocksdb, one with the
+   with priorities; the SDK example plugin built on the host against the extracted
+   libcorral-dev package and loaded by the packaged server; two corral@ instances side by side (one on storage.rocksdb, one with the
    Thrift front end); a 2-of-3 ensemble of instances that is READY only once a quorum forms;
    the watchdog restarting a stalled server; an upgrade that keeps data and an edited conffile
    and restarts the service; remove (stopped, config and data kept); purge (config and data
@@ -189,6 +190,35 @@ finally:
 """
 
 
+TOKEN_SECRET = "install-test-secret-long-enough"
+TOKEN_SCRIPT = r"""
+import hashlib, hmac, json, sys, time
+from kazoo.client import KazooClient
+from kazoo.exceptions import NoAuthError
+from kazoo.security import make_acl
+port, secret = sys.argv[1], sys.argv[2]
+message = f"alice:{int(time.time()) + 300}"
+token = message + ":" + hmac.new(secret.encode(), message.encode(), hashlib.sha256).hexdigest()
+owner = KazooClient(hosts="127.0.0.1:" + port, timeout=10)
+stranger = KazooClient(hosts="127.0.0.1:" + port, timeout=10)
+owner.start(timeout=30)
+stranger.start(timeout=30)
+try:
+    owner.add_auth("token", token)
+    owner.create("/tokened", b"x", acl=[make_acl("token", "alice", all=True)])
+    result = {"owner_reads": owner.get("/tokened")[0] == b"x"}
+    try:
+        stranger.get("/tokened")
+        result["stranger_refused"] = False
+    except NoAuthError:
+        result["stranger_refused"] = True
+    print(json.dumps(result))
+finally:
+    owner.stop()
+    stranger.stop()
+"""
+
+
 def kazoo(box, port, action, path, value=None):
     argv = ["/usr/bin/python3", "-c", KAZOO_SCRIPT, str(port), action, path]
     if value is not None:
@@ -352,6 +382,31 @@ def main():
         assert started_lines and started_lines[0]["PRIORITY"] == "6", started_lines
         log.ok(f"journal: {len(server_lines)} native records from corral-server (_TRANSPORT=journal, "
                "PRIORITY per level)")
+
+        log.step("libcorral-dev: an out-of-tree plugin built against the package, loaded by it")
+        sdk_root = os.path.join(workdir, "libcorral-dev")
+        plugin_build = os.path.join(workdir, "acl-token-build")
+        run(log, ["rm", "-rf", sdk_root, plugin_build])
+        run(log, ["dpkg-deb", "-x", glob.glob(f"{first}/libcorral-dev_*.deb")[0], sdk_root])
+        run(log, ["cmake", "-S", os.path.join(ROOT, "sdk", "examples", "acl_token"), "-B", plugin_build,
+                  "-G", "Ninja", f"-DCMAKE_PREFIX_PATH={sdk_root}/usr", "-DCMAKE_BUILD_TYPE=RelWithDebInfo"])
+        run(log, ["cmake", "--build", plugin_build], timeout=900)
+        run(log, ["ctest", "--test-dir", plugin_build, "--output-on-failure", "--no-tests=error"], timeout=300)
+        plugin_dir = "/usr/local/lib/corral-plugins"
+        os.makedirs(rootfs + plugin_dir, exist_ok=True)
+        run(log, ["cp", os.path.join(plugin_build, "libcorral_acl_token.so"), rootfs + plugin_dir])
+        box.sh("cat > /etc/corral/t.cfg <<'EOF'\n" + instance_config(
+            "t", 2283, 8183, f"plugin.dir={plugin_dir}\nacl.schemes=digest,ip,token\n"
+            f"token.secret={TOKEN_SECRET}\n") + "EOF")
+        box.sh("systemctl start corral@t")
+        assert box.show("corral@t", "ActiveState") == "active"
+        outcome = json.loads(box.host_in_netns(["/usr/bin/python3", "-c", TOKEN_SCRIPT, "2283",
+                                                TOKEN_SECRET]).stdout.strip().splitlines()[-1])
+        assert outcome == {"owner_reads": True, "stranger_refused": True}, outcome
+        box.sh("systemctl stop corral@t")
+        log.ok("the SDK example acl.token, built against the extracted libcorral-dev (its "
+               "conformance suite passed), loaded by the packaged server as corral@t: a token "
+               "ACL admits its owner and refuses a stranger")
 
         log.step("two corral@ instances side by side (rocksdb storage; Thrift front end)")
         box.sh("cat > /etc/corral/a.cfg <<'EOF'\n" + instance_config("a", 2281, 8181, "storage=rocksdb\n") + "EOF")
