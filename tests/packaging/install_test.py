@@ -15,8 +15,8 @@ PID 1 (not part of CI: it builds the packages twice and boots a container; ~15 m
    (Apache ZooKeeper's CLI) against it, the AdminServer on 127.0.0.1 only, logs in the journal
    with priorities; the SDK example plugin built on the host against the extracted
    libcorral-dev package and loaded by the packaged server; two corral@ instances side by
-   side (one on storage.rocksdb, one with the Thrift front end); a 2-of-3 ensemble of instances that is READY only once a quorum forms;
-   the watchdog restarting a stalled server; an upgrade that keeps data and an edited conffile
+   side (one on storage.rocksdb, one with the Thrift front end); a 2-of-3 ensemble of
+   instances that is READY only once a quorum forms; the watchdog restarting a stalled server; an upgrade that keeps data and an edited conffile
    and restarts the service; remove (stopped, config and data kept); purge (config and data
    gone, the user kept).
 
