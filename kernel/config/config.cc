@@ -441,7 +441,7 @@ Status Config::adoptClientAddress(const ServerSpec& self) {
     if (canonical(entry.key) == canonical(fmt::format("server.{}", self.id))) line = entry.line;
   }
   auto adopt = [&](const std::string& key, std::string value) {
-    file_.entries.push_back(ConfigEntry{key, std::move(value), line});
+    file_.entries.push_back(ConfigEntry{key, std::move(value), line, ""});
     canonical_.push_back(canonical(key));
     index_[canonical_.back()] = file_.entries.size() - 1;
   };

@@ -17,8 +17,7 @@ using sdk::OpCode;
 Sequencer::Sequencer(Strand& strand, const sdk::Storage& storage, sdk::Consensus& consensus,
                      const AclChecker& acl, SequencerSettings settings, sdk::Logger& log,
                      runtime::KernelMetrics& metrics)
-    : strand_(strand),
-      storage_(storage),
+    : storage_(storage),
       consensus_(consensus),
       settings_(settings),
       log_(log),

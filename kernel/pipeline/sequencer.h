@@ -69,7 +69,6 @@ class Sequencer final : public Upstream {
   void scheduleTick();
   void scheduleReaper();
 
-  Strand& strand_;
   const sdk::Storage& storage_;
   sdk::Consensus& consensus_;
   SequencerSettings settings_;

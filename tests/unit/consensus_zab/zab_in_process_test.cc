@@ -131,7 +131,7 @@ class ApplyingKernel final : public sdk::ConsensusHost {
   void commit(sdk::TxnEntry txn, sdk::Status status, sdk::ApplyMode mode) noexcept override {
     ASSERT_TRUE(status.isOk());
     std::vector<sdk::OpOutcome> outcomes;
-    storage_.apply(txn, mode, outcomes);
+    EXPECT_TRUE(storage_.apply(txn, mode, outcomes).isOk());
   }
   void roleChanged(sdk::Role role, int64_t epoch) noexcept override {
     role_ = role;
