@@ -179,7 +179,13 @@ NOTREADONLY = -119
 
 # A 96 MiB disk: memtables small enough that a flush fits in what the reserve keeps free (with
 # the default 64 MB cache, up to 24 MB of memtables would wait for a flush that cannot fit).
-SMALL_DISK_SETTINGS = {"rocksdb.minFreeDiskMb": 8, "rocksdb.cacheSizeMb": 8, "rocksdb.writeBufferMb": 1}
+SMALL_DISK_SETTINGS = {"rocksdb.minFreeDiskMb": 8, "rocksdb.cacheSizeMb": 8, "rocksdb.writeBufferMb": 1,
+                       "maxSessionTimeout": 180000}
+# Sessions that outlive the test's longest idle stretch: filling the disk and RocksDB's
+# recovery once space returns each hold a session's writes for tens of seconds on a busy
+# machine, and an expired session closes the connection the test is waiting on (seen once in
+# a CI run: ConnectionClosed while the create after the refill was held).
+LONG_SESSION_MS = 180000
 
 
 def test_full_disk_refuses_writes_keeps_reads_and_recovers(pair, tmp_path):
@@ -195,10 +201,10 @@ def test_full_disk_refuses_writes_keeps_reads_and_recovers(pair, tmp_path):
         os.makedirs(pair.data_dir)
         srv = pair.start("corral", storage="rocksdb", **SMALL_DISK_SETTINGS)
         filler = mount / "filler"
-        c = raw.connect(srv.port)
+        c = raw.connect(srv.port, timeout=LONG_SESSION_MS)
         assert c.call(Op.CREATE, raw.create_body("/full", b"")).err == 0
         # A second session, opened while there is room (opening one is a txn too).
-        r = raw.connect(srv.port)
+        r = raw.connect(srv.port, timeout=LONG_SESSION_MS)
         # Most of the disk goes to another file: the writes below fill the rest.
         free = shutil.disk_usage(str(mount)).free
         with open(filler, "wb") as f:
