@@ -11,12 +11,14 @@ build_packages=(
 )
 # The reference server and real clients the tests compare against (the JDK compiles the
 # stand-in metrics provider of tests/integration/java for the reference server); systemd-analyze
-# and man check the service units.
+# and man check the service units; libfuse3 builds corral-crashfs, the power-loss filesystem of
+# the durability tests (tests/crashfs).
 test_packages=(
   zookeeper zookeeper-bin libzookeeper-mt-dev openjdk-17-jdk-headless
   python3 python3-kazoo python3-pytest python3-thrift
   python3-matplotlib openssl
   systemd man-db
+  fuse3 libfuse3-dev
 )
 
 missing=()

@@ -58,8 +58,8 @@ Status EpochFiles::write(const char* name, int64_t value) const {
 }
 
 Status EpochFiles::load(sdk::Zxid last_zxid) {
+  if (auto made = formats::createDirectoriesDurably(dir_); !made.isOk()) return made;
   std::error_code ec;
-  std::filesystem::create_directories(dir_, ec);
   const int64_t log_epoch = sdk::epochOf(last_zxid);
   auto current = read(kCurrent);
   if (!current) return current.status();

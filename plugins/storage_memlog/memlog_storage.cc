@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "corral/admin.h"
+#include "corral/formats/file_bytes.h"
 
 namespace corral::plugins::memlog {
 
@@ -32,10 +33,9 @@ Status MemlogStorage::start() noexcept {
                       fmt::format("data directory {} does not exist and datadir.autocreate is false", dir.string()));
       }
     }
+    // Durably: a version-2/ that a power cut takes away would take every file in it along.
     for (const auto& dir : {settings_.snapDir(), settings_.logDir()}) {
-      std::error_code ec;
-      std::filesystem::create_directories(dir, ec);
-      if (ec) return Status(Code::kIoError, fmt::format("cannot create {}: {}", dir.string(), ec.message()));
+      if (auto made = formats::createDirectoriesDurably(dir); !made.isOk()) return made;
     }
     {
       std::lock_guard lock(snap_mutex_);

@@ -6,6 +6,8 @@
 #include <rocksdb/table.h>
 #include <rocksdb/write_buffer_manager.h>
 
+#include "corral/formats/file_bytes.h"
+
 namespace corral::plugins::rocks {
 
 using sdk::Code;
@@ -63,12 +65,11 @@ sdk::Result<std::unique_ptr<RocksStore>> RocksStore::open(const RocksSettings& s
     return Status(Code::kNotFound, fmt::format("{} holds no storage.rocksdb database", dir.string()));
   }
   created = !has_files;
-  std::filesystem::create_directories(dir, ec);
-  if (ec) return Status(Code::kIoError, fmt::format("cannot create {}: {}", dir.string(), ec.message()));
+  // Durably: RocksDB fsyncs its own folder for the files it makes, not that folder's parent.
+  if (auto made = formats::createDirectoriesDurably(dir); !made.isOk()) return made;
   const auto wal = settings.walDir();
   if (!wal.empty()) {
-    std::filesystem::create_directories(wal, ec);
-    if (ec) return Status(Code::kIoError, fmt::format("cannot create {}: {}", wal.string(), ec.message()));
+    if (auto made = formats::createDirectoriesDurably(wal); !made.isOk()) return made;
   }
 
   const size_t cache_bytes = settings.blockCacheBytes();

@@ -7,7 +7,9 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <utility>
+#include <vector>
 
 #include "corral/formats/compression.h"
 #include "corral/formats/data_files.h"
@@ -196,6 +198,27 @@ Status fsyncDir(const fs::path& dir) {
   Status status = rc == 0 ? Status::ok() : errnoStatus("cannot fsync directory", dir);
   ::close(fd);
   return status;
+}
+
+Status createDirectoriesDurably(const fs::path& dir) {
+  std::error_code ec;
+  if (fs::is_directory(dir, ec)) return Status::ok();
+  const fs::path absolute = fs::absolute(dir, ec);
+  if (ec) return Status(sdk::Code::kIoError, fmt::format("cannot resolve {}: {}", dir.string(), ec.message()));
+  // The missing folders, outermost first.
+  std::vector<fs::path> missing;
+  for (fs::path at = absolute.lexically_normal(); !at.empty() && !fs::exists(at, ec); at = at.parent_path()) {
+    missing.push_back(at);
+    if (at == at.parent_path()) break;
+  }
+  for (auto it = missing.rbegin(); it != missing.rend(); ++it) {
+    if (::mkdir(it->c_str(), 0755) != 0 && errno != EEXIST) return errnoStatus("cannot create directory", *it);
+    if (auto st = fsyncDir(it->parent_path()); !st.isOk()) return st;
+  }
+  if (!fs::is_directory(absolute, ec)) {
+    return Status(sdk::Code::kIoError, fmt::format("{} exists and is not a directory", dir.string()));
+  }
+  return Status::ok();
 }
 
 }  // namespace corral::formats

@@ -875,5 +875,29 @@ TEST(Storage, PurgeCommandIsRegistered) {
   storage.stop();
 }
 
+// The data dir layout must survive a power cut like the files in it: every folder created is
+// fsynced into its parent (tests/integration/test_power_loss.py found version-2/ vanishing).
+TEST(DurableDirectories, CreatesEveryMissingFolderAndKeepsExistingOnes) {
+  TempDir dir;
+  const fs::path deep = dir.path / "a" / "b" / "version-2";
+  ASSERT_TRUE(formats::createDirectoriesDurably(deep).isOk());
+  EXPECT_TRUE(fs::is_directory(deep));
+  writeFile(deep / "kept", "x");
+  ASSERT_TRUE(formats::createDirectoriesDurably(deep).isOk());
+  EXPECT_TRUE(fs::exists(deep / "kept"));
+}
+
+TEST(DurableDirectories, AFileInTheWayOrAFailedFsyncIsAnError) {
+  TempDir dir;
+  writeFile(dir.path / "file", "x");
+  const auto blocked = formats::createDirectoriesDurably(dir.path / "file" / "version-2");
+  EXPECT_EQ(blocked.code(), sdk::Code::kIoError);
+  formats::failpoints::failDirectoryFsync(EIO, 1);
+  const auto failed = formats::createDirectoriesDurably(dir.path / "new");
+  formats::failpoints::clear();
+  EXPECT_EQ(failed.code(), sdk::Code::kIoError);
+  EXPECT_NE(failed.message().find("fsync"), std::string::npos) << failed.message();
+}
+
 }  // namespace
 }  // namespace corral::plugins::memlog

@@ -64,4 +64,9 @@ sdk::Result<std::string> readLogFile(const fs::path& file);
 // fsync of a directory, so a created, renamed or removed entry survives a crash.
 sdk::Status fsyncDir(const fs::path& dir);
 
+// create_directories, durably: every folder it creates is fsynced into its parent, so the
+// data dir layout (version-2/, rocksdb/, ...) survives a power cut like the files in it. A
+// folder that already exists is left as it is.
+sdk::Status createDirectoriesDurably(const fs::path& dir);
+
 }  // namespace corral::formats
