@@ -272,20 +272,30 @@ bool matchesAny(const std::vector<std::string>& patterns, std::string_view name)
 }
 }  // namespace
 
-void DurableTree::syncFile(Node& node, std::string_view name) {
+int DurableTree::syncFile(Node& node, std::string_view name) {
+  if (syncs_fail_) {
+    ++counts_.failed_syncs;
+    node.dropUnsynced();
+    return -EIO;
+  }
   if (matchesAny(policy_.ignore_file_fsync, name)) {
     ++counts_.ignored_file_syncs;
-    return;
+    return 0;
   }
   ++counts_.file_syncs;
   node.syncData();
   if (policy_.metadata == MetadataModel::kJournal) commitAllEntries(*root_);
+  return 0;
 }
 
-void DurableTree::syncDir(Node& node, std::string_view name) {
+int DurableTree::syncDir(Node& node, std::string_view name) {
+  if (syncs_fail_) {
+    ++counts_.failed_syncs;
+    return -EIO;
+  }
   if (matchesAny(policy_.ignore_dir_fsync, name)) {
     ++counts_.ignored_dir_syncs;
-    return;
+    return 0;
   }
   ++counts_.dir_syncs;
   if (policy_.metadata == MetadataModel::kJournal) {
@@ -293,6 +303,7 @@ void DurableTree::syncDir(Node& node, std::string_view name) {
   } else {
     node.syncEntries();
   }
+  return 0;
 }
 
 // ----------------------------------------------------------------------------- load / dump

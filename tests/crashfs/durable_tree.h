@@ -41,6 +41,7 @@ struct SyncCounts {
   uint64_t dir_syncs = 0;
   uint64_t ignored_file_syncs = 0;
   uint64_t ignored_dir_syncs = 0;
+  uint64_t failed_syncs = 0;
 };
 
 class Node {
@@ -62,6 +63,10 @@ class Node {
   void write(const char* data, size_t count, uint64_t offset);
   void truncate(uint64_t size);
   void syncData();
+  // A failed fsync (EIO): what was written since the last sync will never be made durable by
+  // a later fsync (Linux marks the pages clean after a writeback error), though reads still
+  // see it until the cut.
+  void dropUnsynced() { dirty_.clear(); }
   // Fills the file from a real file's descriptor (holes and blocks of zeros stay holes), all
   // durable; false with errno set on failure.
   bool loadDurableFrom(int fd);
@@ -112,8 +117,11 @@ class DurableTree {
   int removeDir(std::string_view path);
   int rename(std::string_view from, std::string_view to, bool no_replace);
 
-  void syncFile(Node& node, std::string_view name);
-  void syncDir(Node& node, std::string_view name);
+  // 0, or -EIO while syncs are set to fail.
+  int syncFile(Node& node, std::string_view name);
+  int syncDir(Node& node, std::string_view name);
+  // From now on every fsync fails with EIO (a dying disk), or works again.
+  void setSyncsFail(bool fail) { syncs_fail_ = fail; }
   const SyncCounts& counts() const { return counts_; }
   const std::shared_ptr<Node>& root() const { return root_; }
 
@@ -127,6 +135,7 @@ class DurableTree {
 
   SyncPolicy policy_;
   SyncCounts counts_;
+  bool syncs_fail_ = false;
   uint64_t next_ino_ = 1;
   std::shared_ptr<Node> root_;
 };

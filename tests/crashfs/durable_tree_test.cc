@@ -141,6 +141,25 @@ TEST_F(DurableTreeTest, IgnoredSyncsKeepNothing) {
   EXPECT_EQ(tree.counts().file_syncs, 1u);
 }
 
+TEST_F(DurableTreeTest, AFailedFsyncNeverMakesTheDataDurableLater) {
+  DurableTree tree({});
+  auto node = file(tree, "/f", "aaaa");
+  ASSERT_EQ(tree.syncFile(*node, "f"), 0);
+  tree.syncDir(*tree.root(), "");
+  node->write("bbbb", 4, 4);
+  tree.setSyncsFail(true);
+  EXPECT_EQ(tree.syncFile(*node, "f"), -EIO);
+  EXPECT_EQ(tree.syncDir(*tree.root(), ""), -EIO);
+  EXPECT_EQ(node->durableBytes(), "aaaa");
+  EXPECT_EQ(node->volatileBytes(), "aaaabbbb");  // reads still see it
+  tree.setSyncsFail(false);
+  ASSERT_EQ(tree.syncFile(*node, "f"), 0);
+  // Like Linux after a writeback error: the failed pages were marked clean, so the retried
+  // fsync succeeds without writing them (the "fsyncgate" behaviour a server must not trust).
+  EXPECT_EQ(node->durableBytes(), std::string("aaaa") + std::string(4, '\0'));
+  EXPECT_EQ(tree.counts().failed_syncs, 2u);
+}
+
 TEST_F(DurableTreeTest, SparseFilesLoadAndDumpAsHoles) {
   const fs::path src = dir_ / "src";
   fs::create_directories(src / "d");

@@ -7,12 +7,17 @@
 
 #include <cerrno>
 #include <cstring>
+#include <atomic>
 #include <memory>
 
 namespace corral::crashfs {
 namespace {
 
-DurableTree& tree() { return *static_cast<DurableTree*>(fuse_get_context()->private_data); }
+DurableTree& tree() {
+  auto& t = *static_cast<DurableTree*>(fuse_get_context()->private_data);
+  t.setSyncsFail(syncsFail().load(std::memory_order_relaxed));
+  return t;
+}
 
 // An open file or directory holds its node, so that it outlives an unlink (hard_remove).
 using Handle = std::shared_ptr<Node>;
@@ -127,7 +132,9 @@ int onWrite(const char* path, const char* buf, size_t size, off_t offset, fuse_f
   node.write(buf, size, static_cast<uint64_t>(offset));
   touch(node);
   // O_SYNC / O_DSYNC: each write is durable when it returns.
-  if ((fi->flags & (O_SYNC | O_DSYNC)) != 0) tree().syncFile(node, nameOf(path));
+  if ((fi->flags & (O_SYNC | O_DSYNC)) != 0) {
+    if (int rc = tree().syncFile(node, nameOf(path)); rc != 0) return rc;
+  }
   return static_cast<int>(size);
 }
 
@@ -153,15 +160,13 @@ int onFallocate(const char* path, int mode, off_t offset, off_t length, fuse_fil
 int onFsync(const char* path, int, fuse_file_info* fi) {
   auto node = nodeOf(path, fi);
   if (!node) return -ENOENT;
-  tree().syncFile(*node, nameOf(path));
-  return 0;
+  return tree().syncFile(*node, nameOf(path));
 }
 
 int onFsyncdir(const char* path, int, fuse_file_info* fi) {
   auto node = nodeOf(path, fi);
   if (!node) return -ENOENT;
-  tree().syncDir(*node, nameOf(path));
-  return 0;
+  return tree().syncDir(*node, nameOf(path));
 }
 
 int onFlush(const char*, fuse_file_info*) { return 0; }
@@ -227,6 +232,11 @@ fuse_operations makeOperations() {
 }
 
 }  // namespace
+
+std::atomic<bool>& syncsFail() {
+  static std::atomic<bool> fail{false};
+  return fail;
+}
 
 const fuse_operations& fuseOperations() {
   static const fuse_operations ops = makeOperations();

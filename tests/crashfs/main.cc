@@ -4,6 +4,7 @@
 // STATE then holds what a restart after a power cut would find. See README.md.
 
 
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -28,7 +29,9 @@ constexpr const char* kUsage =
     "  --metadata=journal   ext4/xfs-like: any fsync also makes every directory's entries durable\n"
     "  --ignore-fsync=GLOB  fsync of files whose name matches GLOB does nothing (repeatable)\n"
     "  --ignore-dir-fsync[=GLOB]  fsync of directories (whose name matches GLOB) does nothing\n"
-    "  --debug              FUSE's debug trace on stderr\n";
+    "  --debug              FUSE's debug trace on stderr\n"
+    "signals: SIGUSR1 makes every fsync fail with EIO from then on (a dying disk; data written\n"
+    "  before it is never made durable by a later fsync), SIGUSR2 makes them work again.\n";
 
 struct Options {
   SyncPolicy policy;
@@ -69,6 +72,10 @@ bool parse(int argc, char** argv, Options& out) {
   return true;
 }
 
+void onSyncSignal(int signal) {
+  corral::crashfs::syncsFail().store(signal == SIGUSR1, std::memory_order_relaxed);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -85,6 +92,13 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "corral-crashfs: cannot load %s: %s\n", options.state.c_str(), e.what());
     return 1;
   }
+
+  struct sigaction action {};
+  action.sa_handler = onSyncSignal;
+  sigemptyset(&action.sa_mask);
+  action.sa_flags = SA_RESTART;
+  sigaction(SIGUSR1, &action, nullptr);
+  sigaction(SIGUSR2, &action, nullptr);
 
   // Foreground, one thread (the tree has no locks), our own name in /proc/mounts.
   std::vector<std::string> args = {argv[0], options.mountpoint, "-f", "-s", "-o",
@@ -109,10 +123,11 @@ int main(int argc, char** argv) {
   }
   const auto& c = tree.counts();
   std::printf("{\"file_syncs\": %llu, \"dir_syncs\": %llu, \"ignored_file_syncs\": %llu, "
-              "\"ignored_dir_syncs\": %llu}\n",
+              "\"ignored_dir_syncs\": %llu, \"failed_syncs\": %llu}\n",
               static_cast<unsigned long long>(c.file_syncs),
               static_cast<unsigned long long>(c.dir_syncs),
               static_cast<unsigned long long>(c.ignored_file_syncs),
-              static_cast<unsigned long long>(c.ignored_dir_syncs));
+              static_cast<unsigned long long>(c.ignored_dir_syncs),
+              static_cast<unsigned long long>(c.failed_syncs));
   return 0;
 }

@@ -17,6 +17,7 @@ separately the fsyncs of the log's directory.
 """
 import os
 import shutil
+import signal
 import tempfile
 import time
 
@@ -127,6 +128,11 @@ def run_rounds(p, rounds, seed):
     return [f"after the last round (seed {seed}): {x}" for x in problems]
 
 
+def own_model(impl):
+    """The model each implementation is held to: ZooKeeper never fsyncs a directory."""
+    return "journal" if impl == "zookeeper" else "strict"
+
+
 def zookeeper_strict_xfail(impl, model):
     if impl == "zookeeper" and model == "strict":
         pytest.xfail("ZooKeeper 3.8 never fsyncs a directory: on a strict POSIX filesystem its "
@@ -140,7 +146,7 @@ ALL_MODELS = os.environ.get("CORRAL_POWER_LOSS_ALL_MODELS") == "1"
 
 @pytest.mark.parametrize("model", ["strict", "journal"])
 def test_crash_rounds_lose_no_acknowledged_write(power_loss, impl, model):
-    if not ALL_MODELS and model != ("journal" if impl == "zookeeper" else "strict"):
+    if not ALL_MODELS and model != own_model(impl):
         pytest.skip("the other model runs with CORRAL_POWER_LOSS_ALL_MODELS=1")
     print(f"power-loss seed {SEED}, {ROUNDS} rounds, model {model}")
     p = power_loss(fs_options=[f"--metadata={model}"])
@@ -189,3 +195,29 @@ def test_a_missing_directory_fsync_is_caught(power_loss, impl, storage):
     problems = one_crash_problems(p)
     assert p.disk.power_cuts[0]["ignored_dir_syncs"] > 0
     assert any("acknowledged writes lost" in x for x in problems), problems
+
+
+def test_an_fsync_error_acknowledges_nothing_it_could_not_make_durable(power_loss, impl):
+    """A disk whose fsyncs start failing (EIO; corral-crashfs drops what they should have
+    written, as Linux does after a writeback error): no write is acknowledged that the cut then
+    loses, and the server stops taking writes. ZooKeeper 3.8 exits ("Severe unrecoverable
+    error", exit code 0); Corral exits with code 1 (systemd restarts it; the restart reads the
+    log back from the disk)."""
+    p = power_loss(fs_options=[f"--metadata={own_model(impl)}"])
+    history = pl.History(WRITERS)
+    _, next_seq = p.start_and_check(history, prepare=True)
+    writers = pl.Writers(p.server.hosts, history, refusals_end_a_writer=True)
+    writers.start(next_seq)
+    wait_until(lambda: history.total_acked() >= 30, timeout=60)
+    os.kill(p.disk.proc.pid, signal.SIGUSR1)  # every fsync fails from now on
+    wait_until(lambda: writers.running() == 0, timeout=60,
+               message="writers still acknowledged after the disk failed")
+    wait_until(lambda: not p.server.alive(), timeout=30,
+               message="the server still runs on a disk that fails its fsyncs")
+    print(f"exit code {p.server.proc.returncode}; writers ended by {writers.ended_by}, "
+          f"refusals {writers.refusals[:3]}\n" + p.server.log_tail(8))
+    p.crash()
+    writers.stop()
+    problems, _ = p.start_and_check(history)
+    assert not problems, "\n".join(problems)
+    assert p.disk.power_cuts[-1]["failed_syncs"] > 0

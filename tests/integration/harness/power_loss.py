@@ -81,7 +81,11 @@ class Writers:
     """`history.writers` threads, each with its own session on `hosts`, writing until stop()
     or until its first failure (the crash)."""
 
-    def __init__(self, hosts, history, session_timeout=30.0):
+    def __init__(self, hosts, history, session_timeout=30.0, refusals_end_a_writer=False):
+        # refusals_end_a_writer: a write answered with an error (a server refusing writes
+        # after a disk error) ends its writer like a lost connection, instead of failing.
+        self.refusals_end_a_writer = refusals_end_a_writer
+        self.refusals = []
         self.hosts = hosts
         self.history = history
         self.session_timeout = session_timeout
@@ -89,6 +93,7 @@ class Writers:
         self.errors = []
         self.threads = []
         self.clients = []
+        self.ended_by = {}  # writer -> the exception that ended it
 
     def start(self, first_seq):
         """first_seq: {writer: the next seq to write} (the register + 1 after a restart)."""
@@ -110,14 +115,19 @@ class Writers:
             self.history.unknown[w].add(seq)
             try:
                 results = txn.commit()
-            except (KazooException, KazooTimeoutError, OSError):
+            except (KazooException, KazooTimeoutError, OSError) as e:
+                self.ended_by[w] = type(e).__name__
                 return  # the crash: this seq stays unknown
             if any(isinstance(r, Exception) for r in results):
-                self.errors.append(f"writer {w} seq {seq}: {results}")
+                (self.refusals if self.refusals_end_a_writer else self.errors).append(
+                    f"writer {w} seq {seq}: {results}")
                 return
             self.history.unknown[w].discard(seq)
             self.history.acked[w].add(seq)
             seq += 1
+
+    def running(self):
+        return sum(t.is_alive() for t in self.threads)
 
     def stop(self):
         self.stopping.set()
