@@ -109,12 +109,13 @@ class ServerFactory:
         self.keep = config.getoption("--keep-server-dirs")
         self.count = 0
 
-    def start(self, settings=None, name=None, **kw):
+    def start(self, settings=None, name=None, extra_env=None, **kw):
         merged = dict(settings or {})
         merged.update(kw)
         self.count += 1
         srv = Server(self.impl, merged, corral_bin=self.corral_bin,
                      name=name or f"server{self.count}")
+        srv.extra_env = dict(extra_env or {})
         srv.start()
         return srv
 

@@ -130,6 +130,8 @@ class Server:
         self.config_path = os.path.join(self.dir, "zoo.cfg")
         self.log_path = os.path.join(self.dir, "server.log")
         self._log_file = None
+        # Variables added to the server's environment (LD_PRELOAD of a fault library, say).
+        self.extra_env = {}
 
     # ------------------------------------------------------------------ properties
     @property
@@ -209,6 +211,7 @@ class Server:
         self._log_file = open(self.log_path, "ab")
         self.proc = subprocess.Popen(cmd, stdout=self._log_file, stderr=subprocess.STDOUT,
                                      stdin=subprocess.DEVNULL, cwd=self.dir,
+                                     env=dict(os.environ, **self.extra_env) or None,
                                      start_new_session=True)
         ACTIVE_SERVERS.append(self)
         try:
