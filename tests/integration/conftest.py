@@ -51,7 +51,8 @@ def pytest_configure(config):
                             "--storage rocksdb (the memlog run covers it)")
     config.addinivalue_line("markers",
                             "storage_independent: tests the kernel's service surface (systemd units, "
-                            "sd_notify), whatever the storage; skipped with --storage rocksdb")
+                            "sd_notify, sessions under clock steps) or a test tool, whatever the "
+                            "storage; skipped with --storage rocksdb")
     servers.DEFAULT_STORAGE = config.getoption("--storage")
     config.addinivalue_line("markers",
                             "known_difference(impl, reason): expected failure on `impl` "

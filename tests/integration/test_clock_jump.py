@@ -20,8 +20,12 @@ CLOCKSHIFT = os.path.join(os.path.dirname(os.environ.get("CORRAL_BIN", "")),
                           "libcorral_clockshift.so")
 HOUR_MS = 3600 * 1000
 
-pytestmark = pytest.mark.skipif(not os.path.exists(CLOCKSHIFT),
-                                reason=f"no {CLOCKSHIFT} (built with the tests, tests/clockshift)")
+pytestmark = [
+    pytest.mark.skipif(not os.path.exists(CLOCKSHIFT),
+                       reason=f"no {CLOCKSHIFT} (built with the tests, tests/clockshift)"),
+    # Sessions and TTLs are the kernel's: the memlog run covers it.
+    pytest.mark.storage_independent,
+]
 
 SETTINGS = {
     "zookeeper.extendedTypesEnabled": True,

@@ -10,8 +10,10 @@ import pytest
 
 from harness import crashfs
 
-pytestmark = pytest.mark.skipif(crashfs.available() is not None,
-                                reason=str(crashfs.available()))
+pytestmark = [
+    pytest.mark.skipif(crashfs.available() is not None, reason=str(crashfs.available())),
+    pytest.mark.storage_independent,  # no server at all
+]
 
 
 @pytest.fixture
