@@ -9,7 +9,8 @@ order is kept, and every member holds the same tree. The seed is printed; CORRAL
 and CORRAL_POWER_LOSS_ROUNDS set it and the number of rounds (tests/README.md's long run).
 
 Corral members run on the strict POSIX model (a name is durable once its directory is fsynced);
-the reference run (every member ZooKeeper 3.8) on the journal model, since ZooKeeper never
+the reference run (every member ZooKeeper 3.8) and the mixed ensemble of the long run on the
+journal model, since ZooKeeper never
 fsyncs a directory (tests/integration/test_power_loss.py shows it losing data on the strict
 model), with snapshot.trust.empty (its background snapshots are not fsynced).
 """
@@ -29,8 +30,10 @@ ROUNDS, SEED, WRITERS = pl.ROUNDS, pl.SEED, pl.WRITERS
 
 
 class PowerLossEnsemble:
-    def __init__(self, make_ensemble, impl, model):
-        self.ens = make_ensemble(3, settings=pl.server_settings(impl), start=False)
+    def __init__(self, make_ensemble, impls, model):
+        self.ens = make_ensemble(impls, settings=pl.server_settings("corral"), start=False,
+                                 member_settings={sid + 1: pl.server_settings(impl)
+                                                  for sid, impl in enumerate(impls)})
         self.disks = {}
         for m in self.ens.members:
             disk = crashfs.CrashFs(self.ens.dir, f"disk{m.sid}", [f"--metadata={model}"])
@@ -82,11 +85,11 @@ class PowerLossEnsemble:
 
 
 @pytest.fixture
-def power_loss_ensemble(make_ensemble, impl):
+def power_loss_ensemble(make_ensemble):
     made = []
 
-    def make(model):
-        p = PowerLossEnsemble(make_ensemble, impl, model)
+    def make(impls, model):
+        p = PowerLossEnsemble(make_ensemble, impls, model)
         made.append(p)
         return p
     yield make
@@ -109,11 +112,22 @@ def check_round(p, history, round_no):
     return [f"round {round_no} (seed {SEED}): {x}" for x in problems], next_seq
 
 
-def test_quorum_power_cuts_lose_no_acknowledged_write(power_loss_ensemble, impl):
-    model = "journal" if impl == "zookeeper" else "strict"
-    print(f"power-loss seed {SEED}, {ROUNDS} rounds, model {model}")
+# Every run: three members of the implementation under test. The long run
+# (CORRAL_POWER_LOSS_ALL_MODELS=1) adds a mixed ensemble, two Corral members and one ZooKeeper
+# member on the journal model (all ZooKeeper with --impl zookeeper).
+SHAPES = [pytest.param(None, id="same")]
+if os.environ.get("CORRAL_POWER_LOSS_ALL_MODELS") == "1":
+    SHAPES.append(pytest.param(["corral", "corral", "zookeeper"], id="CCz"))
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_quorum_power_cuts_lose_no_acknowledged_write(power_loss_ensemble, make_ensemble, impl,
+                                                      shape):
+    impls = make_ensemble.impls_for(shape) if shape else [impl] * 3
+    model = "journal" if "zookeeper" in impls else "strict"
+    print(f"power-loss seed {SEED}, {ROUNDS} rounds, model {model}, members {impls}")
     rng = pl.make_rng(SEED)
-    p = power_loss_ensemble(model)
+    p = power_loss_ensemble(impls, model)
     history = pl.History(WRITERS)
     problems, next_seq = check_round(p, history, 0)
     for round_no in range(ROUNDS):
