@@ -220,7 +220,8 @@ int dumpLog(const std::string& file, bool as_json, int64_t limit) {
              {"end", end},
              {"end_offset", end_offset}};
     if (!scan.detail.empty()) out["detail"] = scan.detail;
-    std::cout << out.dump(2) << "\n";
+    // Paths, ACL ids and error texts are bytes: invalid UTF-8 is replaced, not thrown.
+    std::cout << out.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
   } else {
     std::printf("%s after %lld txns at offset %llu%s%s\n",
                 end == "clean" ? "EOF reached" : ("stopped: " + end).c_str(), static_cast<long long>(shown),
@@ -288,7 +289,8 @@ int dumpSnapshot(const std::string& file, bool as_json, bool with_data) {
       out["digest"] = {{"zxid", formats::hex(info.digest_zxid)}, {"version", info.digest_version}, {"digest", info.digest}};
     }
     if (!status.isOk()) out["error"] = status.message();
-    std::cout << out.dump(2) << "\n";
+    // Paths, ACL ids and error texts are bytes: invalid UTF-8 is replaced, not thrown.
+    std::cout << out.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
   } else {
     std::printf("ZNode Details (count=%zu):\n", nodes.size());
     for (const auto& n : nodes) {

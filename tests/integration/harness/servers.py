@@ -52,8 +52,10 @@ log4j.appender.CONSOLE.layout.ConversionPattern=%d{ISO8601} - %-5p [%t:%C{1}@%L]
 ACTIVE_SERVERS = []
 
 DEFAULT_TICK_TIME = 2000
-START_TIMEOUT = 30.0
-STOP_TIMEOUT = 10.0
+# CORRAL_TEST_SLOWDOWN (tests/sanitize/run.sh): sanitizer builds start and stop slower.
+SLOWDOWN = float(os.environ.get("CORRAL_TEST_SLOWDOWN", "1"))
+START_TIMEOUT = 30.0 * SLOWDOWN
+STOP_TIMEOUT = 10.0 * SLOWDOWN
 
 
 def free_port(host="127.0.0.1"):
