@@ -41,7 +41,8 @@ sdk::Plugin* create(sdk::Host& host, const sdk::PluginConfig& config, sdk::Statu
 // globalOutstandingLimit, clientOutput.* and ssl.* are the kernel's (Host::admission()).
 // ZooKeeper keys this plugin acts on beyond the kernel's (claiming them marks them
 // implemented in the config catalog).
-constexpr const char* kKeys[] = {"secureClientPortAddress", "serverCnxnFactory", nullptr};
+constexpr const char* kKeys[] = {"secureClientPortAddress", "serverCnxnFactory", "clientPortListenBacklog",
+                                 nullptr};
 
 extern const sdk::PluginDescriptor descriptor;
 const sdk::PluginDescriptor descriptor{
