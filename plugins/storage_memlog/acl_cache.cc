@@ -72,7 +72,12 @@ uint32_t AclCache::acquire(const AclList& acls) {
   if (it != by_list_.end()) {
     slot = it->second;
   } else {
-    slot = allocSlot(++last_key_, std::make_shared<const AclList>(acls));
+    // ZooKeeper's aclIndex is a Java long whose ++ wraps, as after a snapshot's Long.MAX_VALUE
+    // key. A wrapped key may be taken (ZooKeeper would then hand one key two lists): skip it.
+    do {
+      last_key_ = static_cast<int64_t>(static_cast<uint64_t>(last_key_) + 1);
+    } while (last_key_ == kOpenAclUnsafeKey || by_key_.count(last_key_) != 0);
+    slot = allocSlot(last_key_, std::make_shared<const AclList>(acls));
   }
   ++entries_[slot].refs;
   return slot;

@@ -59,8 +59,10 @@ void DataTree::reset() {
 DataTree::~DataTree() { destroyAll(); }
 
 void DataTree::destroyAll() {
-  if (root_ == nullptr) return;
-  std::vector<Node*> stack{root_};
+  // No root (a snapshot load that failed before its root node) still leaves the ACL cache it
+  // filled: cleared below in any case, or the next load refuses its keys as duplicates.
+  std::vector<Node*> stack;
+  if (root_ != nullptr) stack.push_back(root_);
   while (!stack.empty()) {
     Node* n = stack.back();
     stack.pop_back();

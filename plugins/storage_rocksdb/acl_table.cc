@@ -38,7 +38,15 @@ int64_t AclTable::stage(const sdk::AclList& acl, bool& is_new) {
     if (list == acl) return key;
   }
   is_new = true;
-  const int64_t key = last_key_ + 1 + static_cast<int64_t>(staged_.size());
+  // ZooKeeper's aclIndex is a Java long whose ++ wraps, as after a snapshot's Long.MAX_VALUE
+  // key. A wrapped key may be taken (ZooKeeper would then hand one key two lists): skip it.
+  int64_t key = staged_.empty() ? last_key_ : staged_.back().first;
+  {
+    std::shared_lock lock(mutex_);
+    do {
+      key = static_cast<int64_t>(static_cast<uint64_t>(key) + 1);
+    } while (key == kOpenAclUnsafeKey || by_key_.count(key) != 0);
+  }
   staged_.emplace_back(key, acl);
   return key;
 }
@@ -48,7 +56,7 @@ void AclTable::commitStaged() {
   for (auto& [key, list] : staged_) {
     by_list_[list] = key;
     by_key_[key] = std::make_shared<const sdk::AclList>(std::move(list));
-    last_key_ = std::max(last_key_, key);
+    last_key_ = key;  // the staged keys follow last_key_ in order (not max(): they may wrap)
   }
   staged_.clear();
 }

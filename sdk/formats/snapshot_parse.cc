@@ -55,8 +55,11 @@ Status parseSnapshot(std::string_view bytes, bool read_digest, const SnapshotVis
   uint32_t running = 1;  // Adler-32 of bytes[0, summed)
   size_t summed = 0;
   for (;;) {
-    const std::string_view path = r.readBytesView();
+    bool path_null = false;
+    const std::string_view path = r.readBytesView(&path_null);
     if (!r.ok()) return corrupt("truncated node path");
+    // As parseSnapshotBody (and ZooKeeper, whose load fails on it): not a node, not the end.
+    if (path_null) return corrupt("null node path");
     if (path == "/") break;
     bool is_null = false;
     const std::string_view data = r.readBytesView(&is_null);

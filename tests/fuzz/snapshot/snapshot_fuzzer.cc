@@ -8,7 +8,8 @@
 // 2. storage.memlog's load (MemlogStorage::loadSnapshotFile): parseSnapshot with the checksums
 //    verified into a DataTree (clearForLoad, loadAcl, loadNode, finishLoad), and its second
 //    parse (checksums skipped) that sums the tree digest; the supplied digest must then equal
-//    the digest the tree computes when it sums while loading.
+//    the digest the tree computes when it sums while loading. After a failed load, an older
+//    snapshot (a fresh tree's) loads into the same tree, as recovery falls back, and must load.
 // 3. The SNAP path (formats::parseSnapshotBody, as a learner reads the body inside the quorum
 //    stream) on the body after the file header: where both decoders read the whole body they
 //    agree record for record, and the body parser reads exactly the body's bytes. A body that
@@ -154,11 +155,42 @@ Load memlogLoad(std::string_view stream, DataTree& tree) {
   if (load.parsed.isOk() && load.summed.isOk()) {
     load.finished = tree.finishLoad(load.digest);
   } else {
-    // MemlogStorage then tries an older snapshot (clearForLoad again) or resets the tree.
-    tree.reset();
+    // MemlogStorage leaves the tree as it is: recovery then loads an older snapshot into it
+    // (clearForLoad again) or, with none left, resets it.
     load.finished = sdk::Status(sdk::Code::kCorruptData, "not loaded");
   }
   return load;
+}
+
+// The snapshot of a fresh tree (what a new server writes first), sealed: the older snapshot
+// recovery falls back to after a newer one failed to load.
+std::string freshSnapshot() {
+  DataTree fresh;
+  std::vector<std::pair<int64_t, sdk::AclList>> acls;
+  std::vector<Node> nodes;
+  fresh.visitSnapshot([&acls](int64_t key, const sdk::AclList& acl) { acls.emplace_back(key, acl); },
+                      [&nodes](const corral::plugins::memlog::NodeRecord& node) {
+                        nodes.push_back(Node{std::string(node.path),
+                                             node.data ? std::optional<std::string>(std::string(*node.data))
+                                                       : std::nullopt,
+                                             node.acl_key, node.stat});
+                      });
+  std::string out;
+  {
+    sdk::JuteWriter writer(out);
+    sdk::encode(writer, sdk::FileHeader{sdk::kSnapshotMagic, sdk::kFileFormatVersion, -1});
+  }
+  formats::SnapshotBodyEncoder encoder([&out](std::string_view bytes) {
+    out.append(bytes);
+    return sdk::Status::ok();
+  });
+  encodeBody(encoder, Records{{}, acls, nodes});
+  if (!encoder.flush().isOk()) std::abort();
+  const uint32_t adler = formats::adler32Of(out);
+  sdk::JuteWriter writer(out);
+  writer.writeLong(adler);
+  writer.writeString("/");
+  return out;
 }
 
 formats::Compression compressionOf(std::string_view input) {
@@ -214,9 +246,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!readable) return 0;
   const std::string_view stream = inflated;
 
-  // 2. storage.memlog's load.
+  // 2. storage.memlog's load. When it fails, recovery goes on to an older snapshot, loaded into
+  // the same tree: that load must not be disturbed by what the failed one left behind.
   DataTree tree;
   Load load = memlogLoad(stream, tree);
+  if (!load.finished.isOk()) {
+    static const std::string older = freshSnapshot();
+    CHECK(memlogLoad(older, tree).finished.isOk());
+  }
   corral::fuzz::readBack(tree);
 
   // 3. The SNAP path's decoder on the same body; a body that parses, sealed right and loaded.
@@ -245,8 +282,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
   }
   if (!resealed.empty()) {
-    tree.reset();
     load = memlogLoad(resealed, tree);
+    if (!load.finished.isOk()) tree.reset();  // nothing left to load: MemlogStorage::resetTree
     corral::fuzz::readBack(tree);
   }
   const std::string_view loaded_stream = resealed.empty() ? stream : std::string_view(resealed);

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
+
 namespace corral::plugins::memlog {
 namespace {
 
@@ -88,6 +90,23 @@ TEST(AclCache, DuplicateListsInSnapshotKeepLaterKey) {
   cache.release(*s1);  // key 1 gone; the list still maps to key 2
   EXPECT_EQ(cache.keyOf(cache.acquire(digestAcl("u:a"))), 2);
   EXPECT_EQ(cache.refCount(2), 3);
+}
+
+TEST(AclCache, NewKeyAfterLongMaxWrapsAndSkipsTakenKeys) {
+  // ZooKeeper's aclIndex is a Java long: after a snapshot's Long.MAX_VALUE key, ++ wraps to
+  // Long.MIN_VALUE (a signed overflow here, which UBSan reported from the quorum fuzzer).
+  constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+  constexpr int64_t kMin = std::numeric_limits<int64_t>::min();
+  AclCache cache;
+  ASSERT_TRUE(cache.insertLoaded(kMax, digestAcl("u:a")).isOk());
+  EXPECT_EQ(cache.keyOf(cache.acquire(digestAcl("u:b"))), kMin);
+  // After a restart the map holds MAX and MIN, and aclIndex is MAX again: the wrapped key is
+  // taken (ZooKeeper would give it a second list), so the next free one is used.
+  AclCache reloaded;
+  ASSERT_TRUE(reloaded.insertLoaded(kMax, digestAcl("u:a")).isOk());
+  ASSERT_TRUE(reloaded.insertLoaded(kMin, digestAcl("u:b")).isOk());
+  EXPECT_EQ(reloaded.keyOf(reloaded.acquire(digestAcl("u:c"))), kMin + 1);
+  EXPECT_EQ(*reloaded.aclsOf(*reloaded.addUsage(kMin)), digestAcl("u:b"));
 }
 
 }  // namespace

@@ -374,6 +374,22 @@ TEST(GoldenSnapshot, DamageIsReportedWithOffset) {
   EXPECT_FALSE(formats::looksLikeValidSnapshot(fs::path(::testing::TempDir()) / "snapshot.1"));
 }
 
+TEST(GoldenSnapshot, NullNodePathIsCorrupt) {
+  // A null path (length -1) is neither a node nor the end marker; ZooKeeper's load fails on it.
+  // It was read as the root's empty path (found by the snapshot fuzzer).
+  std::string bytes = readFile(kGolden / "snapshot.0");
+  const size_t root = bytes.find("anyone") + 6;
+  ASSERT_EQ(bytes.substr(root, 4), std::string(4, '\0'));  // the root's path ""
+  bytes.replace(root, 4, std::string(4, '\xff'));
+  // Sealed again, so that only the path is wrong.
+  const size_t covered = bytes.find(std::string("\0\0\0\x01/", 5)) + 5;
+  const uint32_t adler = formats::adler32Of(std::string_view(bytes).substr(0, covered));
+  for (int i = 0; i < 8; ++i) bytes[covered + i] = static_cast<char>(i < 4 ? 0 : adler >> (8 * (7 - i)));
+  auto bad = parse(bytes, false);
+  EXPECT_EQ(bad.status.code(), sdk::Code::kCorruptData);
+  EXPECT_NE(bad.status.message().find("null node path"), std::string::npos) << bad.status.toString();
+}
+
 // ---- golden: whole data dir recovery --------------------------------------------------------
 
 TEST(GoldenRecovery, ZooKeeperDataDirRecoversWithEveryDigestMatching) {
