@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstdint>
+#include <limits>
 
 #include <fmt/format.h>
 
@@ -98,6 +100,9 @@ sdk::Result<QuorumConfig> QuorumConfig::parse(std::string_view text) {
       uint64_t parsed = 0;
       auto [ptr, error] = std::from_chars(value.data(), value.data() + value.size(), parsed, 16);
       if (error != std::errc() || ptr != value.data() + value.size()) return bad(fmt::format("version={} is not hex", value));
+      // ZooKeeper reads it with Long.parseLong(value, 16): past Long.MAX_VALUE is an error
+      // (once taken as a negative version, printed as "-…" and then unreadable; election fuzzer).
+      if (parsed > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) return bad(fmt::format("version={} is out of range", value));
       version = static_cast<int64_t>(parsed);
       continue;
     }

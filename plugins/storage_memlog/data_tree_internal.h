@@ -165,7 +165,7 @@ inline ZNode* allocNode(std::string_view path, std::optional<std::string_view> d
   auto* node = new (mem) ZNode{};
   node->path_len = static_cast<uint32_t>(path.size());
   node->data_len = data ? static_cast<uint32_t>(data_size) : ZNode::kNullData;
-  std::memcpy(node->bytes(), path.data(), path.size());
+  if (!path.empty()) std::memcpy(node->bytes(), path.data(), path.size());  // root: "" may be null
   if (data_size != 0) std::memcpy(node->bytes() + path.size(), data->data(), data_size);
   return node;
 }

@@ -40,7 +40,7 @@ uint64_t znodeDigest(std::string_view path, std::string_view data, const StatPer
   constexpr size_t kContiguousDigest = 512;
   if (path.size() + data.size() + sizeof(blob) <= kContiguousDigest) {
     unsigned char buffer[kContiguousDigest];
-    std::memcpy(buffer, path.data(), path.size());
+    if (!path.empty()) std::memcpy(buffer, path.data(), path.size());  // memcpy(nullptr, 0) is UB
     if (!data.empty()) std::memcpy(buffer + path.size(), data.data(), data.size());
     std::memcpy(buffer + path.size() + data.size(), blob, sizeof(blob));
     return libdeflate_crc32(0, buffer, path.size() + data.size() + sizeof(blob));

@@ -94,7 +94,7 @@ void SnapshotBodyEncoder::node(std::string_view path, std::optional<std::string_
   buffer_.resize(at + 4 + path.size() + 4 + data_size + 8 + 60);
   char* p = buffer_.data() + at;
   p = storeBe32(p, static_cast<uint32_t>(path.size()));
-  std::memcpy(p, path.data(), path.size());
+  if (!path.empty()) std::memcpy(p, path.data(), path.size());  // the root's "" may have no data()
   p += path.size();
   p = storeBe32(p, data ? static_cast<uint32_t>(data_size) : UINT32_MAX);
   if (data_size != 0) std::memcpy(p, data->data(), data_size);

@@ -12,6 +12,7 @@ import subprocess
 import pytest
 
 from harness.process import ServerProcess, port_open
+from harness.servers import SANITIZER
 
 pytestmark = pytest.mark.corral_only
 
@@ -102,6 +103,7 @@ def test_shipped_standalone_config_is_valid(corral_bin):
     assert "config and plugin settings are valid" in proc.stderr
 
 
+@pytest.mark.skipif(SANITIZER != "", reason="sanitizer builds have no jemalloc (their own allocator)")
 def test_plugins_allocate_through_jemalloc(tmp_path, running, fixture_dir):
     config, port = write_config(tmp_path, [f"plugin.dir={fixture_dir}", "admin=fixture_ok"])
     server = running(config, port)

@@ -28,7 +28,9 @@ mkdir -p "$reports"
 supp="$root/tests/sanitize"
 common="log_path=$reports/report:print_summary=1"
 if [ "$mode" = address ]; then
-  export ASAN_OPTIONS="$common:halt_on_error=1:detect_leaks=1:detect_stack_use_after_return=0"
+  # verify_asan_link_order=0: tests/clockshift's LD_PRELOAD shim comes before the ASan runtime.
+  # quarantine_size_mb=64: the memory-bound tests allow for it (corral_rss_allowance).
+  export ASAN_OPTIONS="$common:halt_on_error=1:detect_leaks=1:detect_stack_use_after_return=0:verify_asan_link_order=0:quarantine_size_mb=64"
   export UBSAN_OPTIONS="$common:halt_on_error=1:print_stacktrace=1"
   export LSAN_OPTIONS="suppressions=$supp/lsan.supp:print_suppressions=0"
 else
@@ -37,6 +39,7 @@ else
 fi
 # Slower binaries: the harness's start and stop timeouts are scaled by this factor.
 export CORRAL_TEST_SLOWDOWN=${CORRAL_TEST_SLOWDOWN:-3}
+export CORRAL_TEST_SANITIZER=$mode
 
 status=0
 ctest --test-dir "$build" --output-on-failure -j "$jobs" --timeout 600 || status=1
@@ -47,9 +50,10 @@ cd "$root"
 echo "== end-to-end (standalone) on the $mode build =="
 /usr/bin/python3 -m pytest tests/integration -q --impl corral -p no:cacheprovider || status=1
 echo "== ensembles (3 members) on the $mode build =="
-/usr/bin/python3 -m pytest -q --impl corral -p no:cacheprovider \
+# The files come first: pytest reads tests/ensemble/conftest.py (which adds --impl) from them.
+/usr/bin/python3 -m pytest -q -p no:cacheprovider \
   tests/ensemble/test_ensemble_basic.py tests/ensemble/test_faults.py::test_faults_seeded \
-  tests/ensemble/test_power_loss_ensemble.py tests/ensemble/test_observers.py || status=1
+  tests/ensemble/test_power_loss_ensemble.py tests/ensemble/test_observers.py --impl corral || status=1
 
 found=$(find "$reports" -type f | sort)
 if [ -n "$found" ]; then

@@ -54,6 +54,22 @@ ACTIVE_SERVERS = []
 DEFAULT_TICK_TIME = 2000
 # CORRAL_TEST_SLOWDOWN (tests/sanitize/run.sh): sanitizer builds start and stop slower.
 SLOWDOWN = float(os.environ.get("CORRAL_TEST_SLOWDOWN", "1"))
+# CORRAL_TEST_SANITIZER (tests/sanitize/run.sh): "address" or "thread" when CORRAL_BIN is a
+# sanitizer build, which has no jemalloc and more memory per allocation (see corral_rss_allowance).
+SANITIZER = os.environ.get("CORRAL_TEST_SANITIZER", "")
+
+
+def corral_rss_allowance(growth):
+    """How much a corral-server may grow where `growth` is the budget of a normal build: ASan
+    keeps freed blocks in quarantine (run.sh caps it at 64 MiB) plus their shadow; TSan's shadow
+    is several times the heap."""
+    if SANITIZER == "address":
+        return growth + 96 * 1024 * 1024
+    if SANITIZER == "thread":
+        return growth * 8
+    return growth
+
+
 START_TIMEOUT = 30.0 * SLOWDOWN
 STOP_TIMEOUT = 10.0 * SLOWDOWN
 

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <limits>
 #include <fstream>
 #include <sstream>
 
@@ -73,6 +74,16 @@ TEST(QuorumConfig, JoinersNeedThreePortsAndAWellFormedLine) {
   EXPECT_EQ(QuorumConfig::parseJoiner("5=h:1:2:participant;5")->id, 5) << "ZooKeeper takes what follows the last dot";
   EXPECT_EQ(QuorumConfig::parseJoiner("server.4=h:1:1:participant;5").status().code(), sdk::Code::kBadArguments);
   EXPECT_EQ(QuorumConfig::parseJoiner("server.4=h:1:2:boss;5").status().code(), sdk::Code::kBadArguments);
+}
+
+TEST(QuorumConfig, VersionIsAHexLongAsInZooKeeper) {
+  // Long.parseLong(value, 16) in ZooKeeper; trailing whitespace and NULs are trimmed (String.trim).
+  EXPECT_EQ(parsed("server.1=h:1:2\nversion=7fffffffffffffff \x01").version(), std::numeric_limits<int64_t>::max());
+  // Past Long.MAX_VALUE was read as a negative version that then printed as "-…", which no
+  // parser reads back (found by the election fuzzer, in a notification's config).
+  EXPECT_FALSE(QuorumConfig::parse("server.1=h:1:2\nversion=eeeeeeeeeeeeeeee").isOk());
+  EXPECT_FALSE(QuorumConfig::parse("server.1=h:1:2\nversion=10000000000000000").isOk());
+  EXPECT_FALSE(QuorumConfig::parse("server.1=h:1:2\nversion=x1").isOk());
 }
 
 TEST(QuorumConfig, SameMembersIgnoresTheVersion) {
