@@ -320,20 +320,21 @@ void Leader::onDurable(sdk::Zxid zxid, const sdk::Status& status) {
   if (!status.isOk()) {
     // A leader that cannot log must not lead; the kernel stops on the failed commit.
     peer_.log().error("leader: txn 0x{:x} could not be logged: {}", zxid, status.message());
+    shutdown("the log failed: " + status.message());
   }
-  {
-    std::lock_guard lock(mutex_);
-    --appends_in_flight_;
-    if (!status.isOk()) {
-      append_failure_ = status;
-    } else {
-      auto it = outstanding_.find(zxid);
-      if (it != outstanding_.end()) it->second.acks.insert(peer_.myId());
-      commitReady();
-    }
+  // The last use of this object: lead() returns once appends_in_flight_ is 0, and the Leader is
+  // then destroyed, so the count drops and the waiter is woken under the lock, with nothing
+  // after it (TSan: the notify after the unlock raced with ~Leader's destruction of cv_).
+  std::lock_guard lock(mutex_);
+  --appends_in_flight_;
+  if (!status.isOk()) {
+    append_failure_ = status;
+  } else {
+    auto it = outstanding_.find(zxid);
+    if (it != outstanding_.end()) it->second.acks.insert(peer_.myId());
+    commitReady();
   }
   cv_.notify_all();
-  if (!status.isOk()) shutdown("the log failed: " + status.message());
 }
 
 void Leader::processAck(LearnerHandler& handler, sdk::Zxid zxid) {

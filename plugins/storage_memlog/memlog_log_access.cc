@@ -198,10 +198,10 @@ Status MemlogStorage::checkReachable(Zxid zxid) {
 Status MemlogStorage::truncateLog(Zxid zxid) noexcept {
   try {
     std::lock_guard one_at_a_time(snapshot_write_mutex_);
+    std::unique_lock files(log_files_mutex_);  // lock order: log files, then apply (loadSnapshot)
     std::lock_guard lock(apply_mutex_);
     if (zxid == last_applied_.load() && zxid == last_logged_.load()) return Status::ok();
     if (!settings_.durable) return Status(Code::kNotFound, "storage.memlog keeps no log without a dataDir");
-    std::unique_lock files(log_files_mutex_);
     stopWriter();
     struct RestartWriter {
       MemlogStorage& self;

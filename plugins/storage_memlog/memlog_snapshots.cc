@@ -132,6 +132,9 @@ sdk::Result<Zxid> MemlogStorage::writeSnapshot(const sdk::SnapshotSink& sink) no
 Status MemlogStorage::loadSnapshot(Zxid zxid, const sdk::SnapshotSource& source) noexcept {
   try {
     std::lock_guard one_at_a_time(snapshot_write_mutex_);
+    // Lock order: log files, then apply (snapshotNow below takes apply while the files stay
+    // locked; TSan reported the opposite order here as a potential deadlock).
+    std::unique_lock files(log_files_mutex_);
     std::unique_lock lock(apply_mutex_);
     const auto start = Clock::now();
     stopWriter();  // drains queued appends; the log restarts after `zxid`
@@ -173,7 +176,6 @@ Status MemlogStorage::loadSnapshot(Zxid zxid, const sdk::SnapshotSource& source)
     // Make it the data dir's history, in an order where a crash at any point recovers either a
     // state of the old history cut at `zxid` or exactly this one: no log txn after `zxid` and no
     // snapshot named after it survives; then the snapshot; then the superseded logs go.
-    std::unique_lock files(log_files_mutex_);
     if (auto st = cutLogsAfter(zxid); !st.isOk()) return st;
     if (auto st = removeSnapshotsAfter(zxid, false); !st.isOk()) return st;
     lock.unlock();

@@ -190,7 +190,8 @@ class MemlogStorage final : public sdk::Storage {
   // loadSnapshot hold it too, so no walk runs while the tree is replaced.
   std::recursive_mutex snapshot_write_mutex_;
   // Readers of the log files (readLog) share it; whoever removes or cuts them (truncate, a
-  // loaded snapshot, purge) holds it alone.
+  // loaded snapshot, purge) holds it alone. Lock order: snapshot_write_mutex_, then this, then
+  // apply_mutex_.
   std::shared_mutex log_files_mutex_;
   bool recovered_ = false;
   RecoveryReport report_;
