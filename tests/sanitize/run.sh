@@ -42,7 +42,15 @@ export CORRAL_TEST_SLOWDOWN=${CORRAL_TEST_SLOWDOWN:-3}
 export CORRAL_TEST_SANITIZER=$mode
 
 status=0
-ctest --test-dir "$build" --output-on-failure -j "$jobs" --timeout 600 || status=1
+skip=()
+if [ "$mode" = thread ]; then
+  # RocksDB (Debian's librocksdb, not built with TSan) does its work on its own threads with
+  # synchronization TSan cannot see, in memory it allocates: the races reported in the unit
+  # tests that open a database are inside it, and no suppression reaches a report whose only
+  # RocksDB frame is where its heap block was allocated. Those tests run under ASan + UBSan.
+  skip=(-E '/rocksdb|^RocksdbStorageTest\.')
+fi
+ctest --test-dir "$build" --output-on-failure -j "$jobs" --timeout 600 "${skip[@]}" || status=1
 
 export CORRAL_BIN="$build/bin/corral-server"
 export CORRAL_FIXTURE_PLUGIN_DIR="$build/tests/fixtures/plugins"

@@ -19,12 +19,13 @@ def legs(work, target):
         done = re.findall(r"stat::number_of_executed_units: (\d+)", text)
         status = re.findall(r"^#(\d+)\s+\S+\s+cov: (\d+) ft: (\d+).*?exec/s: (\d+)", text, re.M)
         rate = re.findall(r"stat::average_exec_per_sec:\s+(\d+)", text)
+        inited = re.findall(r"^#\d+\s+INITED cov: (\d+)", text, re.M)
         if not done and not status:
             continue
         execs = int(done[-1]) if done else int(status[-1][0])
         cov, ft = (int(status[-1][1]), int(status[-1][2])) if status else (None, None)
         per_sec = int(rate[-1]) if rate else (int(status[-1][3]) if status else 0)
-        yield execs, per_sec, cov, ft
+        yield execs, per_sec, cov, ft, int(inited[0]) if inited else None
 
 
 def main():
@@ -36,7 +37,7 @@ def main():
     if args.execs:
         print(sum(execs for execs, *_ in legs(args.work, args.execs)))
         return
-    print("| target | legs | executions | exec/s | edges (cov) | features (ft) | corpus |")
+    print("| target | legs | executions | exec/s | edges (cov): seeds → end | features (ft) | kept corpus |")
     print("|---|---|---|---|---|---|---|")
     for target in args.targets or TARGETS:
         rows = list(legs(args.work, target))
@@ -44,10 +45,11 @@ def main():
         secs = sum(r[0] / max(r[1], 1) for r in rows)
         cov = max((r[2] for r in rows if r[2] is not None), default=None)
         ft = max((r[3] for r in rows if r[3] is not None), default=None)
+        seeds = next((r[4] for r in rows if r[4] is not None), None)
         corpus = os.path.join(ROOT, "tests", "fuzz", target, "corpus")
         files = os.listdir(corpus) if os.path.isdir(corpus) else []
         size = sum(os.path.getsize(os.path.join(corpus, f)) for f in files)
-        print(f"| {target} | {len(rows)} | {execs:,} | {int(execs / secs) if secs else 0:,} | {cov} | {ft} | "
+        print(f"| {target} | {len(rows)} | {execs:,} | {int(execs / secs) if secs else 0:,} | {seeds} → {cov} | {ft} | "
               f"{len(files)} files, {size / 1024:.0f} KB |")
 
 
