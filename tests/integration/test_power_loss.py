@@ -210,7 +210,10 @@ def test_an_fsync_error_acknowledges_nothing_it_could_not_make_durable(power_los
     writers.start(next_seq)
     wait_until(lambda: history.total_acked() >= 30, timeout=60)
     os.kill(p.disk.proc.pid, signal.SIGUSR1)  # every fsync fails from now on
-    wait_until(lambda: writers.running() == 0, timeout=60,
+    # Each writer ends on a refused or lost write; or the server is gone (a writer that sent its
+    # next write after the connection dropped waits in kazoo for a server that does not come back:
+    # seen in CI with storage.rocksdb, which fails its next batch sooner).
+    wait_until(lambda: writers.running() == 0 or not p.server.alive(), timeout=60,
                message="writers still acknowledged after the disk failed")
     wait_until(lambda: not p.server.alive(), timeout=30,
                message="the server still runs on a disk that fails its fsyncs")
