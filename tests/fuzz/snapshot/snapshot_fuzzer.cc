@@ -106,6 +106,20 @@ void encodeBody(formats::SnapshotBodyEncoder& encoder, const Records& records) {
   encoder.endOfNodes();
 }
 
+// What a tree's snapshot walk yields (visitSnapshot: ACL map and nodes under one lock; no
+// sessions, which the storage keeps beside the tree).
+Records recordsOf(const DataTree& tree) {
+  Records records;
+  tree.visitSnapshot([&records](int64_t key, const sdk::AclList& acl) { records.acls.emplace_back(key, acl); },
+                     [&records](const corral::plugins::memlog::NodeRecord& node) {
+                       records.nodes.push_back(Node{std::string(node.path),
+                                                    node.data ? std::optional<std::string>(std::string(*node.data))
+                                                              : std::nullopt,
+                                                    node.acl_key, node.stat});
+                     });
+  return records;
+}
+
 // A ByteSource over `bytes` that counts what it handed out.
 formats::ByteSource sourceOver(std::string_view bytes, size_t& position) {
   return [bytes, &position](char* dst, size_t n) {
@@ -165,16 +179,7 @@ Load memlogLoad(std::string_view stream, DataTree& tree) {
 // The snapshot of a fresh tree (what a new server writes first), sealed: the older snapshot
 // recovery falls back to after a newer one failed to load.
 std::string freshSnapshot() {
-  DataTree fresh;
-  std::vector<std::pair<int64_t, sdk::AclList>> acls;
-  std::vector<Node> nodes;
-  fresh.visitSnapshot([&acls](int64_t key, const sdk::AclList& acl) { acls.emplace_back(key, acl); },
-                      [&nodes](const corral::plugins::memlog::NodeRecord& node) {
-                        nodes.push_back(Node{std::string(node.path),
-                                             node.data ? std::optional<std::string>(std::string(*node.data))
-                                                       : std::nullopt,
-                                             node.acl_key, node.stat});
-                      });
+  const Records fresh = recordsOf(DataTree{});
   std::string out;
   {
     sdk::JuteWriter writer(out);
@@ -184,7 +189,7 @@ std::string freshSnapshot() {
     out.append(bytes);
     return sdk::Status::ok();
   });
-  encodeBody(encoder, Records{{}, acls, nodes});
+  encodeBody(encoder, fresh);
   if (!encoder.flush().isOk()) std::abort();
   const uint32_t adler = formats::adler32Of(out);
   sdk::JuteWriter writer(out);
@@ -344,23 +349,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         body.append(bytes);
         return sdk::Status::ok();
       });
-      encoder.sessions(load.records.sessions);
-      std::vector<std::pair<int64_t, sdk::AclList>> acls;
-      std::vector<Node> nodes;
-      tree.visitSnapshot([&acls](int64_t key, const sdk::AclList& acl) { acls.emplace_back(key, acl); },
-                         [&nodes](const corral::plugins::memlog::NodeRecord& node) {
-                           nodes.push_back(Node{std::string(node.path),
-                                                node.data ? std::optional<std::string>(std::string(*node.data))
-                                                          : std::nullopt,
-                                                node.acl_key, node.stat});
-                         });
-      encoder.aclCount(static_cast<int32_t>(acls.size()));
-      for (const auto& [key, acl] : acls) encoder.acl(key, acl);
-      for (const auto& node : nodes) {
-        encoder.node(node.path, node.data ? std::optional<std::string_view>(*node.data) : std::nullopt, node.acl_key,
-                     node.stat);
-      }
-      encoder.endOfNodes();
+      Records walked = recordsOf(tree);
+      walked.sessions = load.records.sessions;
+      encodeBody(encoder, walked);
       CHECK(encoder.flush().isOk());
     }
     DataTree learner;
